@@ -1,0 +1,20 @@
+"""fracdash: how every layer of a trained classifier sorts a whole labelled test set.
+
+The public API (keep it stable): :func:`vat_order`, :func:`curve_positions`,
+:func:`relative_codes`, :func:`quality`, :func:`analyze` and :class:`Analysis`.
+Importing this package does not import tensorflow or dash; :func:`analyze` does.
+"""
+
+from fracdash.core import curve_positions, quality, relative_codes, vat_order
+
+__all__ = ["Analysis", "analyze", "curve_positions", "quality", "relative_codes", "vat_order"]
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # analyze/Analysis live in the pipeline, which needs keras when it runs a model.
+    if name in ("analyze", "Analysis"):
+        from fracdash import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'fracdash' has no attribute {name!r}")

@@ -1,0 +1,221 @@
+"""The result of an analysis: one glyph per shown layer, plus the classifier's scores.
+
+Plain data (numpy only), so the dashboard can load a stored analysis without
+importing tensorflow. Serialised as one ``.npz`` of arrays plus a JSON header — no
+pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from fracdash.core import (
+    REORDER_KINDS,
+    class_image,
+    code_image,
+    curve_positions,
+    quality,
+    relative_codes,
+    remove_nodes,
+)
+
+
+@dataclass(frozen=True)
+class LayerGlyph:
+    """One layer's view of the test set.
+
+    Attributes
+    ----------
+    name, kind : str
+        Keras layer name and class name.
+    inputs : tuple of str
+        Names of the shown layers feeding this one.
+    output_shape : tuple of int
+        Per-sample output shape.
+    order : ndarray of int64, shape (n,)
+        Sample indices in VAT order.
+    positions : ndarray of int64, shape (n, 2)
+        ``(x, y)`` pixel of sample ``i`` (indexed by sample, not by rank).
+    curve_order : int
+        Hilbert order p; the glyph is ``2**p`` pixels wide.
+    quality : float
+        SPEC §6 quality under the analysis' coloring labels.
+    codes : ndarray of int64, shape (n,)
+        Relative-coloring code of the k-th sample in order.
+    """
+
+    name: str
+    kind: str
+    inputs: tuple[str, ...]
+    output_shape: tuple[int, ...]
+    order: np.ndarray
+    positions: np.ndarray
+    curve_order: int
+    quality: float
+    codes: np.ndarray
+
+    @property
+    def side(self) -> int:
+        return 2**self.curve_order
+
+
+def make_glyph(name, kind, inputs, output_shape, order, labels) -> LayerGlyph:
+    """Place ``order`` on the Hilbert curve and color it with ``labels`` (n,)."""
+    order = np.asarray(order, dtype=np.int64)
+    p, by_rank = curve_positions(order.size)
+    positions = np.empty_like(by_rank)
+    positions[order] = by_rank
+    return LayerGlyph(
+        name=name,
+        kind=kind,
+        inputs=tuple(inputs),
+        output_shape=tuple(int(s) for s in output_shape),
+        order=order,
+        positions=positions,
+        curve_order=p,
+        quality=quality(positions, labels),
+        codes=relative_codes(labels[order]),
+    )
+
+
+@dataclass
+class Analysis:
+    """Every shown layer's glyph, in topological order, and the classifier's scores.
+
+    Attributes
+    ----------
+    layers : list of LayerGlyph
+        Input layer(s) first (their glyph is the raw data's), output layer last.
+    edges : list of (str, str)
+        Data flow between shown layers.
+    labels : ndarray of int64, shape (n,)
+        Ground-truth classes.
+    predictions : ndarray of int64, shape (n,)
+        The model's predicted classes.
+    class_names : list of str
+        One name per class, k of them.
+    color_by : {"truth", "predicted"}
+        Which labels colored the glyphs and scored their quality.
+    meta : dict
+        Free-form JSON-able facts (scenario, metric, model note...).
+    """
+
+    layers: list[LayerGlyph]
+    edges: list[tuple[str, str]]
+    labels: np.ndarray
+    predictions: np.ndarray
+    class_names: list[str]
+    color_by: str = "truth"
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.labels.size)
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.mean(self.labels == self.predictions))
+
+    @property
+    def confusion(self) -> np.ndarray:
+        """k x k counts, rows = truth, columns = prediction."""
+        k = len(self.class_names)
+        out = np.zeros((k, k), dtype=np.int64)
+        np.add.at(out, (self.labels, self.predictions), 1)
+        return out
+
+    @property
+    def color_labels(self) -> np.ndarray:
+        return self.labels if self.color_by == "truth" else self.predictions
+
+    def layer(self, name: str) -> LayerGlyph:
+        for glyph in self.layers:
+            if glyph.name == name:
+                return glyph
+        raise KeyError(f"no layer named {name!r}; layers: {', '.join(self.layer_names)}")
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [g.name for g in self.layers]
+
+    def simplified(self) -> Analysis:
+        """The same analysis without reorder-only layers (Flatten, Reshape, Permute),
+        their successors linked to their predecessors (SPEC §2)."""
+        drop = [g.name for g in self.layers if g.kind in REORDER_KINDS]
+        names, edges = remove_nodes(self.layer_names, self.edges, drop)
+        preds = {name: tuple(s for s, t in edges if t == name) for name in names}
+        layers = [replace(g, inputs=preds[g.name]) for g in self.layers if g.name in preds]
+        return replace(self, layers=layers, edges=edges)
+
+    def recolored(self, color_by: str) -> Analysis:
+        """Same orders, glyphs colored by ``"truth"`` or ``"predicted"`` labels."""
+        if color_by not in ("truth", "predicted"):
+            raise ValueError(f"color_by must be 'truth' or 'predicted', not {color_by!r}")
+        labels = self.labels if color_by == "truth" else self.predictions
+        layers = [
+            make_glyph(g.name, g.kind, g.inputs, g.output_shape, g.order, labels)
+            for g in self.layers
+        ]
+        return replace(self, layers=layers, color_by=color_by)
+
+    def class_image(self, name: str) -> np.ndarray:
+        """(side, side) int32 image of class indices, -1 where empty."""
+        g = self.layer(name)
+        return class_image(g.positions, self.color_labels, g.side)
+
+    def code_image(self, name: str) -> np.ndarray:
+        """(side, side) int32 image of relative codes 0/1/2, -1 where empty."""
+        g = self.layer(name)
+        return code_image(g.positions[g.order], g.codes, g.side)
+
+    # -- serialisation: npz of arrays + JSON header, never pickle --------------
+    def to_bytes(self) -> bytes:
+        arrays = {"labels": self.labels, "predictions": self.predictions}
+        header_layers = []
+        for i, g in enumerate(self.layers):
+            arrays[f"order{i}"] = g.order
+            header_layers.append(
+                {
+                    "name": g.name,
+                    "kind": g.kind,
+                    "inputs": list(g.inputs),
+                    "output_shape": list(g.output_shape),
+                }
+            )
+        header = {
+            "layers": header_layers,
+            "edges": [list(e) for e in self.edges],
+            "class_names": list(self.class_names),
+            "color_by": self.color_by,
+            "meta": self.meta,
+        }
+        arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Analysis:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            header = json.loads(z["header"].tobytes().decode())
+            labels, predictions = z["labels"], z["predictions"]
+            color = labels if header["color_by"] == "truth" else predictions
+            layers = [
+                make_glyph(
+                    h["name"], h["kind"], h["inputs"], h["output_shape"], z[f"order{i}"], color
+                )
+                for i, h in enumerate(header["layers"])
+            ]
+        return cls(
+            layers=layers,
+            edges=[tuple(e) for e in header["edges"]],
+            labels=labels,
+            predictions=predictions,
+            class_names=header["class_names"],
+            color_by=header["color_by"],
+            meta=header["meta"],
+        )

@@ -1,0 +1,103 @@
+"""Content-addressed store on diskcache (STYLE.md).
+
+Keys are sha256 digests of ``{stage, params, parents, CACHE_VERSION}``; chaining a
+stage's key into the next one means that a changed parameter recomputes only the
+stages after it. Values are stored as bytes (``numpy.save`` without pickle, or JSON),
+so reading the cache never unpickles anything. diskcache writes each value in one
+SQLite transaction: an interrupted run leaves finished entries whole and no half entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+#: Bump when a stage's output changes meaning; old entries are then never read.
+CACHE_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    """``$FRACDASH_CACHE``, else ``~/.cache/fracdash``."""
+    env = os.environ.get("FRACDASH_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "fracdash"
+
+
+def stage_key(stage: str, params: dict | None = None, parents: tuple[str, ...] = ()) -> str:
+    """sha256 hex digest naming one stage's output."""
+    doc = {"stage": stage, "params": params or {}, "parents": list(parents), "v": CACHE_VERSION}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def array_digest(*arrays) -> str:
+    """sha256 of arrays' dtypes, shapes and bytes."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
+
+
+def array_to_bytes(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(a), allow_pickle=False)
+    return buf.getvalue()
+
+
+def array_from_bytes(data: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+class Store:
+    """Keyed bytes, arrays and JSON documents in one diskcache directory.
+
+    Parameters
+    ----------
+    directory : path-like, optional
+        Where the cache lives; :func:`default_cache_dir` by default.
+    """
+
+    def __init__(self, directory=None):
+        import diskcache
+
+        self.directory = Path(directory) if directory else default_cache_dir()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._cache = diskcache.Cache(str(self.directory / "store"), size_limit=2**40)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._cache
+
+    def get_bytes(self, key: str) -> bytes | None:
+        value = self._cache.get(key)
+        return bytes(value) if value is not None else None
+
+    def set_bytes(self, key: str, value: bytes) -> None:
+        self._cache.set(key, bytes(value))
+
+    def get_array(self, key: str) -> np.ndarray | None:
+        data = self.get_bytes(key)
+        return None if data is None else array_from_bytes(data)
+
+    def set_array(self, key: str, value: np.ndarray) -> None:
+        self.set_bytes(key, array_to_bytes(value))
+
+    def get_json(self, key: str):
+        data = self.get_bytes(key)
+        return None if data is None else json.loads(data.decode())
+
+    def set_json(self, key: str, value) -> None:
+        self.set_bytes(key, json.dumps(value, sort_keys=True).encode())
+
+    def lock(self, key: str, expire: float = 3600.0):
+        """A cross-process lock (so two processes compute one stage once)."""
+        import diskcache
+
+        return diskcache.Lock(self._cache, f"lock:{key}", expire=expire)
+
+    def close(self) -> None:
+        self._cache.close()

@@ -1,0 +1,35 @@
+"""Pure numerical core of fracdash: numpy and scipy only.
+
+Nothing in this package imports tensorflow, keras, dash, plotly or diskcache; a test
+checks it, so that the method can be used (and tested) without the heavy stack.
+"""
+
+from fracdash.core.coloring import (
+    class_image,
+    code_image,
+    quality,
+    relative_codes,
+)
+from fracdash.core.graph import (
+    IDENTITY_KINDS,
+    REORDER_KINDS,
+    remove_nodes,
+    topological_order,
+)
+from fracdash.core.hilbert import curve_order, curve_positions, hilbert_points
+from fracdash.core.vat import vat_order
+
+__all__ = [
+    "IDENTITY_KINDS",
+    "REORDER_KINDS",
+    "class_image",
+    "code_image",
+    "curve_order",
+    "curve_positions",
+    "hilbert_points",
+    "quality",
+    "relative_codes",
+    "remove_nodes",
+    "topological_order",
+    "vat_order",
+]

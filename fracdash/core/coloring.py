@@ -1,0 +1,114 @@
+"""Colorings and the quality metric of a glyph (SPEC §6).
+
+Glyphs are kept as *index images* — one integer per pixel, ``-1`` where no sample
+sits — so that every coloring is only a palette applied to the same image.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Index of empty pixels in class and code images.
+EMPTY = -1
+
+
+def relative_codes(labels_in_order) -> np.ndarray:
+    """Relative-coloring code of each sample in its ordering.
+
+    ``code[k] = [label[k-1] == label[k]] + [label[k+1] == label[k]]``; a missing
+    neighbour at either end counts as different.
+
+    Parameters
+    ----------
+    labels_in_order : array_like, shape (n,)
+        Labels of the samples in VAT order.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+        0 (black), 1 (gray) or 2 (white).
+    """
+    lab = np.asarray(labels_in_order).reshape(-1)
+    codes = np.zeros(lab.size, dtype=np.int64)
+    same = lab[1:] == lab[:-1]
+    codes[1:] += same
+    codes[:-1] += same
+    return codes
+
+
+def _grid_side(positions: np.ndarray) -> int:
+    return int(positions.max()) + 1 if positions.size else 1
+
+
+def _paint(positions, values, side: int | None) -> np.ndarray:
+    positions = np.asarray(positions, dtype=np.int64).reshape(-1, 2)
+    values = np.asarray(values).reshape(-1)
+    if positions.shape[0] != values.shape[0]:
+        raise ValueError(
+            f"positions hold {positions.shape[0]} pixels but {values.shape[0]} values were given"
+        )
+    side = _grid_side(positions) if side is None else int(side)
+    image = np.full((side, side), EMPTY, dtype=np.int32)
+    image[positions[:, 1], positions[:, 0]] = values
+    return image
+
+
+def class_image(positions, labels, side: int | None = None) -> np.ndarray:
+    """Image of class indices, row ``y`` and column ``x``; ``-1`` where empty.
+
+    Parameters
+    ----------
+    positions : array_like of int, shape (n, 2)
+        ``(x, y)`` pixel of each sample.
+    labels : array_like of int, shape (n,)
+        Class of each sample, aligned with ``positions``.
+    side : int, optional
+        Image side (``2**p``); by default the smallest square holding every pixel.
+
+    Returns
+    -------
+    ndarray of int32, shape (side, side)
+    """
+    return _paint(positions, labels, side)
+
+
+def code_image(positions, codes, side: int | None = None) -> np.ndarray:
+    """Image of relative codes (0, 1, 2), ``-1`` where empty; see :func:`class_image`."""
+    return _paint(positions, codes, side)
+
+
+def quality(positions, labels) -> float:
+    """Share of same-class pixels among the 8 grid neighbours of every sample pixel.
+
+    Over every sample pixel, count its Moore neighbours that hold a sample of the same
+    class; quality = that sum / (8 n). Empty pixels and the grid border never count,
+    so 1 is unreachable.
+
+    Parameters
+    ----------
+    positions : array_like of int, shape (n, 2)
+        ``(x, y)`` pixel of each sample, all distinct.
+    labels : array_like of int, shape (n,)
+        Non-negative class of each sample, aligned with ``positions``.
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    positions = np.asarray(positions, dtype=np.int64).reshape(-1, 2)
+    labels = np.asarray(labels).reshape(-1)
+    n = positions.shape[0]
+    if n == 0:
+        raise ValueError("quality needs at least one sample")
+    if labels.min() < 0:
+        raise ValueError("labels must be non-negative class indices")
+    side = _grid_side(positions)
+    padded = np.full((side + 2, side + 2), EMPTY, dtype=np.int64)
+    xs, ys = positions[:, 0] + 1, positions[:, 1] + 1
+    padded[ys, xs] = labels
+    same = 0
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dx or dy:
+                same += int(np.count_nonzero(padded[ys + dy, xs + dx] == labels))
+    return same / (8 * n)

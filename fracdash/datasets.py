@@ -1,0 +1,221 @@
+"""MNIST and Fashion-MNIST from IDX files on disk, with numpy only.
+
+Directory resolution (SPEC): the explicit ``data_dir`` argument, then the ``FRACDASH_DATA``
+environment variable, then ``/usr/share/datasets/<name>/`` (Debian's ``dataset-*`` packages).
+An explicit or environment directory may hold the four IDX files directly or in a ``<name>/``
+subfolder. Only when no directory is found does :func:`load_dataset` try Keras's own download.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+#: Datasets this module knows.
+DATASETS = ("mnist", "fashion-mnist")
+
+#: Human-readable class names, indexed by label.
+# fmt: off
+CLASS_NAMES = {
+    "mnist": [str(d) for d in range(10)],
+    "fashion-mnist": [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ],
+}
+# fmt: on
+
+#: The four standard IDX files (without ``.gz``), keyed by ``(split, part)``.
+FILES = {
+    ("train", "images"): "train-images-idx3-ubyte",
+    ("train", "labels"): "train-labels-idx1-ubyte",
+    ("test", "images"): "t10k-images-idx3-ubyte",
+    ("test", "labels"): "t10k-labels-idx1-ubyte",
+}
+
+SPLITS = ("train", "test")
+#: Environment variable naming a data directory (second in the resolution order).
+ENV_VAR = "FRACDASH_DATA"
+#: Last place looked: ``SYSTEM_DATA_DIR / <name>``.
+SYSTEM_DATA_DIR = Path("/usr/share/datasets")
+
+_APT = {"fashion-mnist": "dataset-fashion-mnist"}
+_IDX_DTYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+class DatasetError(ValueError):
+    """A dataset is missing, unknown, or its files are malformed."""
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read one IDX file, gzip-compressed or raw (detected from the gzip magic bytes).
+
+    Parameters
+    ----------
+    path : path-like
+        The IDX file, e.g. ``t10k-images-idx3-ubyte.gz``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A writable, native-endian array of the declared shape ``(d0, d1, ..., d{ndim-1})`` and
+        dtype (uint8, int8, int16, int32, float32 or float64).
+
+    Raises
+    ------
+    DatasetError
+        Bad magic, unknown dtype code, bad gzip stream, truncated header or data, or data
+        whose length is not exactly the product of the declared dimensions.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"{path}: cannot read: {exc}") from exc
+    if len(raw) < 4:
+        raise DatasetError(f"{path}: truncated header ({len(raw)} bytes)")
+    if raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES or raw[3] == 0:
+        raise DatasetError(f"{path}: bad IDX magic {raw[:4].hex()}")
+    ndim, header = raw[3], 4 + 4 * raw[3]
+    if len(raw) < header:
+        raise DatasetError(f"{path}: truncated header ({len(raw)} bytes, need {header})")
+    dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    dtype = np.dtype(_IDX_DTYPES[raw[2]])
+    want, have = math.prod(dims) * dtype.itemsize, len(raw) - header
+    if have < want:
+        raise DatasetError(f"{path}: truncated data ({have} bytes, shape {dims} needs {want})")
+    if have > want:
+        raise DatasetError(f"{path}: size mismatch ({have} bytes, shape {dims} needs {want})")
+    data = np.frombuffer(raw, dtype, offset=header).reshape(dims)
+    return data.astype(dtype.newbyteorder("="))
+
+
+def _check_name(name: str) -> None:
+    if name not in DATASETS:
+        raise DatasetError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
+
+
+def _files_in(directory: Path) -> dict[tuple[str, str], Path] | None:
+    """The four files in ``directory`` (``.gz`` preferred), or None if any is missing."""
+    found = {}
+    for key, stem in FILES.items():
+        for candidate in (directory / f"{stem}.gz", directory / stem):
+            if candidate.is_file():
+                found[key] = candidate
+                break
+        else:
+            return None
+    return found
+
+
+def _search(base: Path, name: str) -> Path | None:
+    return next((d for d in (base, base / name) if _files_in(d) is not None), None)
+
+
+def find_dataset_dir(name: str, data_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """The directory holding the four IDX files of dataset ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`DATASETS`.
+    data_dir : path-like, optional
+        Looked in first (directly, then ``data_dir/<name>/``); if given it must hold the files.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The first of ``data_dir``, ``$FRACDASH_DATA`` (each directly or via ``<name>/``) and
+        ``SYSTEM_DATA_DIR/<name>`` that holds all four files; None if none does.
+
+    Raises
+    ------
+    DatasetError
+        Unknown ``name``, or ``data_dir`` given but without the four files.
+    """
+    _check_name(name)
+    if data_dir is not None:
+        found = _search(Path(data_dir), name)
+        if found is None:
+            expected = ", ".join(f"{s}[.gz]" for s in FILES.values())
+            raise DatasetError(
+                f"{data_dir}: no {name} files here or in {name}/; expected {expected}"
+            )
+        return found
+    env = os.environ.get(ENV_VAR)
+    if env:
+        found = _search(Path(env), name)
+        if found is not None:
+            return found
+    system = SYSTEM_DATA_DIR / name
+    return system if _files_in(system) is not None else None
+
+
+def _keras_load(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Keras's own cached download; imported lazily (it pulls in the backend)."""
+    looked = f"${ENV_VAR}={os.environ.get(ENV_VAR, '(unset)')}, {SYSTEM_DATA_DIR / name}"
+    apt = f", or `apt-get install {_APT[name]}`" if name in _APT else ""
+    try:
+        import keras
+
+        module = keras.datasets.mnist if name == "mnist" else keras.datasets.fashion_mnist
+        train, test = module.load_data()
+    except Exception as exc:
+        raise DatasetError(
+            f"{name} not found (looked in {looked}) and the Keras download failed ({exc}); "
+            f"set {ENV_VAR} or pass a directory holding the four IDX files{apt}"
+        ) from exc
+    return train if split == "train" else test
+
+
+def load_dataset(
+    name: str, split: str = "test", data_dir: str | os.PathLike[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load one split of MNIST or Fashion-MNIST.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`DATASETS`.
+    split : {"test", "train"}
+    data_dir : path-like, optional
+        See :func:`find_dataset_dir`.
+
+    Returns
+    -------
+    x : numpy.ndarray, uint8, shape (n, 28, 28)
+        Images.
+    y : numpy.ndarray, uint8, shape (n,)
+        Labels in ``0..9``; ``CLASS_NAMES[name][y[i]]`` names sample ``i``.
+
+    Raises
+    ------
+    DatasetError
+        Unknown name or split, no data found anywhere, or malformed or inconsistent files.
+    """
+    _check_name(name)
+    if split not in SPLITS:
+        raise DatasetError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
+    directory = find_dataset_dir(name, data_dir)
+    if directory is None:
+        x, y = _keras_load(name, split)
+        source = f"Keras {name}"
+    else:
+        files = _files_in(directory) or {}
+        x, y = read_idx(files[split, "images"]), read_idx(files[split, "labels"])
+        source = f"{files[split, 'images']} / {files[split, 'labels']}"
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 3 or x.shape[1:] != (28, 28) or x.dtype != np.uint8:
+        raise DatasetError(f"{source}: images must be uint8 (n, 28, 28), got {x.dtype} {x.shape}")
+    if y.ndim != 1 or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer):
+        raise DatasetError(f"{source}: {len(x)} images but labels are {y.dtype} {y.shape}")
+    if y.size and (y.min() < 0 or y.max() > 9):
+        raise DatasetError(f"{source}: labels outside 0..9 ({y.min()}..{y.max()})")
+    return x, y.astype(np.uint8)

@@ -1,0 +1,91 @@
+"""Glyph PNGs: an index image plus a palette (SPEC §6).
+
+Every coloring of a layer is the same index image under another palette, so a
+recoloring (class focus, relative coloring) never touches the analysis itself.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+#: Qualitative palette for up to 20 classes: Tableau 10, then its light companions.
+CLASS_COLORS = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+    "#a0cbe8", "#ffbe7d", "#ff9d9a", "#86bcb6", "#8cd17d",
+    "#f1ce63", "#d4a6c8", "#fabfd2", "#d7b5a6", "#79706e",
+]  # fmt: skip
+ABSOLUTE_EMPTY = "#000000"
+#: Relative coloring: code 0 black, 1 gray, 2 white; empty pixels light blue.
+RELATIVE_COLORS = ["#000000", "#808080", "#ffffff"]
+RELATIVE_EMPTY = "#add8e6"
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    color = color.lstrip("#")
+    return tuple(int(color[i : i + 2], 16) for i in (0, 2, 4))
+
+
+def class_color(k: int) -> str:
+    """Color of class ``k`` (classes beyond the palette cycle through it)."""
+    return CLASS_COLORS[k % len(CLASS_COLORS)]
+
+
+def absolute_palette(n_classes: int, focus: int | None = None) -> list[tuple[int, int, int]]:
+    """RGB per class index; with ``focus``, every other class is drawn as empty."""
+    empty = _rgb(ABSOLUTE_EMPTY)
+    return [
+        _rgb(class_color(k)) if focus is None or k == focus else empty for k in range(n_classes)
+    ]
+
+
+def relative_palette() -> list[tuple[int, int, int]]:
+    return [_rgb(c) for c in RELATIVE_COLORS]
+
+
+def index_png(image: np.ndarray, palette: list[tuple[int, int, int]], empty: str) -> bytes:
+    """PNG bytes of an index image (``-1`` = empty) under ``palette``.
+
+    Parameters
+    ----------
+    image : ndarray of int, shape (h, w)
+        Palette indices, ``-1`` for empty pixels.
+    palette : list of (r, g, b)
+        Color of each index.
+    empty : str
+        Hex color of empty pixels.
+    """
+    from PIL import Image
+
+    if len(palette) <= 255:
+        # Palette PNG: index 0 is "empty", index k+1 is palette entry k.
+        pil = Image.fromarray((image + 1).astype(np.uint8), mode="P")
+        flat = [v for rgb in [_rgb(empty), *palette] for v in rgb]
+        pil.putpalette(flat)
+    else:
+        lut = np.array([_rgb(empty), *palette], dtype=np.uint8)
+        pil = Image.fromarray(lut[image + 1], mode="RGB")
+    buf = io.BytesIO()
+    pil.save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+def absolute_png(analysis, name: str, focus: int | None = None) -> bytes:
+    """Layer ``name`` in absolute coloring, optionally focused on one class."""
+    palette = absolute_palette(len(analysis.class_names), focus)
+    return index_png(analysis.class_image(name), palette, ABSOLUTE_EMPTY)
+
+
+def relative_png(analysis, name: str) -> bytes:
+    """Layer ``name`` in relative coloring."""
+    return index_png(analysis.code_image(name), relative_palette(), RELATIVE_EMPTY)
+
+
+def glyph_pngs(analysis, name: str) -> dict[str, bytes]:
+    """Every coloring of one layer: ``absolute``, ``relative`` and ``focus-<k>`` per class."""
+    out = {"absolute": absolute_png(analysis, name), "relative": relative_png(analysis, name)}
+    for k in range(len(analysis.class_names)):
+        out[f"focus-{k}"] = absolute_png(analysis, name, focus=k)
+    return out
