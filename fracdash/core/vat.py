@@ -33,7 +33,7 @@ def _prepared(x, metric: str) -> np.ndarray:
         raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
     x = np.asarray(x)
     if x.ndim != 2:
-        raise ValueError(f"vat_order needs a 2-D array (n samples, d features), got shape {x.shape}")
+        raise ValueError(f"vat_order needs a 2-D array (n samples, d features), not {x.shape}")
     if x.shape[0] < 1:
         raise ValueError("vat_order needs at least one sample")
     if not np.issubdtype(x.dtype, np.floating) and not np.issubdtype(x.dtype, np.integer):

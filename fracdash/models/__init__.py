@@ -1,0 +1,1 @@
+"""Everything that imports keras/tensorflow lives here."""

@@ -1,0 +1,229 @@
+"""The paper's five scenarios (SPEC §7): networks, data, seeded training, storage.
+
+A trained model is stored as ``<cache>/models/<recipe digest>.keras``, where the
+recipe covers everything that determines the weights (architecture version, training
+data digest, seed, epochs, sample count). Training therefore happens once per recipe;
+the problematic scenario reuses the easy scenario's model because its recipe is equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fracdash.cache import array_digest
+from fracdash.datasets import CLASS_NAMES, load_dataset
+
+ARCH_VERSION = 1
+SEED = 1234
+VGG_WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    network: str  # "lenet5" | "double_lenet5" | "vgg16"
+    train_on: str
+    test_on: str
+    epochs: int
+    paper: str  # the paper's figure for this scenario
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario("easy", "lenet5", "mnist", "mnist", 6, "accuracy 98.96%"),
+        Scenario(
+            "generalization", "lenet5", "fashion-mnist", "fashion-mnist", 6, "accuracy 73.44%"
+        ),
+        Scenario("problematic", "lenet5", "mnist", "fashion-mnist", 6, '"does not perform well"'),
+        Scenario("simplification", "vgg16", "mnist", "mnist", 3, "accuracy 97%"),
+        Scenario("realistic", "double_lenet5", "fashion-mnist", "fashion-mnist", 6, "branches"),
+    )
+}
+
+
+def prepare_images(x: np.ndarray, network: str) -> np.ndarray:
+    """uint8 (n, 28, 28) -> float32 in [0, 1]: (n, 28, 28, 1), or (n, 32, 32, 3) for
+    VGG16 (zero-padded to 32x32, the gray channel repeated)."""
+    x = x.astype(np.float32)[..., None] / 255.0
+    if network == "vgg16":
+        x = np.repeat(np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0))), 3, axis=-1)
+    return x
+
+
+def _lenet5_branch(x, prefix: str = ""):
+    from keras import layers
+
+    x = layers.Conv2D(6, 3, name=f"{prefix}conv2d0")(x)
+    x = layers.Activation("relu", name=f"{prefix}relu0")(x)
+    x = layers.Conv2D(16, 3, name=f"{prefix}conv2d1")(x)
+    x = layers.Activation("relu", name=f"{prefix}relu1")(x)
+    x = layers.Flatten(name=f"{prefix}flatten")(x)
+    x = layers.Dense(128, name=f"{prefix}dense0")(x)
+    x = layers.Activation("relu", name=f"{prefix}relu2")(x)
+    return layers.Dropout(0.5, name=f"{prefix}dropout")(x)
+
+
+def build_lenet5():
+    """LeNet5 as the paper's authors built it (1,182,006 parameters)."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((28, 28, 1), name="input")
+    x = _lenet5_branch(inp)
+    x = layers.Dense(10, name="dense1")(x)
+    out = layers.Activation("softmax", name="prediction")(x)
+    return keras.Model(inp, out, name="lenet5")
+
+
+def build_double_lenet5():
+    """Two LeNet5 branches, one on the input as-is and one on the input transposed by a
+    built-in Permute layer (a 90° rotation composed with a mirror; no Lambda), joined."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((28, 28, 1), name="input")
+    rotated = layers.Permute((2, 1, 3), name="rotate")(inp)
+    a = _lenet5_branch(inp, "a_")
+    b = _lenet5_branch(rotated, "b_")
+    x = layers.Concatenate(name="concatenate")([a, b])
+    x = layers.Dense(10, name="dense1")(x)
+    out = layers.Activation("softmax", name="prediction")(x)
+    return keras.Model(inp, out, name="double_lenet5")
+
+
+def imagenet_weights_path() -> Path | None:
+    """The VGG16 no-top ImageNet weights if Keras's cache already holds them."""
+    base = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    path = base / "models" / VGG_WEIGHTS_FILE
+    return path if path.is_file() else None
+
+
+def build_vgg16():
+    """Frozen VGG16 convolutional base (nested, expanded by the graph) + dense head."""
+    import keras
+    from keras import layers
+
+    weights = imagenet_weights_path()
+    base = keras.applications.VGG16(
+        include_top=False, weights=str(weights) if weights else None, input_shape=(32, 32, 3)
+    )
+    base.trainable = False
+    inp = keras.Input((32, 32, 3), name="input")
+    x = base(inp)
+    x = layers.Flatten(name="flatten")(x)
+    for i, width in enumerate((4096, 4096)):
+        x = layers.Dense(width, name=f"dense{i}")(x)
+        x = layers.Activation("relu", name=f"relu{i}")(x)
+    x = layers.Dense(10, name="dense2")(x)
+    out = layers.Activation("softmax", name="prediction")(x)
+    return keras.Model(inp, out, name="vgg16_mnist")
+
+
+BUILDERS = {"lenet5": build_lenet5, "double_lenet5": build_double_lenet5, "vgg16": build_vgg16}
+
+
+def _recipe_digest(scenario: Scenario, epochs: int, train_samples: int | None, xdig: str) -> str:
+    import keras
+
+    recipe = {
+        "network": scenario.network,
+        "arch": ARCH_VERSION,
+        "train_on": scenario.train_on,
+        "data": xdig,
+        "seed": SEED,
+        "epochs": epochs,
+        "train_samples": train_samples,
+        "imagenet": imagenet_weights_path() is not None,
+        "keras": keras.__version__.split(".")[0],
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _fit(model, x, y, epochs: int, verbose: int) -> None:
+    import keras
+
+    steps = epochs * -(-len(x) // 128)
+    # Cosine decay to zero: the last epochs settle instead of bouncing around.
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(x, y, batch_size=128, epochs=epochs, shuffle=True, verbose=verbose)
+
+
+def train(scenario: Scenario, x, y, epochs: int, verbose: int = 0):
+    """Train the scenario's network with fixed seeds. VGG16 trains its head only, on
+    features of the frozen base computed once (the same result as fitting the whole
+    model with a frozen base, at a fraction of the cost)."""
+    import keras
+
+    keras.utils.set_random_seed(SEED)
+    model = BUILDERS[scenario.network]()
+    if scenario.network != "vgg16":
+        _fit(model, x, y, epochs, verbose)
+        return model
+    base = model.layers[1]
+    feats = base.predict(x, batch_size=256, verbose=verbose)
+    head_in = keras.Input(feats.shape[1:])
+    h = head_in
+    for layer in model.layers[2:]:
+        h = layer(h)
+    _fit(keras.Model(head_in, h), feats, y, epochs, verbose)
+    return model
+
+
+def trained_model(
+    scenario: Scenario,
+    models_dir: Path,
+    *,
+    epochs: int | None = None,
+    train_samples: int | None = None,
+    verbose: int = 0,
+):
+    """The scenario's trained model, trained and stored on first use.
+
+    Returns
+    -------
+    model : keras.Model
+    note : str
+        How the model was obtained (file, and for VGG16 which base weights).
+    """
+    import keras
+
+    epochs = scenario.epochs if epochs is None else epochs
+    x, y = load_dataset(scenario.train_on, "train")
+    if train_samples is not None:
+        x, y = x[:train_samples], y[:train_samples]
+    digest = _recipe_digest(scenario, epochs, train_samples, array_digest(x, y))
+    path = models_dir / f"{scenario.network}-{digest}.keras"
+    if not path.is_file():
+        model = train(
+            scenario, prepare_images(x, scenario.network), y.astype(np.int64), epochs, verbose
+        )
+        models_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.keras")
+        model.save(tmp)
+        os.replace(tmp, path)  # never leave a half-written model behind
+    model = keras.saving.load_model(path, safe_mode=True)
+    note = f"trained on {scenario.train_on} ({len(x)} samples, {epochs} epochs), {path.name}"
+    if scenario.network == "vgg16":
+        base = "ImageNet weights" if imagenet_weights_path() else "seeded random initialisation"
+        note += f"; VGG16 base frozen at {base}"
+    return model, note
+
+
+def test_data(scenario: Scenario, samples: int | None = None):
+    """The scenario's test set: (x prepared for the network, y int64, class names)."""
+    x, y = load_dataset(scenario.test_on, "test")
+    if samples is not None:
+        x, y = x[:samples], y[:samples]
+    return prepare_images(x, scenario.network), y.astype(np.int64), CLASS_NAMES[scenario.test_on]

@@ -1,0 +1,156 @@
+"""The one place the stage order lives: model + labelled data -> :class:`Analysis`.
+
+Stages, each keyed by content (see :mod:`fracdash.cache`):
+
+1. *graph*      the shown layer DAG (keras, not cached: cheap and needs the model);
+2. *forward*    activations of the layers still to order, and the predictions;
+3. *order*      exact VAT order per layer, key = (model, data, layer, metric);
+4. *glyph*      Hilbert placement, colorings, quality (cheap; from the orders);
+5. *analysis*   the assembled result, stored so the dashboard can open it without
+                tensorflow.
+
+A layer that only reorders values (Flatten, Reshape, Permute) has its predecessor's
+distances, so it reuses its predecessor's order instead of being computed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from fracdash.analysis import Analysis, make_glyph
+from fracdash.cache import Store, array_digest, stage_key
+from fracdash.core import REORDER_KINDS, vat_order
+from fracdash.core.vat import METRICS
+
+#: progress(stage, done, total, detail): stage is "forward" or "order".
+Progress = Callable[[str, int, int, str], None]
+
+
+def _as_store(cache) -> Store | None:
+    if cache is None or isinstance(cache, Store):
+        return cache
+    return Store(cache)
+
+
+def _check_inputs(x, y, class_names, metric, labels):
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if labels not in ("truth", "predicted"):
+        raise ValueError(f"labels must be 'truth' or 'predicted', not {labels!r}")
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != len(x):
+        raise ValueError(f"y must be 1-D with one label per sample: x has {len(x)}, y {y.shape}")
+    if len(x) < 2:
+        raise ValueError(f"an analysis needs at least 2 samples, got {len(x)}")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+        raise ValueError("y must hold non-negative integer class indices")
+    return y.astype(np.int64)
+
+
+def analyze(
+    model,
+    x,
+    y,
+    class_names=None,
+    *,
+    metric: str = "euclidean",
+    labels: str = "truth",
+    cache=None,
+    progress: Progress | None = None,
+    meta: dict | None = None,
+) -> Analysis:
+    """Order the test set ``(x, y)`` at every shown layer of ``model``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained classifier with one output (a class distribution over k classes).
+    x : ndarray, shape (n, ...)
+        Test inputs, as the model takes them.
+    y : array_like of int, shape (n,)
+        True classes in ``0..k-1``.
+    class_names : list of str, optional
+        k names; ``"0".."k-1"`` by default.
+    metric : {"euclidean", "cosine"}
+        Dissimilarity between activations.
+    labels : {"truth", "predicted"}
+        Which labels color the glyphs and score their quality.
+    cache : Store or path, optional
+        Content-addressed cache; nothing is stored when None.
+    progress : callable(stage, done, total, detail), optional
+
+    Returns
+    -------
+    Analysis
+    """
+    from fracdash.models.activations import forward, model_digest
+    from fracdash.models.network import network_graph
+
+    y = _check_inputs(x, y, class_names, metric, labels)
+    store = _as_store(cache)
+    net = network_graph(model)
+    k = int(net.nodes[-1].output_shape[-1])
+    class_names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
+    if len(class_names) != k:
+        raise ValueError(f"{len(class_names)} class names given but the model has {k} classes")
+    if y.max() >= k:
+        raise ValueError(f"labels must lie in 0..{k - 1}; found {int(y.max())}")
+
+    parents = (model_digest(model), array_digest(np.asarray(x)))
+    nodes = net.nodes
+    # A reorder-only layer with one input shares its predecessor's order.
+    source = {}
+    for node in nodes:
+        alias = node.kind in REORDER_KINDS and len(node.inputs) == 1
+        source[node.name] = source[node.inputs[0]] if alias else node.name
+    keys = {
+        name: stage_key("order", {"layer": name, "metric": metric}, parents)
+        for name in set(source.values())
+    }
+    pred_key = stage_key("predictions", {}, parents)
+
+    orders = {}
+    predictions = None
+    if store is not None:
+        orders = {name: a for name, key in keys.items() if (a := store.get_array(key)) is not None}
+        predictions = store.get_array(pred_key)
+    todo = [node.name for node in nodes if node.name in keys and node.name not in orders]
+    if todo or predictions is None:
+        report = (lambda d, t: progress("forward", d, t, "")) if progress else None
+        with forward(net, x, [*todo, nodes[-1].name], progress=report) as acts:
+            predictions = np.argmax(acts[nodes[-1].name], axis=1).astype(np.int64)
+            if store is not None:
+                store.set_array(pred_key, predictions)
+            for i, name in enumerate(todo):
+                if progress:
+                    progress("order", i, len(todo), name)
+                orders[name] = vat_order(acts[name], metric)
+                acts.release(name)
+                if store is not None:
+                    store.set_array(keys[name], orders[name])
+            if progress and todo:
+                progress("order", len(todo), len(todo), "")
+
+    color = y if labels == "truth" else predictions
+    glyphs = [
+        make_glyph(n.name, n.kind, n.inputs, n.output_shape, orders[source[n.name]], color)
+        for n in nodes
+    ]
+    analysis = Analysis(
+        layers=glyphs,
+        edges=net.edges,
+        labels=y,
+        predictions=predictions,
+        class_names=class_names,
+        color_by=labels,
+        meta={"metric": metric, **(meta or {})},
+    )
+    if store is not None:
+        key = stage_key(
+            "analysis", {"labels": labels, "names": class_names}, (*parents, array_digest(y))
+        )
+        store.set_bytes(key, analysis.to_bytes())
+        analysis.meta["key"] = key
+    return analysis

@@ -1,0 +1,190 @@
+"""analyze(): every layer's order equals brute-force VAT of independently computed
+activations; graph, simplification, predictions; the cache recomputes only what changed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import brute_vat
+
+import fracdash
+from fracdash import pipeline
+from fracdash.cache import Store
+
+
+def keras_activation(keras, model, name, x):
+    """A layer's output through Keras's own API (not fracdash's flat model)."""
+    if name == "input":
+        return np.asarray(x)
+    sub = keras.Model(model.inputs, model.get_layer(name).output)
+    return np.asarray(sub(x, training=False))
+
+
+@pytest.fixture(scope="module")
+def toy_data():
+    rng = np.random.default_rng(3)
+    x6 = rng.random((60, 6, 6, 1), dtype=np.float32)
+    x5 = rng.random((50, 5, 5, 1), dtype=np.float32)
+    return x6, rng.integers(0, 3, 60), x5, rng.integers(0, 4, 50)
+
+
+def test_branched_orders_equal_brute_force(keras, toy_branched, toy_data):
+    x, y, _, _ = toy_data
+    a = fracdash.analyze(toy_branched, x, y, ["r", "g", "b"])
+    shown = {layer.name for layer in toy_branched.layers if "dropout" not in layer.name}
+    assert set(a.layer_names) == shown
+    assert a.layer_names[0] == "input" and a.layer_names[-1] == "prediction"
+    for g in a.layers:
+        acts = keras_activation(keras, toy_branched, g.name, x)
+        np.testing.assert_array_equal(g.order, brute_vat(acts.reshape(len(x), -1)), g.name)
+    probs = np.asarray(toy_branched(x, training=False))
+    np.testing.assert_array_equal(a.predictions, probs.argmax(1))
+    assert a.accuracy == pytest.approx(np.mean(probs.argmax(1) == y))
+    assert a.confusion.sum() == len(x) and a.confusion.shape == (3, 3)
+    np.testing.assert_array_equal(
+        np.diag(a.confusion), np.bincount(y[probs.argmax(1) == y], minlength=3)
+    )
+
+
+def test_branched_edges_and_simplification(toy_branched, toy_data):
+    x, y, _, _ = toy_data
+    a = fracdash.analyze(toy_branched, x, y)
+    assert set(a.edges) == {
+        ("input", "rotate"), ("input", "a_conv"), ("rotate", "b_conv"),
+        ("a_conv", "a_relu"), ("b_conv", "b_relu"), ("a_relu", "a_flatten"),
+        ("b_relu", "b_flatten"), ("a_flatten", "a_dense"), ("b_flatten", "b_dense"),
+        ("a_dense", "concat"), ("b_dense", "concat"), ("concat", "logits"),
+        ("logits", "prediction"),
+    }  # fmt: skip
+    s = a.simplified()
+    assert {"rotate", "a_flatten", "b_flatten"}.isdisjoint(s.layer_names)
+    assert ("input", "b_conv") in s.edges and ("a_relu", "a_dense") in s.edges
+    assert ("b_relu", "b_dense") in s.edges
+    assert len(s.layers) == len(a.layers) - 3
+    # Layers kept by the simplification keep their glyphs.
+    for g in s.layers:
+        np.testing.assert_array_equal(g.order, a.layer(g.name).order)
+    assert s.layer("b_conv").inputs == ("input",)
+
+
+def test_sequential_chain(keras, toy_sequential, toy_data):
+    _, _, x, y = toy_data
+    a = fracdash.analyze(toy_sequential, x, y)
+    assert a.layer_names == ["input", "conv", "relu", "flatten", "dense", "prediction"]
+    assert a.edges == list(zip(a.layer_names, a.layer_names[1:], strict=False))
+    assert a.layers[0].kind == "InputLayer" and a.layer("flatten").kind == "Flatten"
+    for g in a.layers:
+        acts = keras_activation(keras, toy_sequential, g.name, x)
+        np.testing.assert_array_equal(g.order, brute_vat(acts.reshape(len(x), -1)), g.name)
+    assert a.layer("relu").output_shape == (3, 3, 2)
+
+
+def test_nested_model_is_expanded(keras, toy_data):
+    from keras import layers
+
+    keras.utils.set_random_seed(9)
+    inner_in = keras.Input((5, 5, 1))
+    h = layers.Conv2D(2, 3, name="inner_conv")(inner_in)
+    h = layers.Activation("relu", name="inner_relu")(h)
+    base = keras.Model(inner_in, h, name="base")
+    inp = keras.Input((5, 5, 1), name="input")
+    h = layers.Flatten(name="flatten")(base(inp))
+    out = layers.Dense(4, activation="softmax", name="prediction")(h)
+    model = keras.Model(inp, out)
+    _, _, x, y = toy_data
+    a = fracdash.analyze(model, x, y)
+    assert a.layer_names == ["input", "inner_conv", "inner_relu", "flatten", "prediction"]
+    assert ("input", "inner_conv") in a.edges and ("inner_relu", "flatten") in a.edges
+    inner = keras.Model(base.inputs, base.get_layer("inner_conv").output)
+    acts = np.asarray(inner(x)).reshape(len(x), -1)
+    np.testing.assert_array_equal(a.layer("inner_conv").order, brute_vat(acts))
+
+
+def test_glyph_geometry_and_quality(toy_branched, toy_data):
+    x, y, _, _ = toy_data
+    a = fracdash.analyze(toy_branched, x, y)
+    p, by_rank = fracdash.curve_positions(len(x))
+    for g in a.layers:
+        assert g.curve_order == p and sorted(g.order.tolist()) == list(range(len(x)))
+        np.testing.assert_array_equal(g.positions[g.order], by_rank)
+        assert g.quality == pytest.approx(fracdash.quality(g.positions, y))
+        np.testing.assert_array_equal(g.codes, fracdash.relative_codes(y[g.order]))
+        image = a.class_image(g.name)
+        assert image.shape == (2**p, 2**p) and (image >= 0).sum() == len(x)
+        assert image[g.positions[5, 1], g.positions[5, 0]] == y[5]
+
+
+def test_labels_predicted(toy_branched, toy_data):
+    x, y, _, _ = toy_data
+    a = fracdash.analyze(toy_branched, x, y, labels="predicted")
+    b = fracdash.analyze(toy_branched, x, y)
+    for ga, gb in zip(a.layers, b.layers, strict=True):
+        np.testing.assert_array_equal(ga.order, gb.order)
+        assert ga.quality == pytest.approx(fracdash.quality(ga.positions, a.predictions))
+    assert b.recolored("predicted").layers[-1].quality == pytest.approx(a.layers[-1].quality)
+
+
+def test_cache_reuses_and_recomputes_only_after_change(
+    toy_branched, toy_data, tmp_path, monkeypatch
+):
+    x, y, _, _ = toy_data
+    calls = []
+    real = pipeline.vat_order
+
+    def counting(acts, metric):
+        calls.append(metric)
+        return real(acts, metric)
+
+    monkeypatch.setattr(pipeline, "vat_order", counting)
+    store = Store(tmp_path / "cache")
+    first = fracdash.analyze(toy_branched, x, y, cache=store)
+    computed = len(calls)
+    # Flatten and Permute reuse their predecessor's order: 3 layers fewer to compute.
+    assert computed == len(first.layers) - 3
+    calls.clear()
+    again = fracdash.analyze(toy_branched, x, y, cache=store)
+    assert calls == []
+    for g1, g2 in zip(first.layers, again.layers, strict=True):
+        np.testing.assert_array_equal(g1.order, g2.order)
+    fracdash.analyze(toy_branched, x, y, labels="predicted", cache=store)
+    assert calls == []  # coloring labels come after the ordering stage
+    fracdash.analyze(toy_branched, x, y, metric="cosine", cache=store)
+    assert calls == ["cosine"] * computed
+    calls.clear()
+    fracdash.analyze(toy_branched, x[:-1], y[:-1], cache=store)
+    assert len(calls) == computed  # other data, everything again
+
+
+def test_stored_analysis_round_trip(toy_branched, toy_data, tmp_path):
+    x, y, _, _ = toy_data
+    store = Store(tmp_path / "cache")
+    a = fracdash.analyze(toy_branched, x, y, ["r", "g", "b"], cache=store)
+    b = fracdash.Analysis.from_bytes(store.get_bytes(a.meta["key"]))
+    assert (
+        b.layer_names == a.layer_names and b.edges == a.edges and b.class_names == ["r", "g", "b"]
+    )
+    for ga, gb in zip(a.layers, b.layers, strict=True):
+        np.testing.assert_array_equal(ga.order, gb.order)
+        assert ga.quality == gb.quality and ga.output_shape == gb.output_shape
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"metric": "manhattan"}, "unknown metric"),
+        ({"labels": "guess"}, "labels must be"),
+        ({"class_names": ["a", "b"]}, "2 class names"),
+    ],
+)
+def test_bad_arguments(toy_branched, toy_data, kwargs, message):
+    x, y, _, _ = toy_data
+    with pytest.raises(ValueError, match=message):
+        fracdash.analyze(toy_branched, x, y, **kwargs)
+
+
+def test_bad_labels(toy_branched, toy_data):
+    x, y, _, _ = toy_data
+    with pytest.raises(ValueError, match="0..2"):
+        fracdash.analyze(toy_branched, x, y + 5)
+    with pytest.raises(ValueError, match="one label per sample"):
+        fracdash.analyze(toy_branched, x, y[:-1])
