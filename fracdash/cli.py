@@ -10,11 +10,29 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import click  # noqa: E402
 
 from fracdash.cache import Store, default_cache_dir  # noqa: E402
+
+
+def quiet_keras_import() -> None:
+    """Import keras with file descriptor 2 pointed at /dev/null: TensorFlow's C++
+    start-up lines (oneDNN, absl) ignore TF_CPP_MIN_LOG_LEVEL. Python errors still
+    surface, as exceptions."""
+    if "keras" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 class ProgressBars:
@@ -30,7 +48,7 @@ class ProgressBars:
 
         bar = self._bars.get(stage)
         if bar is None:
-            unit = "batch" if stage == "forward" else "layer"
+            unit = {"forward": "batch", "train": "epoch"}.get(stage, "layer")
             bar = tqdm(total=total, desc=self.LABELS.get(stage, stage), unit=unit, file=sys.stderr)
             self._bars[stage] = bar
         bar.set_postfix_str(detail, refresh=False)
@@ -91,6 +109,7 @@ def precompute(ctx, scenario, samples, epochs, train_samples, metric, cache_dir,
     from fracdash.runs import precompute_scenario, run_name
 
     store = Store(cache_dir or default_cache_dir())
+    quiet_keras_import()
     try:
         analysis = precompute_scenario(
             store,
@@ -100,7 +119,6 @@ def precompute(ctx, scenario, samples, epochs, train_samples, metric, cache_dir,
             train_samples=train_samples,
             metric=metric,
             progress=ProgressBars(),
-            verbose=2,
         )
     except (ValueError, OSError) as err:
         if ctx.obj["debug"]:

@@ -52,7 +52,6 @@ def precompute_scenario(
     train_samples: int | None = None,
     metric: str = "euclidean",
     progress=None,
-    verbose: int = 0,
 ) -> Analysis:
     """Train (once) and analyze a built-in scenario; store and register the result."""
     from fracdash.models.scenarios import SCENARIOS, test_data, trained_model
@@ -61,17 +60,13 @@ def precompute_scenario(
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     spec = SCENARIOS[scenario]
-    if progress:
-        progress("train", 0, 1, spec.network)
     model, note = trained_model(
         spec,
         store.directory / "models",
         epochs=epochs,
         train_samples=train_samples,
-        verbose=verbose,
+        progress=progress,
     )
-    if progress:
-        progress("train", 1, 1, spec.network)
     x, y, names = test_data(spec, samples)
     meta = {"scenario": scenario, "note": note, "paper": spec.paper, "network": spec.network}
     analysis = analyze(model, x, y, names, metric=metric, cache=store, progress=progress, meta=meta)

@@ -235,6 +235,54 @@ def test_near_ties_in_gram_form():
     check_star(x - x.mean(axis=0), anchors, centre, spokes)
 
 
+# --------------------------------------------------------------------------- extreme scales
+# "Exact" holds for any finite input whose float64 distances are finite and normal: the
+# float32 fast path must not lose it to float32 underflow (squared distances below
+# ~1e-38) or overflow (above ~3e38).
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scale", [1e-35, 1e-25, 1e-21, 1e-18, 1e18, 1e19, 1e25, 1e35])
+def test_extreme_scales(scale, dtype):
+    rng = np.random.default_rng(int(np.log10(scale)) + 50)
+    x = (rng.standard_normal((200, 2)) * scale).astype(dtype)
+    assert np.isfinite(x).all() and np.all(x != 0)
+    check(x)
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e-100, 1e-50, 1e50, 1e100, 1e150])
+def test_extreme_scales_float64_only(scale):
+    rng = np.random.default_rng(int(np.log10(scale)) + 500)
+    check(rng.standard_normal((200, 2)) * scale)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tiny_values_hand_case(dtype):
+    # Sample 1 is 6e-23 from sample 0, sample 2 is 6.2e-23 from it (3 % apart, no
+    # near-tie): R's first maximum is (0, 2), then 1, then 2.
+    x = np.array([[-4e-23], [2.0e-23], [2.2e-23]], dtype=dtype)
+    np.testing.assert_array_equal(brute_vat(x), [0, 1, 2])
+    np.testing.assert_array_equal(vat_order(x), [0, 1, 2])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_huge_values_hand_case(dtype):
+    # Squared distances up to 9e38 overflow float32 but are ordinary float64 numbers.
+    x = np.array([[0.0], [1e19], [3e19]], dtype=dtype)
+    np.testing.assert_array_equal(brute_vat(x), [0, 1, 2])
+    np.testing.assert_array_equal(vat_order(x), [0, 1, 2])
+
+
+@pytest.mark.parametrize("k", [-200, -70, -60, -20, 20, 60, 70, 200])
+def test_power_of_two_scaling_invariance(k):
+    # Scaling by 2**k is exact in float64, so the reference order cannot change.
+    rng = np.random.default_rng(77)
+    x = rng.standard_normal((200, 2))
+    base = check(x)
+    np.testing.assert_array_equal(brute_vat(x * 2.0**k), base)
+    np.testing.assert_array_equal(vat_order(x * 2.0**k), base)
+
+
 # --------------------------------------------------------------------------- cosine
 
 

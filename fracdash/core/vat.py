@@ -47,42 +47,66 @@ def _prepared(x, metric: str) -> np.ndarray:
     return x
 
 
-def _centred_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows minus their mean, as float32 (distances are translation invariant and
-    the error bound shrinks with the norms), and their squared norms."""
-    mean = np.zeros(x.shape[1], dtype=np.float64)
-    for start in range(0, x.shape[0], _ROW_BLOCK):
-        mean += x[start : start + _ROW_BLOCK].sum(axis=0, dtype=np.float64)
-    mean /= x.shape[0]
-    xc = np.empty(x.shape, dtype=np.float32)
-    for start in range(0, x.shape[0], _ROW_BLOCK):
-        xc[start : start + _ROW_BLOCK] = x[start : start + _ROW_BLOCK] - mean
-    sq = np.einsum("ij,ij->i", xc, xc, dtype=np.float64)
-    return xc, sq
+class _Float32Distances:
+    """Squared distances in float32 with a rigorous per-entry error bound.
+
+    Rows are centred (distances are translation invariant and the bound shrinks with
+    the norms) and scaled by a power of two — exact in float64 — so that the largest
+    centred value is about 1: float32 then neither overflows nor underflows except
+    for values far below the largest, whose absolute error ``eta`` the bound covers.
+    """
+
+    def __init__(self, x: np.ndarray):
+        n, d = x.shape
+        mean = np.zeros(d, dtype=np.float64)
+        for start in range(0, n, _ROW_BLOCK):
+            mean += x[start : start + _ROW_BLOCK].sum(axis=0, dtype=np.float64)
+        mean /= n
+        peak = 0.0
+        for start in range(0, n, _ROW_BLOCK):
+            block = x[start : start + _ROW_BLOCK] - mean
+            peak = max(peak, float(np.abs(block).max()))
+        exponent = int(np.frexp(peak)[1]) if peak > 0 else 0
+        self.scale2 = float(np.ldexp(1.0, -2 * exponent))  # squared distances' factor
+        self.xc = np.empty((n, d), dtype=np.float32)
+        for start in range(0, n, _ROW_BLOCK):
+            rows = slice(start, start + _ROW_BLOCK)
+            self.xc[rows] = np.ldexp(x[rows] - mean, -exponent)
+        self.sq = np.einsum("ij,ij->i", self.xc, self.xc, dtype=np.float64)
+        # A float32 dot product of length d is off by at most d·u·|x|·|y| in any
+        # summation order; the +16 covers centring, casts and the final adds, and
+        # eta the absolute error of subnormal values.
+        self.kappa = (d + 16) * _U32 * 1.01
+        self.eta = 16.0 * (d + 1) * 2.0**-149
+        self.x = x
+
+    def matrix(self) -> np.ndarray:
+        """The (n, n) float32 squared distance matrix, clipped at 0."""
+        xc = self.xc
+        n = xc.shape[0]
+        sq32 = self.sq.astype(np.float32)
+        dist = np.empty((n, n), dtype=np.float32)
+        for start in range(0, n, _ROW_BLOCK):
+            block = dist[start : start + _ROW_BLOCK]
+            np.matmul(xc[start : start + _ROW_BLOCK], xc.T, out=block)
+            block *= -2.0
+            block += sq32[start : start + _ROW_BLOCK, None]
+            block += sq32[None, :]
+            np.maximum(block, 0.0, out=block)
+        return dist
+
+    def error(self, rows, cols=slice(None)) -> np.ndarray:
+        """Bound on |float32 entry - exact entry| for the given rows and columns."""
+        return self.kappa * (np.add.outer(self.sq[rows], self.sq[cols])) + self.eta
+
+    def exact(self, i: int, others: np.ndarray) -> np.ndarray:
+        """Float64 squared distances from row ``i`` to rows ``others``, in the
+        float32 matrix's (power-of-two scaled) units."""
+        diff = self.x[others].astype(np.float64) - self.x[i].astype(np.float64)
+        return np.einsum("ij,ij->i", diff, diff) * self.scale2
 
 
-def squared_distances32(xc: np.ndarray, sq: np.ndarray) -> np.ndarray:
-    """Float32 squared Euclidean distance matrix, ``(n, n)``, clipped at 0."""
-    n = xc.shape[0]
-    sq32 = sq.astype(np.float32)
-    dist = np.empty((n, n), dtype=np.float32)
-    for start in range(0, n, _ROW_BLOCK):
-        block = dist[start : start + _ROW_BLOCK]
-        np.matmul(xc[start : start + _ROW_BLOCK], xc.T, out=block)
-        block *= -2.0
-        block += sq32[start : start + _ROW_BLOCK, None]
-        block += sq32[None, :]
-        np.maximum(block, 0.0, out=block)
-    return dist
-
-
-def _exact_sq(x: np.ndarray, i: int, others: np.ndarray) -> np.ndarray:
-    """Float64 squared distances from row ``i`` to rows ``others``."""
-    diff = x[others].astype(np.float64) - x[i].astype(np.float64)
-    return np.einsum("ij,ij->i", diff, diff)
-
-
-def _first_max_row(x, dist, sq, kappa) -> int:
+def _first_max_row(f32: _Float32Distances, dist: np.ndarray) -> int:
     """Row of the first maximum of the exact matrix in row-major order."""
     n = dist.shape[0]
     if n == 1:
@@ -90,19 +114,16 @@ def _first_max_row(x, dist, sq, kappa) -> int:
     lower = -np.inf
     for start in range(0, n, _ROW_BLOCK):
         rows = slice(start, start + _ROW_BLOCK)
-        err = kappa * (sq[rows, None] + sq[None, :])
-        lower = max(lower, float((dist[rows] - err).max()))
+        lower = max(lower, float((dist[rows] - f32.error(rows)).max()))
     best_val, best_row = -np.inf, n
     for start in range(0, n, _ROW_BLOCK):
         rows = slice(start, start + _ROW_BLOCK)
-        err = kappa * (sq[rows, None] + sq[None, :])
-        ii, jj = np.nonzero(dist[rows] + err >= lower)
-        for i in np.unique(ii + start):
-            cols = jj[ii + start == i]
-            val = float(_exact_sq(x, int(i), cols).max())
+        ii, jj = np.nonzero(dist[rows] + f32.error(rows) >= lower)
+        for i in np.unique(ii):
+            val = float(f32.exact(int(i) + start, jj[ii == i]).max())
             # Rows are visited in increasing order: only a strictly larger value wins.
             if val > best_val:
-                best_val, best_row = val, int(i)
+                best_val, best_row = val, int(i) + start
     return best_row
 
 
@@ -132,12 +153,9 @@ def vat_order(
     x = _prepared(x, metric)
     if not np.isfinite(x).all():
         raise ValueError("vat_order needs finite values; the input holds NaN or inf")
-    n, d = x.shape
-    xc, sq = _centred_float32(x)
-    dist = squared_distances32(xc, sq)
-    # Rigorous bound on |float32 entry - exact entry|, in units of sq_i + sq_j:
-    # d·u for the dot product, the rest for centring, casts and the final adds.
-    kappa = (d + 16) * _U32 * 1.01
+    n = x.shape[0]
+    f32 = _Float32Distances(x)
+    dist = f32.matrix()
     order = np.empty(n, dtype=np.int64)
     lo = np.full(n, np.inf)
     hi = np.full(n, np.inf)
@@ -146,7 +164,7 @@ def vat_order(
     def visit(k: int, j: int) -> None:
         order[k] = j
         visited[j] = True
-        err = kappa * (sq + sq[j])
+        err = f32.error(j)
         row = dist[j].astype(np.float64)
         row[visited] = np.inf  # visited samples stay out of the race
         np.minimum(lo, row - err, out=lo)
@@ -154,13 +172,12 @@ def vat_order(
         lo[j] = hi[j] = np.inf
 
     def exact_min(c: int) -> float:
-        err = kappa * (sq + sq[c])
-        near = np.flatnonzero(visited & (dist[c] - err <= hi[c]))
-        value = float(_exact_sq(x, c, near).min())
+        near = np.flatnonzero(visited & (dist[c] - f32.error(c) <= hi[c]))
+        value = float(f32.exact(c, near).min())
         lo[c] = hi[c] = value  # now known exactly; later visits only lower it
         return value
 
-    visit(0, _first_max_row(x, dist, sq, kappa))
+    visit(0, _first_max_row(f32, dist))
     step = max(1, n // 100)
     for k in range(1, n):
         j = int(np.argmin(hi))

@@ -37,13 +37,13 @@ class Scenario:
 SCENARIOS = {
     s.name: s
     for s in (
-        Scenario("easy", "lenet5", "mnist", "mnist", 6, "accuracy 98.96%"),
+        Scenario("easy", "lenet5", "mnist", "mnist", 15, "accuracy 98.96%"),
         Scenario(
-            "generalization", "lenet5", "fashion-mnist", "fashion-mnist", 6, "accuracy 73.44%"
+            "generalization", "lenet5", "fashion-mnist", "fashion-mnist", 15, "accuracy 73.44%"
         ),
-        Scenario("problematic", "lenet5", "mnist", "fashion-mnist", 6, '"does not perform well"'),
+        Scenario("problematic", "lenet5", "mnist", "fashion-mnist", 15, '"does not perform well"'),
         Scenario("simplification", "vgg16", "mnist", "mnist", 3, "accuracy 97%"),
-        Scenario("realistic", "double_lenet5", "fashion-mnist", "fashion-mnist", 6, "branches"),
+        Scenario("realistic", "double_lenet5", "fashion-mnist", "fashion-mnist", 15, "branches"),
     )
 }
 
@@ -135,6 +135,7 @@ def _recipe_digest(scenario: Scenario, epochs: int, train_samples: int | None, x
     recipe = {
         "network": scenario.network,
         "arch": ARCH_VERSION,
+        "shift": MAX_SHIFT,
         "train_on": scenario.train_on,
         "data": xdig,
         "seed": SEED,
@@ -146,10 +147,26 @@ def _recipe_digest(scenario: Scenario, epochs: int, train_samples: int | None, x
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _fit(model, x, y, epochs: int, verbose: int) -> None:
+BATCH = 128
+MAX_SHIFT = 2  # pixels of random translation for the image networks
+
+
+def shifted(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each image (n, h, w, c) moved by up to MAX_SHIFT pixels, zero-filled: the
+    usual augmentation that lifts LeNet5 past the paper's 98.96% on MNIST."""
+    n, h, w, _ = x.shape
+    m = MAX_SHIFT
+    padded = np.pad(x, ((0, 0), (m, m), (m, m), (0, 0)))
+    dy, dx = rng.integers(0, 2 * m + 1, size=(2, n))
+    rows = (dy[:, None] + np.arange(h))[:, :, None]
+    cols = (dx[:, None] + np.arange(w))[:, None, :]
+    return padded[np.arange(n)[:, None, None], rows, cols]
+
+
+def _fit(model, x, y, epochs: int, augment: bool, progress) -> None:
     import keras
 
-    steps = epochs * -(-len(x) // 128)
+    steps = epochs * -(-len(x) // BATCH)
     # Cosine decay to zero: the last epochs settle instead of bouncing around.
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps)
     model.compile(
@@ -157,10 +174,16 @@ def _fit(model, x, y, epochs: int, verbose: int) -> None:
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    model.fit(x, y, batch_size=128, epochs=epochs, shuffle=True, verbose=verbose)
+    rng = np.random.default_rng(SEED)
+    for epoch in range(epochs):
+        xe = shifted(x, rng) if augment else x
+        hist = model.fit(xe, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
+        if progress:
+            acc = hist.history["accuracy"][-1]
+            progress("train", epoch + 1, epochs, f"train accuracy {acc:.4f}")
 
 
-def train(scenario: Scenario, x, y, epochs: int, verbose: int = 0):
+def train(scenario: Scenario, x, y, epochs: int, progress=None):
     """Train the scenario's network with fixed seeds. VGG16 trains its head only, on
     features of the frozen base computed once (the same result as fitting the whole
     model with a frozen base, at a fraction of the cost)."""
@@ -169,15 +192,15 @@ def train(scenario: Scenario, x, y, epochs: int, verbose: int = 0):
     keras.utils.set_random_seed(SEED)
     model = BUILDERS[scenario.network]()
     if scenario.network != "vgg16":
-        _fit(model, x, y, epochs, verbose)
+        _fit(model, x, y, epochs, True, progress)
         return model
     base = model.layers[1]
-    feats = base.predict(x, batch_size=256, verbose=verbose)
+    feats = base.predict(x, batch_size=256, verbose=0)
     head_in = keras.Input(feats.shape[1:])
     h = head_in
     for layer in model.layers[2:]:
         h = layer(h)
-    _fit(keras.Model(head_in, h), feats, y, epochs, verbose)
+    _fit(keras.Model(head_in, h), feats, y, epochs, False, progress)
     return model
 
 
@@ -187,7 +210,7 @@ def trained_model(
     *,
     epochs: int | None = None,
     train_samples: int | None = None,
-    verbose: int = 0,
+    progress=None,
 ):
     """The scenario's trained model, trained and stored on first use.
 
@@ -206,9 +229,8 @@ def trained_model(
     digest = _recipe_digest(scenario, epochs, train_samples, array_digest(x, y))
     path = models_dir / f"{scenario.network}-{digest}.keras"
     if not path.is_file():
-        model = train(
-            scenario, prepare_images(x, scenario.network), y.astype(np.int64), epochs, verbose
-        )
+        xp = prepare_images(x, scenario.network)
+        model = train(scenario, xp, y.astype(np.int64), epochs, progress)
         models_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.keras")
         model.save(tmp)
