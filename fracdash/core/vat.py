@@ -156,45 +156,61 @@ def vat_order(
     n = x.shape[0]
     f32 = _Float32Distances(x)
     dist = f32.matrix()
+    return _prim_order(f32, dist, _first_max_row(f32, dist), progress)
+
+
+def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, progress) -> np.ndarray:
+    """Prim's order from ``start`` with certified float32 intervals.
+
+    ``lo <= true distance to the visited set <= hi`` for every unvisited sample.
+    Samples whose interval ever overlapped the winner's are measured exactly once,
+    and from then on kept exact (``known``) by measuring, at each visit, only those
+    the new sample might bring closer.
+    """
+    n = dist.shape[0]
     order = np.empty(n, dtype=np.int64)
     lo = np.full(n, np.inf)
     hi = np.full(n, np.inf)
+    known = np.zeros(n, dtype=bool)
+    known_val = np.full(n, np.inf)
     visited = np.zeros(n, dtype=bool)
+    row_err = f32.kappa * f32.sq + f32.eta
+    step = max(1, n // 100)
 
-    def visit(k: int, j: int) -> None:
+    def measure(c: int) -> None:
+        near = np.flatnonzero(visited & (dist[c] - f32.error(c) <= hi[c]))
+        known_val[c] = lo[c] = hi[c] = float(f32.exact(c, near).min())
+        known[c] = True
+
+    j = start
+    for k in range(n):
+        if k:
+            j = int(np.argmin(hi))
+            cands = np.flatnonzero(lo <= hi[j])
+            if cands.size > 1:
+                best_val, best = np.inf, n
+                for c in cands[np.argsort(lo[cands], kind="stable")]:
+                    if lo[c] > best_val:
+                        break
+                    if not known[c]:
+                        measure(int(c))
+                    if hi[c] < best_val or (hi[c] == best_val and c < best):
+                        best_val, best = hi[c], int(c)
+                j = best
         order[k] = j
         visited[j] = True
-        err = f32.error(j)
+        known[j] = False
+        err = row_err + f32.kappa * f32.sq[j]
         row = dist[j].astype(np.float64)
         row[visited] = np.inf  # visited samples stay out of the race
+        members = np.flatnonzero(known)
+        closer = members[row[members] - err[members] < known_val[members]]
         np.minimum(lo, row - err, out=lo)
         np.minimum(hi, row + err, out=hi)
+        if closer.size:
+            known_val[closer] = np.minimum(known_val[closer], f32.exact(j, closer))
+        lo[members] = hi[members] = known_val[members]
         lo[j] = hi[j] = np.inf
-
-    def exact_min(c: int) -> float:
-        near = np.flatnonzero(visited & (dist[c] - f32.error(c) <= hi[c]))
-        value = float(f32.exact(c, near).min())
-        lo[c] = hi[c] = value  # now known exactly; later visits only lower it
-        return value
-
-    visit(0, _first_max_row(f32, dist))
-    step = max(1, n // 100)
-    for k in range(1, n):
-        j = int(np.argmin(hi))
-        bound = hi[j]
-        cands = np.flatnonzero(lo <= bound)
-        if cands.size > 1:
-            best_val, best = np.inf, n
-            for c in cands[np.argsort(lo[cands], kind="stable")]:
-                if lo[c] > best_val:
-                    break
-                if lo[c] != hi[c]:
-                    exact_min(int(c))
-                val = hi[c]
-                if val < best_val or (val == best_val and c < best):
-                    best_val, best = val, int(c)
-            j = best
-        visit(k, j)
         if progress is not None and (k % step == 0 or k == n - 1):
             progress(k + 1, n)
     return order

@@ -90,7 +90,8 @@ def forward(
     names = list(dict.fromkeys(names))
     index = {node.name: i for i, node in enumerate(network.nodes)}
     outputs = [network.activation_model.outputs[index[name]] for name in names]
-    sub = keras.Model(network.activation_model.inputs, outputs)
+    inputs = network.activation_model.inputs
+    sub = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs)
     n = len(x)
     acts = Activations(network, names, n, memory_budget)
     n_batches = -(-n // batch_size)
