@@ -3,7 +3,12 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+# On this workplace the official MNIST files sit beside the checkout; elsewhere the
+# loader looks in /usr/share/datasets and then asks Keras to download.
+ifneq ($(wildcard ../shared/datasets/mnist),)
+export FRACDASH_DATA ?= $(abspath ../shared/datasets)
+endif
 
 .PHONY: install run test bench lint clean
 

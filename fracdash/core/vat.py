@@ -78,6 +78,7 @@ class _Float32Distances:
         # eta the absolute error of subnormal values.
         self.kappa = (d + 16) * _U32 * 1.01
         self.eta = 16.0 * (d + 1) * 2.0**-149
+        self.row_err = self.kappa * self.sq + self.eta
         self.x = x
 
     def matrix(self) -> np.ndarray:
@@ -95,35 +96,43 @@ class _Float32Distances:
             np.maximum(block, 0.0, out=block)
         return dist
 
-    def error(self, rows, cols=slice(None)) -> np.ndarray:
-        """Bound on |float32 entry - exact entry| for the given rows and columns."""
-        return self.kappa * (np.add.outer(self.sq[rows], self.sq[cols])) + self.eta
+    def error(self, row: int, cols=slice(None)) -> np.ndarray:
+        """Bound on |float32 entry - exact entry| for one row and the given columns."""
+        return self.row_err[cols] + self.kappa * self.sq[row]
 
     def exact(self, i: int, others: np.ndarray) -> np.ndarray:
         """Float64 squared distances from row ``i`` to rows ``others``, in the
         float32 matrix's (power-of-two scaled) units."""
+        # The plain expression, so that values equal those of a straightforward
+        # float64 reference bit for bit and only true ties remain ties.
         diff = self.x[others].astype(np.float64) - self.x[i].astype(np.float64)
-        return np.einsum("ij,ij->i", diff, diff) * self.scale2
+        return (diff**2).sum(axis=1) * self.scale2
 
 
 def _first_max_row(f32: _Float32Distances, dist: np.ndarray) -> int:
-    """Row of the first maximum of the exact matrix in row-major order."""
+    """Row of the first maximum of the exact matrix in row-major order.
+
+    The true maximum M is at least ``top - emax`` (``top`` the float32 maximum,
+    ``emax`` the widest error bound), so every pair reaching M has a float32 entry of
+    at least ``top - 2 emax``: only those are measured in float64.
+    """
     n = dist.shape[0]
     if n == 1:
         return 0
-    lower = -np.inf
-    for start in range(0, n, _ROW_BLOCK):
-        rows = slice(start, start + _ROW_BLOCK)
-        lower = max(lower, float((dist[rows] - f32.error(rows)).max()))
+    top = float(dist.max())
+    emax = 2 * f32.kappa * float(f32.sq.max()) + f32.eta
     best_val, best_row = -np.inf, n
     for start in range(0, n, _ROW_BLOCK):
-        rows = slice(start, start + _ROW_BLOCK)
-        ii, jj = np.nonzero(dist[rows] + f32.error(rows) >= lower)
-        for i in np.unique(ii):
-            val = float(f32.exact(int(i) + start, jj[ii == i]).max())
-            # Rows are visited in increasing order: only a strictly larger value wins.
+        ii, jj = np.nonzero(dist[start : start + _ROW_BLOCK] >= top - 2 * emax)
+        if not ii.size:
+            continue
+        bounds = np.flatnonzero(np.diff(ii)) + 1
+        for rows, cols in zip(np.split(ii, bounds), np.split(jj, bounds), strict=True):
+            i = int(rows[0]) + start
+            val = float(f32.exact(i, cols).max())
+            # Rows come in increasing order: only a strictly larger value wins.
             if val > best_val:
-                best_val, best_row = val, int(i) + start
+                best_val, best_row = val, i
     return best_row
 
 
@@ -153,64 +162,74 @@ def vat_order(
     x = _prepared(x, metric)
     if not np.isfinite(x).all():
         raise ValueError("vat_order needs finite values; the input holds NaN or inf")
-    n = x.shape[0]
     f32 = _Float32Distances(x)
     dist = f32.matrix()
     return _prim_order(f32, dist, _first_max_row(f32, dist), progress)
 
 
 def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, progress) -> np.ndarray:
-    """Prim's order from ``start`` with certified float32 intervals.
+    """Prim's order from ``start``, certified against the float64 distances.
 
-    ``lo <= true distance to the visited set <= hi`` for every unvisited sample.
-    Samples whose interval ever overlapped the winner's are measured exactly once,
-    and from then on kept exact (``known``) by measuring, at each visit, only those
-    the new sample might bring closer.
+    ``reach[c]`` is the float32 distance of unvisited ``c`` to the visited set (a min
+    of float32 entries, so no rounding); the true distance is within ``slack[c]`` of
+    it. The usual step costs three passes over ``reach``. When another candidate could
+    tie with the smallest one, the candidates are measured in float64 and join the
+    ``known`` samples, whose exact distance is then kept up to date at every visit by
+    measuring only those that the new sample's float32 row says could come closer.
     """
     n = dist.shape[0]
     order = np.empty(n, dtype=np.int64)
-    lo = np.full(n, np.inf)
-    hi = np.full(n, np.inf)
+    unvisited = np.ones(n, dtype=bool)
+    reach = np.full(n, np.inf, dtype=np.float32)
+    slack = f32.kappa * (f32.sq + f32.sq.max()) + f32.eta
+    widest = float(slack.max())
     known = np.zeros(n, dtype=bool)
     known_val = np.full(n, np.inf)
-    visited = np.zeros(n, dtype=bool)
-    row_err = f32.kappa * f32.sq + f32.eta
+    members = np.empty(0, dtype=np.int64)  # flatnonzero(known), refreshed on change
     step = max(1, n // 100)
 
     def measure(c: int) -> None:
-        near = np.flatnonzero(visited & (dist[c] - f32.error(c) <= hi[c]))
-        known_val[c] = lo[c] = hi[c] = float(f32.exact(c, near).min())
+        limit = float(reach[c]) + slack[c]
+        near = np.flatnonzero(~unvisited & (dist[c] - f32.error(c) <= limit))
+        known_val[c] = float(f32.exact(c, near).min())
         known[c] = True
+
+    def choose(cands: np.ndarray) -> int:
+        fresh = cands[~known[cands]]
+        old = cands[known[cands]]
+        best_val = float(known_val[old].min()) if old.size else np.inf
+        lows = reach[fresh] - slack[fresh]
+        for c in fresh[np.argsort(lows, kind="stable")]:
+            if reach[c] - slack[c] > best_val:
+                break
+            measure(int(c))
+            best_val = min(best_val, known_val[c])
+        exact = cands[known[cands]]
+        return int(exact[known_val[exact] == best_val].min())
 
     j = start
     for k in range(n):
         if k:
-            j = int(np.argmin(hi))
-            cands = np.flatnonzero(lo <= hi[j])
+            j = int(np.argmin(reach))
+            cands = np.flatnonzero(reach <= float(reach[j]) + slack[j] + widest)
             if cands.size > 1:
-                best_val, best = np.inf, n
-                for c in cands[np.argsort(lo[cands], kind="stable")]:
-                    if lo[c] > best_val:
-                        break
-                    if not known[c]:
-                        measure(int(c))
-                    if hi[c] < best_val or (hi[c] == best_val and c < best):
-                        best_val, best = hi[c], int(c)
-                j = best
+                cands = cands[reach[cands] - slack[cands] <= float(reach[j]) + slack[j]]
+            if cands.size > 1 or known[j]:
+                j = choose(cands)
+                if members.size != np.count_nonzero(known):
+                    members = np.flatnonzero(known)
         order[k] = j
-        visited[j] = True
-        known[j] = False
-        err = row_err + f32.kappa * f32.sq[j]
-        row = dist[j].astype(np.float64)
-        row[visited] = np.inf  # visited samples stay out of the race
-        members = np.flatnonzero(known)
-        closer = members[row[members] - err[members] < known_val[members]]
-        np.minimum(lo, row - err, out=lo)
-        np.minimum(hi, row + err, out=hi)
-        if closer.size:
-            known_val[closer] = np.minimum(known_val[closer], f32.exact(j, closer))
-        lo[members] = hi[members] = known_val[members]
-        lo[j] = hi[j] = np.inf
+        unvisited[j] = False
+        if known[j]:
+            known[j] = False
+            members = members[members != j]
+        if members.size:
+            row = dist[j, members]
+            closer = members[row - f32.error(j, members) < known_val[members]]
+            if closer.size:
+                known_val[closer] = np.minimum(known_val[closer], f32.exact(j, closer))
+        np.minimum(reach, dist[j], out=reach, where=unvisited)
+        reach[j] = np.inf
         if progress is not None and (k % step == 0 or k == n - 1):
             progress(k + 1, n)
     return order
