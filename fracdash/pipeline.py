@@ -34,16 +34,27 @@ def _as_store(cache) -> Store | None:
     return Store(cache)
 
 
-def _check_inputs(x, y, class_names, metric, labels):
+def _as_inputs(x) -> list[np.ndarray]:
+    """One array per model input; a multi-input model takes a list or tuple."""
+    xs = [np.asarray(a) for a in x] if isinstance(x, list | tuple) else [np.asarray(x)]
+    if len({len(a) for a in xs}) != 1:
+        raise ValueError(
+            f"every input needs the same number of samples, got {[len(a) for a in xs]}"
+        )
+    return xs
+
+
+def _check_inputs(xs, y, metric, labels):
+    n = len(xs[0])
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
     if labels not in ("truth", "predicted"):
         raise ValueError(f"labels must be 'truth' or 'predicted', not {labels!r}")
     y = np.asarray(y)
-    if y.ndim != 1 or len(y) != len(x):
-        raise ValueError(f"y must be 1-D with one label per sample: x has {len(x)}, y {y.shape}")
-    if len(x) < 2:
-        raise ValueError(f"an analysis needs at least 2 samples, got {len(x)}")
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(f"y must be 1-D with one label per sample: x has {n}, y {y.shape}")
+    if n < 2:
+        raise ValueError(f"an analysis needs at least 2 samples, got {n}")
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
         raise ValueError("y must hold non-negative integer class indices")
     return y.astype(np.int64)
@@ -67,8 +78,8 @@ def analyze(
     ----------
     model : keras.Model
         A trained classifier with one output (a class distribution over k classes).
-    x : ndarray, shape (n, ...)
-        Test inputs, as the model takes them.
+    x : ndarray, shape (n, ...), or a list of them
+        Test inputs, as the model takes them (a list for a multi-input model).
     y : array_like of int, shape (n,)
         True classes in ``0..k-1``.
     class_names : list of str, optional
@@ -88,7 +99,8 @@ def analyze(
     from fracdash.models.activations import forward, model_digest
     from fracdash.models.network import network_graph
 
-    y = _check_inputs(x, y, class_names, metric, labels)
+    xs = _as_inputs(x)
+    y = _check_inputs(xs, y, metric, labels)
     store = _as_store(cache)
     net = network_graph(model)
     k = int(net.nodes[-1].output_shape[-1])
@@ -98,7 +110,7 @@ def analyze(
     if y.max() >= k:
         raise ValueError(f"labels must lie in 0..{k - 1}; found {int(y.max())}")
 
-    parents = (model_digest(model), array_digest(np.asarray(x)))
+    parents = (model_digest(model), array_digest(*xs))
     nodes = net.nodes
     # A reorder-only layer with one input shares its predecessor's order.
     source = {}
@@ -119,7 +131,7 @@ def analyze(
     todo = [node.name for node in nodes if node.name in keys and node.name not in orders]
     if todo or predictions is None:
         report = (lambda d, t: progress("forward", d, t, "")) if progress else None
-        with forward(net, x, [*todo, nodes[-1].name], progress=report) as acts:
+        with forward(net, xs, [*todo, nodes[-1].name], progress=report) as acts:
             predictions = np.argmax(acts[nodes[-1].name], axis=1).astype(np.int64)
             if store is not None:
                 store.set_array(pred_key, predictions)

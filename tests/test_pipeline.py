@@ -188,3 +188,25 @@ def test_bad_labels(toy_branched, toy_data):
         fracdash.analyze(toy_branched, x, y + 5)
     with pytest.raises(ValueError, match="one label per sample"):
         fracdash.analyze(toy_branched, x, y[:-1])
+
+
+def test_two_input_model(keras, toy_data):
+    from keras import layers
+
+    keras.utils.set_random_seed(11)
+    a_in = keras.Input((4,), name="left")
+    b_in = keras.Input((3,), name="right")
+    h = layers.Concatenate(name="concat")([layers.Dense(5, name="da")(a_in), b_in])
+    out = layers.Dense(2, activation="softmax", name="prediction")(h)
+    model = keras.Model([a_in, b_in], out)
+    rng = np.random.default_rng(12)
+    xa, xb = rng.random((40, 4), dtype=np.float32), rng.random((40, 3), dtype=np.float32)
+    y = rng.integers(0, 2, 40)
+    a = fracdash.analyze(model, [xa, xb], y)
+    assert a.layer_names[:2] == ["left", "right"]
+    np.testing.assert_array_equal(a.layer("left").order, brute_vat(xa))
+    np.testing.assert_array_equal(a.layer("right").order, brute_vat(xb))
+    concat = np.concatenate([np.asarray(model.get_layer("da")(xa)), xb], axis=1)
+    np.testing.assert_array_equal(a.layer("concat").order, brute_vat(concat))
+    with pytest.raises(ValueError, match="same number of samples"):
+        fracdash.analyze(model, [xa, xb[:-1]], y)

@@ -71,14 +71,15 @@ class Activations:
 
 def forward(
     network: Network,
-    x: np.ndarray,
+    xs: Sequence[np.ndarray],
     names: Sequence[str],
     *,
     batch_size: int = DEFAULT_BATCH,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     progress: Callable[[int, int], None] | None = None,
 ) -> Activations:
-    """Run ``x`` (n, ...) through the network once, keeping the layers ``names``.
+    """Run the inputs ``xs`` (one (n, ...) array per model input) through the network
+    once, keeping the layers ``names``.
 
     Returns
     -------
@@ -92,12 +93,13 @@ def forward(
     outputs = [network.activation_model.outputs[index[name]] for name in names]
     inputs = network.activation_model.inputs
     sub = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs)
-    n = len(x)
+    n = len(xs[0])
     acts = Activations(network, names, n, memory_budget)
     n_batches = -(-n // batch_size)
     for b in range(n_batches):
         rows = slice(b * batch_size, min(n, (b + 1) * batch_size))
-        outs = sub(x[rows], training=False)
+        batch = [a[rows] for a in xs]
+        outs = sub(batch[0] if len(batch) == 1 else batch, training=False)
         if not isinstance(outs, list | tuple):
             outs = [outs]
         for name, out in zip(names, outs, strict=True):
