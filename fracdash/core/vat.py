@@ -59,20 +59,25 @@ class _Float32Distances:
     def __init__(self, x: np.ndarray):
         n, d = x.shape
         mean = np.zeros(d, dtype=np.float64)
+        top = 0.0
         for start in range(0, n, _ROW_BLOCK):
-            mean += x[start : start + _ROW_BLOCK].sum(axis=0, dtype=np.float64)
+            block = x[start : start + _ROW_BLOCK]
+            mean += block.sum(axis=0, dtype=np.float64)
+            top = max(top, float(np.abs(block).max()))
         mean /= n
-        peak = 0.0
-        for start in range(0, n, _ROW_BLOCK):
-            block = x[start : start + _ROW_BLOCK] - mean
-            peak = max(peak, float(np.abs(block).max()))
+        if not (np.isfinite(mean).all() and np.isfinite(top)):
+            raise ValueError("vat_order needs finite values; the input holds NaN or inf")
+        # A bound on the largest centred value, within a factor 2 of it: enough to keep
+        # float32 away from overflow and from underflow of the values that matter.
+        peak = top + float(np.abs(mean).max())
         exponent = int(np.frexp(peak)[1]) if peak > 0 else 0
         self.scale2 = float(np.ldexp(1.0, -2 * exponent))  # squared distances' factor
         self.xc = np.empty((n, d), dtype=np.float32)
+        self.sq = np.empty(n, dtype=np.float64)
         for start in range(0, n, _ROW_BLOCK):
             rows = slice(start, start + _ROW_BLOCK)
             self.xc[rows] = np.ldexp(x[rows] - mean, -exponent)
-        self.sq = np.einsum("ij,ij->i", self.xc, self.xc, dtype=np.float64)
+            self.sq[rows] = np.einsum("ij,ij->i", self.xc[rows], self.xc[rows], dtype=np.float64)
         # A float32 dot product of length d is off by at most d·u·|x|·|y| in any
         # summation order; the +16 covers centring, casts and the final adds, and
         # eta the absolute error of subnormal values.
@@ -82,18 +87,18 @@ class _Float32Distances:
         self.x = x
 
     def matrix(self) -> np.ndarray:
-        """The (n, n) float32 squared distance matrix, clipped at 0."""
+        """The (n, n) float32 squared distance matrix (tiny negative values kept:
+        they are within the error bound of the true, non-negative entries)."""
         xc = self.xc
         n = xc.shape[0]
         sq32 = self.sq.astype(np.float32)
         dist = np.empty((n, n), dtype=np.float32)
         for start in range(0, n, _ROW_BLOCK):
-            block = dist[start : start + _ROW_BLOCK]
-            np.matmul(xc[start : start + _ROW_BLOCK], xc.T, out=block)
-            block *= -2.0
-            block += sq32[start : start + _ROW_BLOCK, None]
+            rows = slice(start, start + _ROW_BLOCK)
+            block = dist[rows]
+            np.matmul(xc[rows] * np.float32(-2.0), xc.T, out=block)  # -2 is exact
+            block += sq32[rows, None]
             block += sq32[None, :]
-            np.maximum(block, 0.0, out=block)
         return dist
 
     def error(self, row: int, cols=slice(None)) -> np.ndarray:
@@ -160,8 +165,6 @@ def vat_order(
         Sample indices in VAT order.
     """
     x = _prepared(x, metric)
-    if not np.isfinite(x).all():
-        raise ValueError("vat_order needs finite values; the input holds NaN or inf")
     f32 = _Float32Distances(x)
     dist = f32.matrix()
     return _prim_order(f32, dist, _first_max_row(f32, dist), progress)
@@ -211,10 +214,13 @@ def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, progress) 
     for k in range(n):
         if k:
             j = int(np.argmin(reach))
-            cands = np.flatnonzero(reach <= float(reach[j]) + slack[j] + widest)
-            if cands.size > 1:
-                cands = cands[reach[cands] - slack[cands] <= float(reach[j]) + slack[j]]
-            if cands.size > 1 or known[j]:
+            nearest = float(reach[j])
+            reach[j] = np.inf
+            rival = float(reach.min())  # the usual step ends here: no possible tie
+            reach[j] = nearest
+            if rival <= nearest + slack[j] + widest or known[j]:
+                cands = np.flatnonzero(reach <= nearest + slack[j] + widest)
+                cands = cands[reach[cands] - slack[cands] <= nearest + slack[j]]
                 j = choose(cands)
                 if members.size != np.count_nonzero(known):
                     members = np.flatnonzero(known)
