@@ -21,13 +21,17 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/fracdash precompute easy
+	$(BIN)/python app.py
 
 test: $(STAMP)
 	$(BIN)/ruff check fracdash tests bench
 	$(BIN)/python -m pytest
 
+# pyclustertend is the peer measured against, never a runtime dependency. Its own pins
+# (pytest<9, pandas<3) would downgrade the test tools, so its imports come in by name.
 bench: $(STAMP)
+	$(BIN)/pip install -q numba scikit-learn matplotlib pandas threadpoolctl
+	$(BIN)/pip install -q --no-deps pyclustertend
 	$(BIN)/python bench/run.py
 
 clean:

@@ -132,7 +132,7 @@ def analyze(
     if todo or predictions is None:
         report = (lambda d, t: progress("forward", d, t, "")) if progress else None
         with forward(net, xs, [*todo, nodes[-1].name], progress=report) as acts:
-            predictions = np.argmax(acts[nodes[-1].name], axis=1).astype(np.int64)
+            predictions = np.argmax(acts.array(nodes[-1].name), axis=1).astype(np.int64)
             if store is not None:
                 store.set_array(pred_key, predictions)
             for i, name in enumerate(todo):

@@ -210,3 +210,27 @@ def test_two_input_model(keras, toy_data):
     np.testing.assert_array_equal(a.layer("concat").order, brute_vat(concat))
     with pytest.raises(ValueError, match="same number of samples"):
         fracdash.analyze(model, [xa, xb[:-1]], y)
+
+
+def test_spilled_activations_give_the_same_orders(toy_branched, toy_data, monkeypatch):
+    """Layers written to ChunkedMatrix files order exactly like in-memory ones."""
+    from fracdash.core import chunked
+    from fracdash.models import activations
+
+    x, y, _, _ = toy_data
+    in_memory = fracdash.analyze(toy_branched, x, y)
+    monkeypatch.setattr(activations, "DEFAULT_MEMORY_BUDGET", 0)
+    monkeypatch.setattr(activations.Activations, "SMALL_LAYER", 0)
+    monkeypatch.setattr(chunked, "CHUNK_BYTES", 8 * len(x) * 5)  # several chunks a layer
+    written = []
+    real = chunked.ChunkedMatrix.write_rows
+
+    def spy(self, start, block):
+        written.append(self.path)
+        return real(self, start, block)
+
+    monkeypatch.setattr(chunked.ChunkedMatrix, "write_rows", spy)
+    spilled = fracdash.analyze(toy_branched, x, y)
+    assert written, "nothing was spilled"
+    for a, b in zip(in_memory.layers, spilled.layers, strict=True):
+        np.testing.assert_array_equal(a.order, b.order)

@@ -21,29 +21,51 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from scipy.linalg import blas
+
+from fracdash.core.chunked import ArrayChunks
 
 METRICS = ("euclidean", "cosine")
 _U32 = 2.0**-24
 _ROW_BLOCK = 2048
 
 
-def _prepared(x, metric: str) -> np.ndarray:
-    """Rows as a 2-D float array whose Euclidean geometry defines the metric."""
+class _RowScaled:
+    """A chunked source with every row multiplied by a factor (cosine's unit rows)."""
+
+    def __init__(self, src, factors: np.ndarray):
+        self.src, self.factors, self.shape = src, factors, src.shape
+
+    def column_chunks(self):
+        for f0, f1, chunk in self.src.column_chunks():
+            yield f0, f1, chunk * self.factors[:, None]
+
+    def take(self, rows) -> np.ndarray:
+        return self.src.take(rows) * self.factors[rows, None]
+
+
+def _prepared(x, metric: str):
+    """A column-chunked source whose Euclidean geometry defines the metric."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
-    x = np.asarray(x)
-    if x.ndim != 2:
-        raise ValueError(f"vat_order needs a 2-D array (n samples, d features), not {x.shape}")
+    if not hasattr(x, "column_chunks"):
+        x = np.asarray(x)
+        if x.ndim != 2:
+            raise ValueError(f"vat_order needs a 2-D array (n samples, d features), not {x.shape}")
+        if not np.issubdtype(x.dtype, np.floating) and not np.issubdtype(x.dtype, np.integer):
+            raise ValueError(f"vat_order needs numbers, got dtype {x.dtype}")
+        x = ArrayChunks(x)
     if x.shape[0] < 1:
         raise ValueError("vat_order needs at least one sample")
-    if not np.issubdtype(x.dtype, np.floating) and not np.issubdtype(x.dtype, np.integer):
-        raise ValueError(f"vat_order needs numbers, got dtype {x.dtype}")
     if metric == "cosine":
         # Cosine dissimilarity = half the squared distance between unit vectors, so
         # VAT on it equals Euclidean VAT on the normalised rows. Zero rows stay zero.
-        x64 = x.astype(np.float64)
-        norms = np.sqrt(np.einsum("ij,ij->i", x64, x64))
-        return x64 / np.where(norms > 0, norms, 1.0)[:, None]
+        sq = np.zeros(x.shape[0])
+        for _, _, chunk in x.column_chunks():
+            c64 = chunk.astype(np.float64)
+            sq += np.einsum("ij,ij->i", c64, c64)
+        norms = np.sqrt(sq)
+        return _RowScaled(x, 1.0 / np.where(norms > 0, norms, 1.0))
     return x
 
 
@@ -52,19 +74,20 @@ class _Float32Distances:
 
     Rows are centred (distances are translation invariant and the bound shrinks with
     the norms) and scaled by a power of two — exact in float64 — so that the largest
-    centred value is about 1: float32 then neither overflows nor underflows except
+    centred value is at most 1: float32 then neither overflows nor underflows except
     for values far below the largest, whose absolute error ``eta`` the bound covers.
+    The Gram matrix is accumulated chunk of columns by chunk of columns with BLAS
+    ``ssyrk`` (one triangle, half the flops of a GEMM), so memory stays at the n x n
+    matrix plus one chunk.
     """
 
-    def __init__(self, x: np.ndarray):
-        n, d = x.shape
+    def __init__(self, src):
+        n, d = src.shape
         mean = np.zeros(d, dtype=np.float64)
         top = 0.0
-        for start in range(0, n, _ROW_BLOCK):
-            block = x[start : start + _ROW_BLOCK]
-            mean += block.sum(axis=0, dtype=np.float64)
-            top = max(top, float(np.abs(block).max()))
-        mean /= n
+        for f0, f1, chunk in src.column_chunks():
+            mean[f0:f1] = chunk.sum(axis=0, dtype=np.float64) / n
+            top = max(top, float(np.abs(chunk).max()))
         if not (np.isfinite(mean).all() and np.isfinite(top)):
             raise ValueError("vat_order needs finite values; the input holds NaN or inf")
         # A bound on the largest centred value, within a factor 2 of it: enough to keep
@@ -72,34 +95,21 @@ class _Float32Distances:
         peak = top + float(np.abs(mean).max())
         exponent = int(np.frexp(peak)[1]) if peak > 0 else 0
         self.scale2 = float(np.ldexp(1.0, -2 * exponent))  # squared distances' factor
-        self.xc = np.empty((n, d), dtype=np.float32)
-        self.sq = np.empty(n, dtype=np.float64)
-        for start in range(0, n, _ROW_BLOCK):
-            rows = slice(start, start + _ROW_BLOCK)
-            self.xc[rows] = np.ldexp(x[rows] - mean, -exponent)
-            self.sq[rows] = np.einsum("ij,ij->i", self.xc[rows], self.xc[rows], dtype=np.float64)
+        self.sq = np.zeros(n, dtype=np.float64)
+        gram = np.zeros((n, n), dtype=np.float32, order="F")
+        for f0, f1, chunk in src.column_chunks():
+            c32 = np.ldexp(chunk - mean[f0:f1], -exponent).astype(np.float32)
+            self.sq += np.einsum("ij,ij->i", c32, c32, dtype=np.float64)
+            # gram's upper triangle += -2 c cᵀ (-2 is exact); c.T is Fortran-ordered.
+            blas.ssyrk(alpha=-2.0, a=c32.T, beta=1.0, c=gram, trans=1, overwrite_c=1)
+        self.dist = _symmetric_distances(gram, self.sq.astype(np.float32))
         # A float32 dot product of length d is off by at most d·u·|x|·|y| in any
         # summation order; the +16 covers centring, casts and the final adds, and
         # eta the absolute error of subnormal values.
         self.kappa = (d + 16) * _U32 * 1.01
         self.eta = 16.0 * (d + 1) * 2.0**-149
         self.row_err = self.kappa * self.sq + self.eta
-        self.x = x
-
-    def matrix(self) -> np.ndarray:
-        """The (n, n) float32 squared distance matrix (tiny negative values kept:
-        they are within the error bound of the true, non-negative entries)."""
-        xc = self.xc
-        n = xc.shape[0]
-        sq32 = self.sq.astype(np.float32)
-        dist = np.empty((n, n), dtype=np.float32)
-        for start in range(0, n, _ROW_BLOCK):
-            rows = slice(start, start + _ROW_BLOCK)
-            block = dist[rows]
-            np.matmul(xc[rows] * np.float32(-2.0), xc.T, out=block)  # -2 is exact
-            block += sq32[rows, None]
-            block += sq32[None, :]
-        return dist
+        self.src = src
 
     def error(self, row: int, cols=slice(None)) -> np.ndarray:
         """Bound on |float32 entry - exact entry| for one row and the given columns."""
@@ -110,8 +120,29 @@ class _Float32Distances:
         float32 matrix's (power-of-two scaled) units."""
         # The plain expression, so that values equal those of a straightforward
         # float64 reference bit for bit and only true ties remain ties.
-        diff = self.x[others].astype(np.float64) - self.x[i].astype(np.float64)
+        diff = self.src.take(others).astype(np.float64) - self.src.take([i]).astype(np.float64)
         return (diff**2).sum(axis=1) * self.scale2
+
+
+def _symmetric_distances(gram: np.ndarray, sq32: np.ndarray) -> np.ndarray:
+    """From the upper triangle of the Fortran-ordered ``-2 XXᵀ``: the full C-ordered
+    matrix ``sq_i + sq_j - 2 x_i·x_j`` (tiny negative values kept: they lie within the
+    error bound of the true, non-negative entries)."""
+    dist = gram.T  # C-ordered view; its lower triangle holds the values
+    n = dist.shape[0]
+    for start in range(0, n, _ROW_BLOCK):
+        rows = slice(start, start + _ROW_BLOCK)
+        for col in range(start, n, _ROW_BLOCK):
+            cols = slice(col, col + _ROW_BLOCK)
+            if col == start:
+                block = dist[rows, cols]
+                upper = np.triu_indices(block.shape[0], 1, block.shape[1])
+                block[upper] = block.T[upper]
+            else:
+                dist[rows, cols] = dist[cols, rows].T
+        dist[rows] += sq32[rows, None]
+        dist[rows] += sq32[None, :]
+    return dist
 
 
 def _first_max_row(f32: _Float32Distances, dist: np.ndarray) -> int:
@@ -164,9 +195,8 @@ def vat_order(
     ndarray of int64, shape (n,)
         Sample indices in VAT order.
     """
-    x = _prepared(x, metric)
-    f32 = _Float32Distances(x)
-    dist = f32.matrix()
+    f32 = _Float32Distances(_prepared(x, metric))
+    dist = f32.dist
     return _prim_order(f32, dist, _first_max_row(f32, dist), progress)
 
 

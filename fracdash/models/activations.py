@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from fracdash.core.chunked import ChunkedMatrix
 from fracdash.models.network import Network
 
 DEFAULT_BATCH = 256
-DEFAULT_MEMORY_BUDGET = 2 * 2**30  # bytes of activations held in RAM before spilling
+DEFAULT_MEMORY_BUDGET = 2**30  # bytes of activations held in RAM before spilling
 
 
 def model_digest(model) -> str:
@@ -33,38 +34,55 @@ def model_digest(model) -> str:
 class Activations:
     """Per-layer activations of n samples, flattened to (n, d) float32.
 
-    Use as a context manager: spilled files are removed on exit.
+    Layers stay in memory while the whole set fits ``memory_budget``; otherwise every
+    layer above ``SMALL_LAYER`` bytes goes to a :class:`~fracdash.core.chunked.
+    ChunkedMatrix` file in a scratch directory, written with plain file writes (page
+    cache, not this process's memory). Use as a context manager: files are removed
+    on exit.
     """
 
+    SMALL_LAYER = 64 * 2**20
+
     def __init__(self, network: Network, names: Sequence[str], n: int, memory_budget: int):
-        self._scratch = None
         shapes = {node.name: node.output_shape for node in network.nodes}
         sizes = {name: int(np.prod(shapes[name], dtype=np.int64)) for name in names}
-        total = 4 * n * sum(sizes.values())
-        self.arrays: dict[str, np.ndarray] = {}
-        if total > memory_budget:
-            self._scratch = tempfile.TemporaryDirectory(prefix="fracdash-act-")
+        spill = 4 * n * sum(sizes.values()) > memory_budget
+        self._scratch = tempfile.TemporaryDirectory(prefix="fracdash-act-") if spill else None
+        self.arrays: dict[str, np.ndarray | ChunkedMatrix] = {}
         for i, name in enumerate(names):
-            if self._scratch is None:
-                self.arrays[name] = np.empty((n, sizes[name]), dtype=np.float32)
-            else:
+            if spill and 4 * n * sizes[name] > self.SMALL_LAYER:
                 path = f"{self._scratch.name}/{i}.f32"
-                self.arrays[name] = np.lib.format.open_memmap(
-                    path, mode="w+", dtype=np.float32, shape=(n, sizes[name])
-                )
+                self.arrays[name] = ChunkedMatrix(path, n, sizes[name])
+            else:
+                self.arrays[name] = np.empty((n, sizes[name]), dtype=np.float32)
 
-    def __getitem__(self, name: str) -> np.ndarray:
+    def __getitem__(self, name: str) -> np.ndarray | ChunkedMatrix:
         return self.arrays[name]
+
+    def array(self, name: str) -> np.ndarray:
+        """One layer's activations in memory, whichever way they are stored."""
+        target = self.arrays[name]
+        return target.to_array() if isinstance(target, ChunkedMatrix) else target
+
+    def write(self, name: str, start: int, block: np.ndarray) -> None:
+        target = self.arrays[name]
+        if isinstance(target, ChunkedMatrix):
+            target.write_rows(start, block)
+        else:
+            target[start : start + len(block)] = block
 
     def release(self, name: str) -> None:
         """Drop one layer's activations once it has been ordered."""
-        self.arrays.pop(name, None)
+        target = self.arrays.pop(name, None)
+        if isinstance(target, ChunkedMatrix):
+            target.remove()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.arrays.clear()
+        for name in list(self.arrays):
+            self.release(name)
         if self._scratch is not None:
             self._scratch.cleanup()
 
@@ -75,7 +93,7 @@ def forward(
     names: Sequence[str],
     *,
     batch_size: int = DEFAULT_BATCH,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    memory_budget: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Activations:
     """Run the inputs ``xs`` (one (n, ...) array per model input) through the network
@@ -94,7 +112,8 @@ def forward(
     inputs = network.activation_model.inputs
     sub = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs)
     n = len(xs[0])
-    acts = Activations(network, names, n, memory_budget)
+    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
+    acts = Activations(network, names, n, budget)
     n_batches = -(-n // batch_size)
     for b in range(n_batches):
         rows = slice(b * batch_size, min(n, (b + 1) * batch_size))
@@ -103,7 +122,8 @@ def forward(
         if not isinstance(outs, list | tuple):
             outs = [outs]
         for name, out in zip(names, outs, strict=True):
-            acts[name][rows] = np.asarray(out, dtype=np.float32).reshape(rows.stop - rows.start, -1)
+            block = np.asarray(out, dtype=np.float32).reshape(rows.stop - rows.start, -1)
+            acts.write(name, rows.start, block)
         if progress is not None:
             progress(b + 1, n_batches)
     return acts

@@ -1,0 +1,105 @@
+"""Row data as column chunks, in memory or on disk (numpy only).
+
+The ordering stage reads a layer's activations twice, chunk of columns by chunk of
+columns, and a few whole rows for exact re-checks. :class:`ChunkedMatrix` keeps a
+large layer on disk in that layout (each chunk an ``(n, w)`` row-major block) and
+reads it with plain file reads, so that a 65,536-wide layer of 10,000 samples never
+has to sit in memory whole. :class:`ArrayChunks` gives an in-memory array the same
+interface.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import numpy as np
+
+#: Bytes of float64 per chunk while centring (the chunk width follows from it).
+CHUNK_BYTES = 256 * 2**20
+
+
+def chunk_width(n: int, d: int) -> int:
+    """Columns per chunk for n rows: about CHUNK_BYTES of float64, at least 256."""
+    return int(min(d, max(256, CHUNK_BYTES // (8 * max(n, 1)))))
+
+
+class ArrayChunks:
+    """An in-memory (n, d) array seen as column chunks."""
+
+    def __init__(self, x: np.ndarray):
+        self.x = x
+        self.shape = x.shape
+        self.width = chunk_width(*x.shape)
+
+    def column_chunks(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        for f0 in range(0, self.shape[1], self.width):
+            f1 = min(self.shape[1], f0 + self.width)
+            yield f0, f1, self.x[:, f0:f1]
+
+    def take(self, rows) -> np.ndarray:
+        return self.x[rows]
+
+
+class ChunkedMatrix:
+    """An (n, d) float32 matrix in a file, stored as consecutive column chunks.
+
+    Parameters
+    ----------
+    path : path-like
+        File to create (truncated); removed by :meth:`remove`.
+    n, d : int
+        Shape.
+    """
+
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, path, n: int, d: int):
+        self.path = os.fspath(path)
+        self.shape = (n, d)
+        self.width = chunk_width(n, d)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.ftruncate(self._fd, n * d * self.dtype.itemsize)
+
+    def _chunks(self):
+        n, d = self.shape
+        for f0 in range(0, d, self.width):
+            f1 = min(d, f0 + self.width)
+            yield f0, f1, n * f0 * self.dtype.itemsize  # chunk offset in bytes
+
+    def write_rows(self, start: int, block: np.ndarray) -> None:
+        """Store rows ``start .. start + len(block)`` (block: (m, d))."""
+        block = np.asarray(block, dtype=self.dtype)
+        for f0, f1, offset in self._chunks():
+            data = np.ascontiguousarray(block[:, f0:f1])
+            os.pwrite(self._fd, data.tobytes(), offset + start * (f1 - f0) * self.dtype.itemsize)
+
+    def column_chunks(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        n = self.shape[0]
+        for f0, f1, offset in self._chunks():
+            raw = os.pread(self._fd, n * (f1 - f0) * self.dtype.itemsize, offset)
+            yield f0, f1, np.frombuffer(raw, dtype=self.dtype).reshape(n, f1 - f0)
+
+    def take(self, rows) -> np.ndarray:
+        """Whole rows (fancy index ``rows``), as an (m, d) array."""
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        n = self.shape[0]
+        out = np.empty((rows.size, self.shape[1]), dtype=self.dtype)
+        for f0, f1, offset in self._chunks():
+            w = f1 - f0
+            chunk = np.memmap(self.path, self.dtype, "r", offset=offset, shape=(n, w))
+            out[:, f0:f1] = chunk[rows]
+            del chunk  # unmapped at once: its pages do not linger in this process
+        return out
+
+    def to_array(self) -> np.ndarray:
+        out = np.empty(self.shape, dtype=self.dtype)
+        for f0, f1, chunk in self.column_chunks():
+            out[:, f0:f1] = chunk
+        return out
+
+    def remove(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+            os.unlink(self.path)
