@@ -28,6 +28,7 @@ from fracdash.core.chunked import ArrayChunks
 METRICS = ("euclidean", "cosine")
 _U32 = 2.0**-24
 _ROW_BLOCK = 2048
+_FULL_GEMM_WIDTH = 1024
 
 
 class _RowScaled:
@@ -96,13 +97,25 @@ class _Float32Distances:
         exponent = int(np.frexp(peak)[1]) if peak > 0 else 0
         self.scale2 = float(np.ldexp(1.0, -2 * exponent))  # squared distances' factor
         self.sq = np.zeros(n, dtype=np.float64)
-        gram = np.zeros((n, n), dtype=np.float32, order="F")
+        # A narrow layer takes one full GEMM; a wide one one triangle (ssyrk, half the
+        # flops) then a mirror copy, cheaper once d is large.
+        full = d <= _FULL_GEMM_WIDTH
+        gram = np.empty((n, n), dtype=np.float32) if full else np.zeros((n, n), np.float32, "F")
         for f0, f1, chunk in src.column_chunks():
-            c32 = np.ldexp(chunk - mean[f0:f1], -exponent).astype(np.float32)
+            if chunk.dtype == np.float32:
+                # Centring on a float32 mean is a translation too: only the rounding
+                # of each difference (|δ| <= u|x - m|) adds error, which kappa covers.
+                c32 = np.ldexp(chunk - mean[f0:f1].astype(np.float32), -exponent)
+            else:
+                c32 = np.ldexp(chunk - mean[f0:f1], -exponent).astype(np.float32)
             self.sq += np.einsum("ij,ij->i", c32, c32, dtype=np.float64)
-            # gram's upper triangle += -2 c cᵀ (-2 is exact); c.T is Fortran-ordered.
-            blas.ssyrk(alpha=-2.0, a=c32.T, beta=1.0, c=gram, trans=1, overwrite_c=1)
-        self.dist = _symmetric_distances(gram, self.sq.astype(np.float32))
+            if full:
+                np.matmul(c32 * np.float32(-2.0), c32.T, out=gram)  # -2 is exact
+            else:
+                # upper triangle += -2 c cᵀ; c.T is Fortran-ordered, no copy.
+                blas.ssyrk(alpha=-2.0, a=c32.T, beta=1.0, c=gram, trans=1, overwrite_c=1)
+        sq32 = self.sq.astype(np.float32)
+        self.dist = _add_norms(gram, sq32) if full else _symmetric_distances(gram, sq32)
         # A float32 dot product of length d is off by at most d·u·|x|·|y| in any
         # summation order; the +16 covers centring, casts and the final adds, and
         # eta the absolute error of subnormal values.
@@ -124,25 +137,29 @@ class _Float32Distances:
         return (diff**2).sum(axis=1) * self.scale2
 
 
+def _add_norms(dist: np.ndarray, sq32: np.ndarray) -> np.ndarray:
+    """``sq_i + sq_j - 2 x_i·x_j`` in place, from a full C-ordered ``-2 XXᵀ`` (tiny
+    negative values kept: they lie within the error bound of the true entries)."""
+    for start in range(0, dist.shape[0], _ROW_BLOCK):
+        rows = slice(start, start + _ROW_BLOCK)
+        dist[rows] += sq32[rows, None]
+        dist[rows] += sq32[None, :]
+    return dist
+
+
 def _symmetric_distances(gram: np.ndarray, sq32: np.ndarray) -> np.ndarray:
-    """From the upper triangle of the Fortran-ordered ``-2 XXᵀ``: the full C-ordered
-    matrix ``sq_i + sq_j - 2 x_i·x_j`` (tiny negative values kept: they lie within the
-    error bound of the true, non-negative entries)."""
+    """Like :func:`_add_norms`, from the upper triangle of a Fortran-ordered
+    ``-2 XXᵀ``, mirrored block by block into a full C-ordered matrix."""
     dist = gram.T  # C-ordered view; its lower triangle holds the values
     n = dist.shape[0]
     for start in range(0, n, _ROW_BLOCK):
         rows = slice(start, start + _ROW_BLOCK)
-        for col in range(start, n, _ROW_BLOCK):
+        block = dist[rows, rows]
+        block[...] = np.tril(block) + np.tril(block, -1).T
+        for col in range(start + _ROW_BLOCK, n, _ROW_BLOCK):
             cols = slice(col, col + _ROW_BLOCK)
-            if col == start:
-                block = dist[rows, cols]
-                upper = np.triu_indices(block.shape[0], 1, block.shape[1])
-                block[upper] = block.T[upper]
-            else:
-                dist[rows, cols] = dist[cols, rows].T
-        dist[rows] += sq32[rows, None]
-        dist[rows] += sq32[None, :]
-    return dist
+            dist[rows, cols] = dist[cols, rows].T
+    return _add_norms(dist, sq32)
 
 
 def _first_max_row(f32: _Float32Distances, dist: np.ndarray) -> int:
