@@ -102,18 +102,21 @@ class _Float32Distances:
         full = d <= _FULL_GEMM_WIDTH
         gram = np.empty((n, n), dtype=np.float32) if full else np.zeros((n, n), np.float32, "F")
         for f0, f1, chunk in src.column_chunks():
+            # Fortran order: what ssyrk reads without a copy (and trans=0 is its fast path).
+            c32 = np.empty(chunk.shape, dtype=np.float32, order="F")
             if chunk.dtype == np.float32:
                 # Centring on a float32 mean is a translation too: only the rounding
                 # of each difference (|δ| <= u|x - m|) adds error, which kappa covers.
-                c32 = np.ldexp(chunk - mean[f0:f1].astype(np.float32), -exponent)
+                np.subtract(chunk, mean[f0:f1].astype(np.float32), out=c32)
+                np.ldexp(c32, -exponent, out=c32)
             else:
-                c32 = np.ldexp(chunk - mean[f0:f1], -exponent).astype(np.float32)
+                c32[...] = np.ldexp(chunk - mean[f0:f1], -exponent)
             self.sq += np.einsum("ij,ij->i", c32, c32, dtype=np.float64)
             if full:
                 np.matmul(c32 * np.float32(-2.0), c32.T, out=gram)  # -2 is exact
             else:
-                # upper triangle += -2 c cᵀ; c.T is Fortran-ordered, no copy.
-                blas.ssyrk(alpha=-2.0, a=c32.T, beta=1.0, c=gram, trans=1, overwrite_c=1)
+                # upper triangle += -2 c cᵀ
+                blas.ssyrk(alpha=-2.0, a=c32, beta=1.0, c=gram, trans=0, overwrite_c=1)
         sq32 = self.sq.astype(np.float32)
         self.dist = _add_norms(gram, sq32) if full else _symmetric_distances(gram, sq32)
         # A float32 dot product of length d is off by at most d·u·|x|·|y| in any
