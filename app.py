@@ -1,0 +1,41 @@
+"""The fracdash dashboard: ``python app.py [--host H] [--port P] [--debug]``.
+
+Also the WSGI target (``gunicorn app:server``): importing this module builds the app
+on the default store (``$FRACDASH_CACHE`` or ``~/.cache/fracdash``). It never imports
+TensorFlow; only computing a missing scenario does, inside a background job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+# Before anything can import TensorFlow (a background job may): quiet C++ start-up logs.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from fracdash.web import create_app  # noqa: E402
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Serve the fracdash dashboard.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    parser.add_argument("--debug", action="store_true", help="Dash debug mode (reloader, tools)")
+    parser.add_argument(
+        "--cache-dir", help="fracdash store (default: $FRACDASH_CACHE or ~/.cache/fracdash)"
+    )
+    parser.add_argument("--run", default="easy", help="scenario or stored run opened first")
+    parser.add_argument(
+        "--samples", type=int, help="test samples per scenario run (default: all 10,000)"
+    )
+    args = parser.parse_args(argv)
+    dashboard = create_app(cache_dir=args.cache_dir, default_run=args.run, samples=args.samples)
+    print(f"fracdash: http://{args.host}:{args.port}/", flush=True)
+    dashboard.run(host=args.host, port=args.port, debug=args.debug)
+
+
+if __name__ == "__main__":
+    main()
+else:
+    app = create_app()
+    server = app.server

@@ -1,0 +1,97 @@
+"""Write docs/screenshot.png: the dashboard's default view of a stored run.
+
+    .venv/bin/python docs/make_screenshot.py [--cache-dir DIR] [--run easy] [--out PATH]
+
+Serves ``app.py`` on a free port and photographs the page in Debian's Chromium
+(Playwright, headless, 1280 px wide, the whole page). The run must already be in the
+store (``fracdash precompute easy``): this script computes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the dashboard did not start at {url}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache-dir", help="fracdash store (default: the usual one)")
+    parser.add_argument("--run", default="easy", help="stored run to show (default: easy)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    from fracdash.cache import Store
+    from fracdash.runs import load_run
+
+    store = Store(args.cache_dir)
+    analysis = load_run(store, args.run)
+    store.close()
+    if analysis is None:
+        raise SystemExit(f"run {args.run!r} is not stored; compute it: fracdash precompute easy")
+
+    port = free_port()
+    cmd = [sys.executable, "app.py", "--port", str(port), "--run", args.run]
+    if args.cache_dir:
+        cmd += ["--cache-dir", args.cache_dir]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_until_up(url, proc)
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(url)
+            page.wait_for_function(
+                "n => document.querySelectorAll('img.fd-glyph').length === n",
+                arg=len(analysis.layers),
+            )
+            page.wait_for_selector("path.fd-edge", state="attached")
+            page.wait_for_selector("#confusion .main-svg")
+            page.wait_for_timeout(500)  # let the charts finish drawing
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(args.out), full_page=True)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    print(f"wrote {args.out} ({args.run}: {analysis.n:,} samples, {len(analysis.layers)} layers)")
+
+
+if __name__ == "__main__":
+    main()

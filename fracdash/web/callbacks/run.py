@@ -1,0 +1,74 @@
+"""Scenario panel: open a stored run at once, or compute it in a background job
+with live progress (a forked process per job: other users are never blocked)."""
+
+from __future__ import annotations
+
+import time
+
+from dash import Input, Output, callback, no_update
+from dash.exceptions import PreventUpdate
+
+from fracdash.cache import Store
+from fracdash.runs import precompute_scenario
+from fracdash.web import ids
+from fracdash.web.loading import run_key, run_options, scenario_of
+from fracdash.web.panels import progress_text
+from fracdash.web.settings import current
+
+
+@callback(
+    Output(ids.RUN, "data"),
+    Output(ids.COMPUTE, "data"),
+    Output(ids.PROGRESS, "children", allow_duplicate=True),
+    Input(ids.SCENARIO, "value"),
+    prevent_initial_call="initial_duplicate",
+)
+def select_run(run):
+    settings, store = current()
+    if run_key(store, run) is not None:
+        return run, no_update, ""
+    if scenario_of(run, settings.samples) is None:
+        return no_update, no_update, f"{run} is not in the store"
+    return no_update, run, progress_text(run, "queued", 0, 0)
+
+
+@callback(
+    Output(ids.RUN, "data", allow_duplicate=True),
+    Output(ids.PROGRESS, "children", allow_duplicate=True),
+    Input(ids.COMPUTE, "data"),
+    background=True,
+    progress=Output(ids.PROGRESS, "children"),
+    cancel=[Input(ids.SCENARIO, "value")],
+    interval=500,
+    prevent_initial_call=True,
+)
+def compute_run(set_progress, run):
+    if not run:
+        raise PreventUpdate
+    settings, _ = current()
+    start = time.monotonic()
+    set_progress(progress_text(run, "start", 0, 0, "loading TensorFlow"))
+
+    def report(stage, done, total, detail):
+        set_progress(progress_text(run, stage, done, total, detail))
+
+    store = Store(settings.cache_dir)  # this job's own connection: it runs in a fork
+    try:
+        precompute_scenario(
+            store,
+            scenario_of(run, settings.samples),
+            samples=settings.samples,
+            progress=report,
+            **settings.compute,
+        )
+    except (ValueError, OSError) as err:
+        return no_update, f"could not compute {run}: {err}"
+    finally:
+        store.close()
+    return run, f"computed {run} in {time.monotonic() - start:.0f} s"
+
+
+@callback(Output(ids.SCENARIO, "options"), Input(ids.RUN, "data"), prevent_initial_call=True)
+def refresh_options(_run):
+    settings, store = current()
+    return run_options(store, settings.samples)

@@ -1,0 +1,34 @@
+"""Zoom panel: a click on a glyph shows it large with its layer's facts."""
+
+from __future__ import annotations
+
+from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from fracdash.web import ids
+from fracdash.web.loading import load_view
+from fracdash.web.panels import zoom_children
+from fracdash.web.settings import current
+
+
+@callback(
+    Output(ids.GLYPH_ZOOM_BODY, "children"),
+    Output(ids.GLYPH_ZOOM, "hidden"),
+    Input({"type": ids.GLYPH, "layer": ALL}, "n_clicks"),
+    Input(ids.GLYPH_ZOOM_CLOSE, "n_clicks"),
+    State(ids.RUN, "data"),
+    State(ids.COLORING, "value"),
+    prevent_initial_call=True,
+)
+def toggle_zoom(_glyph_clicks, _close_clicks, run, coloring):
+    trigger = ctx.triggered_id
+    if trigger == ids.GLYPH_ZOOM_CLOSE:
+        return no_update, True
+    # New glyphs (another run) also fire this callback, with n_clicks 0: not a click.
+    if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+        raise PreventUpdate
+    _, store = current()
+    view = load_view(store, run)
+    if view is None:
+        raise PreventUpdate
+    return zoom_children(view.glyph(trigger["layer"]), coloring or "absolute"), False

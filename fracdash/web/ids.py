@@ -1,0 +1,49 @@
+"""Every component id of the dashboard, defined once (kebab-case).
+
+Outside tests and scripts address the page through these ids; never spell one out
+anywhere else. Glyph images use a pattern-matching id built by :func:`glyph_id`.
+"""
+
+from __future__ import annotations
+
+#: Dropdown of the built-in scenarios and stored analyses.
+SCENARIO = "scenario"
+#: The layer DAG: glyph nodes over an SVG of moving dotted edges.
+DAG = "dag"
+#: Per-class swatches; hovering one focuses every glyph on that class.
+LEGEND = "legend"
+#: Radio: absolute / relative coloring.
+COLORING = "coloring"
+#: Toggle: the simplified network (no Flatten/Reshape/Permute).
+SIMPLIFY = "simplify"
+#: Confusion matrix graph.
+CONFUSION = "confusion"
+#: Quality per layer graph.
+QUALITY_CHART = "quality-chart"
+#: Modal panel with one glyph shown large.
+GLYPH_ZOOM = "glyph-zoom"
+#: Content of the zoom panel (image and facts).
+GLYPH_ZOOM_BODY = "glyph-zoom-body"
+#: Button closing the zoom panel.
+GLYPH_ZOOM_CLOSE = "glyph-zoom-close"
+#: Status and live progress of a background computation.
+PROGRESS = "progress"
+#: One line: the analysis' own note (model file, VGG16 base weights...).
+NOTE = "note"
+
+#: dcc.Store: name of the run shown (set once it is in the store).
+RUN = "run"
+#: dcc.Store: name of a run to compute in the background.
+COMPUTE = "compute"
+#: dcc.Store: focused class index (legend hover) or None.
+FOCUS = "focus"
+#: dcc.Store: every glyph's PNG variants, {layer: {"absolute", "relative", "focus"}}.
+GLYPH_VARIANTS = "glyph-variants"
+
+#: ``type`` of the glyph images' pattern-matching ids.
+GLYPH = "glyph"
+
+
+def glyph_id(layer: str) -> dict[str, str]:
+    """Pattern-matching id of layer ``layer``'s glyph image."""
+    return {"type": GLYPH, "layer": layer}

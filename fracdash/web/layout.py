@@ -1,0 +1,104 @@
+"""The page skeleton: controls on top, the DAG on the left, legend and charts beside it.
+
+Built per page load (``app.layout`` is a function), so runs computed since the server
+started appear in the scenario dropdown.
+"""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from fracdash.cache import Store
+from fracdash.web import ids
+from fracdash.web.loading import run_options
+from fracdash.web.settings import Settings
+
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def controls(settings: Settings, store: Store) -> html.Div:
+    options = run_options(store, settings.samples)
+    values = {o["value"] for o in options}
+    default = settings.default_run
+    value = default if default in values else options[0]["value"]
+    return html.Div(
+        [
+            html.H1("fracdash", className="fd-title"),
+            html.Label("network", htmlFor=ids.SCENARIO, className="fd-control-label"),
+            dcc.Dropdown(
+                id=ids.SCENARIO,
+                options=options,
+                value=value,
+                clearable=False,
+                searchable=False,
+                className="fd-scenario",
+            ),
+            dcc.RadioItems(
+                id=ids.COLORING,
+                options=[
+                    {"label": "absolute coloring", "value": "absolute"},
+                    {"label": "relative coloring", "value": "relative"},
+                ],
+                value="absolute",
+                inline=True,
+                className="fd-coloring",
+            ),
+            dcc.Checklist(
+                id=ids.SIMPLIFY,
+                options=[{"label": "simplified network", "value": "on"}],
+                value=[],
+                inline=True,
+                className="fd-simplify",
+            ),
+        ],
+        className="fd-controls",
+    )
+
+
+def zoom_panel() -> html.Div:
+    return html.Div(
+        html.Div(
+            [
+                html.Button("×", id=ids.GLYPH_ZOOM_CLOSE, className="fd-zoom-close", n_clicks=0),
+                html.Div(id=ids.GLYPH_ZOOM_BODY, className="fd-zoom-body"),
+            ],
+            className="fd-zoom-card",
+        ),
+        id=ids.GLYPH_ZOOM,
+        className="fd-zoom",
+        hidden=True,
+    )
+
+
+def page(settings: Settings, store: Store) -> html.Div:
+    """The whole page for ``settings``; panels are filled by the callbacks."""
+    side = html.Aside(
+        [
+            html.H2("classes", className="fd-panel-title"),
+            html.Div(id=ids.LEGEND, className="fd-legend"),
+            html.Div(
+                [
+                    dcc.Graph(id=ids.CONFUSION, className="fd-confusion", config=GRAPH_CONFIG),
+                    dcc.Graph(
+                        id=ids.QUALITY_CHART, className="fd-quality-chart", config=GRAPH_CONFIG
+                    ),
+                ],
+                className="fd-charts",
+            ),
+        ],
+        className="fd-side",
+    )
+    return html.Div(
+        [
+            controls(settings, store),
+            html.Div(id=ids.NOTE, className="fd-note"),
+            html.Div(id=ids.PROGRESS, className="fd-progress", role="status"),
+            html.Main([html.Div(id=ids.DAG, className="fd-dag"), side], className="fd-main"),
+            zoom_panel(),
+            dcc.Store(id=ids.RUN),
+            dcc.Store(id=ids.COMPUTE),
+            dcc.Store(id=ids.FOCUS),
+            dcc.Store(id=ids.GLYPH_VARIANTS),
+        ],
+        className="fd-page",
+    )

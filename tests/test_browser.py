@@ -1,0 +1,339 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright.
+
+Never skipped: without Chromium these tests fail, saying what is missing. The server
+runs in a subprocess on a free port, on a temporary store holding two small runs
+(``easy-300`` and ``realistic-200``, trained for one epoch on a few samples).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
+from fracdash.web import ids
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SAMPLES = 300
+LENET5 = ["input", "conv2d0", "relu0", "conv2d1", "relu1", "flatten", "dense0", "relu2",
+          "dense1", "prediction"]  # fmt: skip
+
+# Every glyph's set of rendered colors, read back from a canvas (not from attributes);
+# null while an image is being swapped (decode() rejects when src changes meanwhile).
+GLYPH_COLORS_JS = """async () => {
+  const out = {};
+  for (const img of document.querySelectorAll('img.fd-glyph')) {
+    try { await img.decode(); } catch (err) { return null; }
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const g = canvas.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const data = g.getImageData(0, 0, canvas.width, canvas.height).data;
+    const seen = new Set();
+    for (let i = 0; i < data.length; i += 4) {
+      seen.add('#' + [data[i], data[i + 1], data[i + 2]]
+        .map(v => v.toString(16).padStart(2, '0')).join(''));
+    }
+    out[img.dataset.layer] = [...seen].sort();
+  }
+  return out;
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def web_cache(tmp_path_factory):
+    from fracdash.cache import Store
+    from fracdash.runs import precompute_scenario
+
+    cache = tmp_path_factory.mktemp("web-cache")
+    store = Store(cache)
+    precompute_scenario(store, "easy", samples=SAMPLES, epochs=1, train_samples=2000)
+    precompute_scenario(store, "realistic", samples=200, epochs=1, train_samples=1000)
+    store.close()
+    return cache
+
+
+@pytest.fixture(scope="session")
+def server(web_cache):
+    """URL of the dashboard on ``web_cache``; missing scenarios compute quickly. Its
+    log is kept in test-artifacts/server.log."""
+    port = free_port()
+    code = (
+        "from fracdash.web import create_app; "
+        f"create_app(cache_dir={str(web_cache)!r}, samples={SAMPLES}, "
+        "compute={'epochs': 1, 'train_samples': 2000}).run(host='127.0.0.1', port=%d)" % port
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / "server.log"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"dashboard server did not start:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: the browser tests need Debian's chromium "
+            "package (apt-get install chromium); they are never skipped."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh page on the default view; fails the test on any browser console error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors, updates = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: updates.append(r.url) if "_dash-update" in r.url else None)
+    page.goto(server)
+    wait_for_layers(page, LENET5)
+    page.wait_for_selector("path.fd-edge", state="attached")  # the SVG renders a bit later
+    page.dash_updates = updates
+    yield page
+    context.close()
+    if errors:
+        log = (ARTIFACTS / "server.log").read_text(errors="replace")
+        tail = log[log.find("Traceback") :][-3000:] if "Traceback" in log else ""
+        pytest.fail(f"browser console errors: {errors}\nserver log: {tail}")
+
+
+def glyph_layers(page) -> list[str]:
+    return page.eval_on_selector_all("img.fd-glyph", "els => els.map(e => e.dataset.layer)")
+
+
+def wait_for_layers(page, layers, timeout=30_000):
+    page.wait_for_function(
+        "names => { const got = [...document.querySelectorAll('img.fd-glyph')]"
+        ".map(e => e.dataset.layer); return JSON.stringify(got) === JSON.stringify(names); }",
+        arg=list(layers),
+        timeout=timeout,
+    )
+
+
+def wait_for_colors(page, accept, timeout=10.0) -> dict[str, set[str]]:
+    """Poll the glyphs' rendered colors ({layer: colors}) until ``accept`` takes them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        colors = {k: set(v) for k, v in (page.evaluate(GLYPH_COLORS_JS) or {}).items()}
+        if colors and accept(colors):
+            return colors
+        if time.monotonic() > deadline:
+            raise AssertionError(f"glyph colors never matched: {colors}")
+        time.sleep(0.1)
+
+
+def each(accept):
+    """``accept`` applied to every glyph's colors."""
+    return lambda colors: all(accept(c) for c in colors.values())
+
+
+ABSOLUTE = {class_color(k) for k in range(10)} | {ABSOLUTE_EMPTY}
+absolute_coloring = each(lambda c: c <= ABSOLUTE and len(c) > 3)
+
+
+def choose_run(page, label: str) -> None:
+    """Pick the scenario dropdown's option whose label starts with ``label``."""
+    page.click(f"#{ids.SCENARIO}")
+    pattern = re.compile(rf"^\s*{re.escape(label)}")
+    page.locator(".dash-dropdown-option", has_text=pattern).click()
+
+
+def boxes(page) -> dict[str, dict]:
+    return page.eval_on_selector_all(
+        "img.fd-glyph",
+        "els => Object.fromEntries(els.map(e => { const r = e.getBoundingClientRect();"
+        " return [e.dataset.layer, {x: r.x, y: r.y, w: r.width, h: r.height}]; }))",
+    )
+
+
+def test_page_loads_every_glyph_at_its_true_size(page):
+    sizes = page.eval_on_selector_all(
+        "img.fd-glyph", "els => els.map(e => [e.naturalWidth, e.naturalHeight, +e.dataset.side])"
+    )
+    assert len(sizes) == len(LENET5)
+    assert all(w == h == side == 32 for w, h, side in sizes)  # 300 samples -> 32x32
+    assert page.eval_on_selector("img.fd-glyph", "e => getComputedStyle(e).imageRendering") == (
+        "pixelated"
+    )
+    assert page.locator(f"#{ids.LEGEND} .fd-legend-item").count() == 10
+    assert "easy-300" in page.inner_text(f"#{ids.NOTE}")
+    assert "accuracy" in page.inner_text(f"#{ids.CONFUSION}")
+    # Edges flow: every path is animated along its direction.
+    animations = page.eval_on_selector_all(
+        "path.fd-edge", "els => els.map(e => getComputedStyle(e).animationName)"
+    )
+    assert animations == ["fd-flow"] * (len(LENET5) - 1)
+
+
+def test_legend_hover_shows_only_that_class_and_leaving_restores(page):
+    before = wait_for_colors(page, absolute_coloring)
+    requests = len(page.dash_updates)
+    for k in (3, 7):
+        page.hover(f"#{ids.LEGEND} .fd-legend-item[data-class='{k}']")
+        wait_for_colors(page, each(lambda c, k=k: c == {class_color(k), ABSOLUTE_EMPTY}))
+    page.mouse.move(5, 5)
+    wait_for_colors(page, lambda colors: colors == before)
+    assert len(page.dash_updates) == requests, "hovering the legend called the server"
+
+
+def test_relative_coloring_toggle(page):
+    relative = set(RELATIVE_COLORS) | {RELATIVE_EMPTY}
+    before = wait_for_colors(page, absolute_coloring)
+    requests = len(page.dash_updates)
+    page.get_by_text("relative coloring").click()
+    wait_for_colors(page, each(lambda c: c <= relative and RELATIVE_EMPTY in c and len(c) >= 3))
+    page.get_by_text("absolute coloring").click()
+    wait_for_colors(page, lambda colors: colors == before)
+    assert len(page.dash_updates) == requests, "recoloring called the server"
+
+
+def edge_pairs(page) -> set[tuple[str, str]]:
+    return {
+        tuple(pair)
+        for pair in page.eval_on_selector_all(
+            "path.fd-edge", "els => els.map(e => [e.dataset.source, e.dataset.target])"
+        )
+    }
+
+
+def test_simplify_removes_flatten_and_relinks(page):
+    assert {("relu1", "flatten"), ("flatten", "dense0")} <= edge_pairs(page)
+    page.get_by_text("simplified network").click()
+    wait_for_layers(page, [n for n in LENET5 if n != "flatten"])
+    page.wait_for_selector(
+        "path.fd-edge[data-source='relu1'][data-target='dense0']", state="attached"
+    )
+    edges = edge_pairs(page)
+    assert ("relu1", "dense0") in edges
+    assert not any("flatten" in pair for pair in edges)
+    assert page.locator(".fd-node[data-layer='flatten']").count() == 0
+
+
+def test_switching_scenario_changes_the_network(page):
+    chain = boxes(page)
+    assert len({round(b["x"]) for b in chain.values()}) == 1  # LeNet5: one column
+    choose_run(page, "realistic-200 —")
+    page.wait_for_selector("img.fd-glyph[data-layer='b_conv2d0']", timeout=30_000)
+    layout = boxes(page)
+    a = [b for name, b in layout.items() if name.startswith("a_")]
+    b = [b for name, b in layout.items() if name.startswith("b_")]
+    assert len(a) == len(b) >= 7
+    a_left, a_right = min(x["x"] for x in a), max(x["x"] + x["w"] for x in a)
+    b_left, b_right = min(x["x"] for x in b), max(x["x"] + x["w"] for x in b)
+    assert a_right <= b_left or b_right <= a_left, "branches overlap horizontally"
+    a_top, a_bottom = min(x["y"] for x in a), max(x["y"] + x["h"] for x in a)
+    b_top, b_bottom = min(x["y"] for x in b), max(x["y"] + x["h"] for x in b)
+    assert min(a_bottom, b_bottom) - max(a_top, b_top) > 0.5 * (a_bottom - a_top)
+    assert "realistic-200" in page.inner_text(f"#{ids.NOTE}")
+    choose_run(page, "easy —")
+    wait_for_layers(page, LENET5)
+
+
+def test_clicking_a_glyph_opens_the_zoom(page):
+    zoom = page.locator(f"#{ids.GLYPH_ZOOM}")
+    assert zoom.is_hidden()
+    quality = page.inner_text(".fd-node[data-layer='conv2d1'] .fd-node-quality")
+    page.click("img.fd-glyph[data-layer='conv2d1']")
+    zoom.wait_for(state="visible")
+    facts = dict(
+        page.eval_on_selector_all(
+            f"#{ids.GLYPH_ZOOM} [data-fact]", "els => els.map(e => [e.dataset.fact, e.innerText])"
+        )
+    )
+    assert facts["layer"] == "conv2d1" and facts["kind"] == "Conv2D"
+    assert facts["output shape"] == "24×24×16"
+    assert facts["quality"] == quality and re.fullmatch(r"\d\.\d{3}", quality)
+    size = page.eval_on_selector(
+        f"#{ids.GLYPH_ZOOM} img", "e => [e.naturalWidth, e.getBoundingClientRect().width]"
+    )
+    assert size == [32, 512]
+    page.click(f"#{ids.GLYPH_ZOOM_CLOSE}")
+    zoom.wait_for(state="hidden")
+
+
+def test_a_missing_scenario_is_computed_with_live_progress(page):
+    page.evaluate(
+        """id => { window.__progress = [];
+        new MutationObserver(() => window.__progress.push(document.getElementById(id).innerText))
+          .observe(document.getElementById(id), {childList: true, subtree: true,
+                                                 characterData: true}); }""",
+        ids.PROGRESS,
+    )
+    choose_run(page, "problematic —")
+    page.wait_for_function(
+        "id => document.getElementById(id).innerText.startsWith('computed')",
+        arg=ids.PROGRESS,
+        timeout=120_000,
+    )
+    page.wait_for_function(
+        "id => document.getElementById(id).innerText.startsWith('problematic-300')", arg=ids.NOTE
+    )
+    wait_for_layers(page, LENET5)
+    seen = page.evaluate("() => window.__progress")
+    assert any(text.startswith("computing problematic-300") for text in seen), seen
+    assert any(re.search(r"\d+ of \d+", text) for text in seen), seen
+
+
+def test_screenshot_of_the_default_view(page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    wait_for_colors(page, absolute_coloring)
+    path = ARTIFACTS / "dashboard.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,288 @@
+"""Dashboard callbacks and page builders, called directly on a hand-made Analysis."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import subprocess
+import sys
+from contextvars import copy_context
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dash import no_update
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+from PIL import Image
+
+from fracdash.analysis import Analysis, make_glyph
+from fracdash.cache import stage_key
+from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
+from fracdash.runs import register
+from fracdash.web import ids
+from fracdash.web.callbacks.charts import render_charts
+from fracdash.web.callbacks.dag import render_dag
+from fracdash.web.callbacks.legend import render_legend
+from fracdash.web.callbacks.run import compute_run, select_run
+from fracdash.web.callbacks.zoom import toggle_zoom
+from fracdash.web.loading import run_options, scenario_of
+from fracdash.web.panels import progress_text
+from fracdash.web.settings import Settings, configure
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASSES = ["cat", "dog", "bird"]
+# (name, kind, per-sample output shape), a chain in data-flow order.
+LAYERS = [
+    ("input", "InputLayer", (6, 6, 1)),
+    ("conv", "Conv2D", (4, 4, 3)),
+    ("flatten", "Flatten", (48,)),
+    ("dense", "Dense", (8,)),
+    ("prediction", "Activation", (3,)),
+]
+
+
+def toy_analysis(n: int = 40, seed: int = 0) -> Analysis:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, len(CLASSES), n).astype(np.int64)
+    labels[: len(CLASSES)] = np.arange(len(CLASSES))  # every class present
+    layers, edges, previous = [], [], ()
+    for name, kind, shape in LAYERS:
+        layers.append(make_glyph(name, kind, previous, shape, rng.permutation(n), labels))
+        edges += [(p, name) for p in previous]
+        previous = (name,)
+    predictions = np.where(rng.random(n) < 0.8, labels, (labels + 1) % len(CLASSES))
+    analysis = Analysis(
+        layers=layers, edges=edges, labels=labels, predictions=predictions, class_names=CLASSES
+    )
+    analysis.meta.update(note="toy model, seeded", paper="none")
+    return analysis
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = configure(Settings(tmp_path / "cache"))
+    analysis = toy_analysis()
+    key = stage_key("analysis", {"test": "toy"})
+    analysis.meta["key"] = key
+    store.set_bytes(key, analysis.to_bytes())
+    register(store, "toy", analysis)
+    yield store
+    store.close()
+
+
+def walk(component):
+    """Every Dash component in a tree, depth first."""
+    yield component
+    children = getattr(component, "children", None)
+    if not isinstance(children, (list, tuple)):
+        children = [children]
+    for child in children:
+        if hasattr(child, "to_plotly_json"):
+            yield from walk(child)
+
+
+def glyph_images(tree):
+    return [c for c in walk(tree) if getattr(c, "className", None) == "fd-glyph"]
+
+
+def decode(uri: str) -> Image.Image:
+    assert uri.startswith("data:image/png;base64,")
+    return Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB")
+
+
+def colors(image: Image.Image) -> set[str]:
+    pixels = np.asarray(image).reshape(-1, 3)
+    return {"#{:02x}{:02x}{:02x}".format(*p) for p in np.unique(pixels, axis=0)}
+
+
+def svg_edges(tree) -> set[tuple[str, str]]:
+    svg = next(c for c in walk(tree) if getattr(c, "className", None) == "fd-edges").children
+    return set(re.findall(r'data-source="([^"]+)" data-target="([^"]+)"', svg))
+
+
+def with_trigger(prop_id: str, value, fn, *args):
+    """Run a callback body as if ``prop_id`` had fired with ``value``."""
+
+    def run():
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": value}]))
+        return fn(*args)
+
+    return copy_context().run(run)
+
+
+def test_every_layer_gets_one_glyph_at_its_true_size(store):
+    tree, variants = render_dag("toy", [], "absolute")
+    images = glyph_images(tree)
+    assert [img.id for img in images] == [ids.glyph_id(name) for name, _, _ in LAYERS]
+    for img in images:
+        side = int(img.to_plotly_json()["props"]["data-side"])
+        assert decode(img.src).size == (side, side) == (8, 8)  # 40 samples -> 2**3
+        assert img.to_plotly_json()["props"]["data-layer"] == img.id["layer"]
+        assert img.style["width"] == f"{side * 16}px"  # integer scale up to 128 px
+    assert set(variants) == {name for name, _, _ in LAYERS}
+    assert svg_edges(tree) == {("input", "conv"), ("conv", "flatten"), ("flatten", "dense"),
+                               ("dense", "prediction")}  # fmt: skip
+
+
+def test_nodes_are_laid_out_top_to_bottom_without_overlap(store):
+    tree, _ = render_dag("toy", [], "absolute")
+    nodes = [c for c in walk(tree) if getattr(c, "className", None) == "fd-node"]
+    tops = [float(n.style["top"].removesuffix("px")) for n in nodes]
+    assert tops == sorted(tops) and len(set(tops)) == len(tops)
+    assert all(
+        n.children[0].children == name for n, (name, _, _) in zip(nodes, LAYERS, strict=True)
+    )
+    quality = [n.children[2].children for n in nodes]
+    assert all(re.fullmatch(r"\d\.\d{3}", q) for q in quality)
+
+
+def test_simplify_removes_flatten_and_relinks(store):
+    tree, variants = render_dag("toy", ["on"], "absolute")
+    names = [img.id["layer"] for img in glyph_images(tree)]
+    assert names == ["input", "conv", "dense", "prediction"]
+    assert "flatten" not in variants
+    assert ("conv", "dense") in svg_edges(tree)
+    assert not any("flatten" in edge for edge in svg_edges(tree))
+
+
+def test_relative_and_absolute_variants_use_only_their_palettes(store):
+    _, variants = render_dag("toy", [], "relative")
+    absolute = {class_color(k) for k in range(len(CLASSES))} | {ABSOLUTE_EMPTY}
+    relative = set(RELATIVE_COLORS) | {RELATIVE_EMPTY}
+    for v in variants.values():
+        assert colors(decode(v["relative"])) <= relative
+        assert colors(decode(v["absolute"])) <= absolute
+        assert colors(decode(v["absolute"])) & {class_color(k) for k in range(len(CLASSES))}
+
+
+def test_relative_coloring_is_rendered_from_the_start(store):
+    tree, variants = render_dag("toy", [], "relative")
+    for img in glyph_images(tree):
+        assert img.src == variants[img.id["layer"]]["relative"]
+
+
+def test_focus_variant_shows_only_its_class(store):
+    _, variants = render_dag("toy", [], "absolute")
+    for v in variants.values():
+        assert len(v["focus"]) == len(CLASSES)
+        for k, uri in enumerate(v["focus"]):
+            assert colors(decode(uri)) == {class_color(k), ABSOLUTE_EMPTY}
+
+
+def test_legend_has_one_entry_per_class_with_its_color(store):
+    legend, note = render_legend("toy")
+    assert len(legend) == len(CLASSES)
+    for k, (item, name) in enumerate(zip(legend, CLASSES, strict=True)):
+        swatch, label = item.children
+        assert swatch.style["backgroundColor"] == class_color(k)
+        assert label.children == name
+        props = item.to_plotly_json()["props"]
+        assert props["data-class"] == str(k) and props["data-focus-store"] == ids.FOCUS
+    assert "toy model, seeded" in note and "40 test samples" in note
+
+
+def test_zoom_shows_name_kind_shape_and_quality(store):
+    prop = json.dumps(ids.glyph_id("conv"), separators=(",", ":")) + ".n_clicks"
+    body, hidden = with_trigger(prop, 1, toggle_zoom, [0, 1], 0, "toy", "absolute")
+    assert hidden is False
+    facts = {
+        c.to_plotly_json()["props"]["data-fact"]: c.children
+        for c in walk(body[2])
+        if "data-fact" in c.to_plotly_json()["props"]
+    }
+    quality = f"{toy_analysis().layer('conv').quality:.3f}"
+    assert facts["layer"] == "conv" and facts["kind"] == "Conv2D"
+    assert facts["output shape"] == "4×4×3" and facts["quality"] == quality
+    image = body[1]
+    assert decode(image.src).size == (8, 8) and image.style["width"] == "512px"
+
+    closed = with_trigger(f"{ids.GLYPH_ZOOM_CLOSE}.n_clicks", 1, toggle_zoom,
+                          [0, 1], 1, "toy", "absolute")  # fmt: skip
+    assert closed == (no_update, True)
+
+
+def test_new_glyphs_do_not_open_the_zoom(store):
+    from dash.exceptions import PreventUpdate
+
+    prop = json.dumps(ids.glyph_id("conv"), separators=(",", ":")) + ".n_clicks"
+    with pytest.raises(PreventUpdate):
+        with_trigger(prop, 0, toggle_zoom, [0, 0], 0, "toy", "absolute")
+
+
+def test_charts_show_accuracy_and_quality(store):
+    confusion, quality = render_charts("toy", [])
+    assert "accuracy" in confusion.layout.title.text
+    assert sum(len(trace.y) for trace in quality.data) >= len(LAYERS)
+    _, simplified = render_charts("toy", ["on"])
+    assert "flatten" not in list(simplified.layout.xaxis.ticktext)
+
+
+def test_a_stored_run_opens_and_a_missing_scenario_is_computed(store):
+    assert select_run("toy") == ("toy", no_update, "")
+    run, compute, text = select_run("easy")
+    assert (run, compute) == (no_update, "easy") and "computing easy" in text
+    options = {o["value"]: o["label"] for o in run_options(store, None)}
+    assert list(options)[:5] == ["easy", "generalization", "problematic", "simplification",
+                                 "realistic"]  # fmt: skip
+    assert "(not computed)" in options["easy"] and "toy" in options
+    assert scenario_of("easy-300", 300) == "easy" and scenario_of("toy", None) is None
+
+
+def test_background_job_reports_progress_and_registers_the_run(store, monkeypatch):
+    def fake_precompute(target, scenario, *, samples, progress, **kwargs):
+        assert scenario == "easy" and samples is None
+        progress("forward", 3, 10, "")
+        progress("order", 2, 9, "relu0")
+        analysis = toy_analysis(seed=1)
+        analysis.meta["key"] = stage_key("analysis", {"test": "easy"})
+        target.set_bytes(analysis.meta["key"], analysis.to_bytes())
+        register(target, "easy", analysis)
+        return analysis
+
+    monkeypatch.setattr("fracdash.web.callbacks.run.precompute_scenario", fake_precompute)
+    messages = []
+    run, text = compute_run(messages.append, "easy")
+    assert run == "easy" and text.startswith("computed easy")
+    assert "forward pass: batch 3 of 10" in messages[1]
+    assert messages[2] == "computing easy — ordering layers: layer 3 of 9 (relu0)"
+    assert select_run("easy")[0] == "easy"
+
+
+def test_progress_text_names_stage_and_step():
+    assert progress_text("easy", "train", 2, 15, "acc 0.9") == (
+        "computing easy — training the model: epoch 2 of 15 (acc 0.9)"
+    )
+    assert progress_text("easy", "order", 9, 9) == "computing easy — ordering layers: layer 9 of 9"
+
+
+def test_ids_are_unique_kebab_case():
+    values = [v for k, v in vars(ids).items() if k.isupper() and isinstance(v, str)]
+    assert len(values) == len(set(values))
+    assert all(re.fullmatch(r"[a-z]+(-[a-z]+)*", v) for v in values)
+
+
+def test_importing_app_builds_the_app_without_tensorflow(tmp_path):
+    code = (
+        "import sys, app; "
+        "assert app.server is app.app.server; "
+        "assert not {'tensorflow', 'keras'} & set(sys.modules), 'tensorflow imported'"
+    )
+    env = {"FRACDASH_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def test_edge_dots_move_from_source_to_target():
+    from fracdash.web.page import DASH_PERIOD
+
+    css = (ROOT / "assets" / "fracdash.css").read_text()
+    frames = re.search(r"@keyframes fd-flow\s*\{(.*?)\}\s*\}", css, re.S).group(1)
+    start, end = (float(v) for v in re.findall(r"stroke-dashoffset:\s*([\d.]+)", frames))
+    # A falling offset shifts the dash pattern towards the path's end (the target),
+    # by exactly one period per cycle, so the dots move without a jump.
+    assert start - end == DASH_PERIOD
+    assert re.search(r"\.fd-edge\s*\{[^}]*animation:\s*fd-flow", css)
