@@ -163,54 +163,48 @@ def fresh_cache(models: Path) -> Path:
     return cache
 
 
-def easy_gemm_seconds(models: Path) -> float:
-    """Sum of the bare Gram times of the easy scenario's layer activations."""
-    import keras
-
-    from fracdash.models.activations import forward
+def easy_network(models: Path):
+    """The easy scenario's layer graph (trained model) and its 10,000 test inputs."""
     from fracdash.models.network import network_graph
     from fracdash.models.scenarios import SCENARIOS as SPECS
-    from fracdash.models.scenarios import test_data
+    from fracdash.models.scenarios import test_data, trained_model
 
-    path = sorted(models.glob("lenet5-*.keras"), key=lambda p: p.stat().st_mtime)[-1]
-    net = network_graph(keras.saving.load_model(path, safe_mode=True))
+    model, _ = trained_model(SPECS["easy"], models)
     x, _, _ = test_data(SPECS["easy"])
-    total = 0.0
-    for node in net.nodes:
-        with forward(net, [x], [node.name]) as acts:
-            a = acts[node.name]
-            total += timed(lambda m: m @ m.T, a)[0]
-    return total
+    return network_graph(model), x
+
+
+def easy_gemm_seconds(models: Path) -> float:
+    """Sum of the bare Gram times of the easy scenario's layer activations."""
+    from fracdash.models.activations import forward
+
+    net, x = easy_network(models)
+    names = [node.name for node in net.nodes]
+    with forward(net, [x], names, memory_budget=2**34) as acts:
+        return sum(timed(lambda m: m @ m.T, acts.array(name))[0] for name in names)
 
 
 def bench_exactness(store: Store) -> list[dict]:
     """At n = 10,000: vat_order equals a float64 Prim on float64 distances computed
     from differences, on the easy run's relu2 and prediction layers."""
-    import keras
-
     from fracdash.models.activations import forward
-    from fracdash.models.network import network_graph
-    from fracdash.models.scenarios import SCENARIOS as SPECS
-    from fracdash.models.scenarios import test_data
 
-    models = store.directory / "models"
-    path = sorted(models.glob("lenet5-*.keras"), key=lambda p: p.stat().st_mtime)[-1]
-    net = network_graph(keras.saving.load_model(path, safe_mode=True))
-    x, _, _ = test_data(SPECS["easy"])
+    net, x = easy_network(store.directory / "models")
     rows = []
     with forward(net, [x], ["relu2", "prediction"]) as acts:
         for name in ("relu2", "prediction"):
-            a = acts[name].astype(np.float64)
+            a = acts.array(name).astype(np.float64)
             d2 = np.empty((len(a), len(a)))
-            for s in range(0, len(a), 500):
-                d2[s : s + 500] = ((a[s : s + 500, None, :] - a[None, :, :]) ** 2).sum(-1)
+            step = max(1, 2**27 // (len(a) * a.shape[1] * 8))
+            for s in range(0, len(a), step):
+                d2[s : s + step] = ((a[s : s + step, None, :] - a[None, :, :]) ** 2).sum(-1)
             ref = float64_prim(np.sqrt(d2))
             rows.append(
                 {
                     "layer": name,
                     "n": len(a),
                     "d": a.shape[1],
-                    "equal": bool(np.array_equal(vat_order(acts[name]), ref)),
+                    "equal": bool(np.array_equal(vat_order(acts.array(name)), ref)),
                 }
             )
     return rows
