@@ -4,64 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import DTYPES, brute_vat, check
 
 from fracdash import vat_order
 
-DTYPES = [np.float32, np.float64]
-
-
 # --------------------------------------------------------------------------- reference
-
-
-def distance_matrix(x, dtype=np.float64) -> np.ndarray:
-    """R[i, j] = sqrt(sum_k (x_ik - x_jk)^2), by broadcasting, one row at a time."""
-    x = np.asarray(x).astype(dtype)
-    n = x.shape[0]
-    r = np.empty((n, n), dtype=dtype)
-    for i in range(n):
-        r[i] = np.sqrt(np.sum((x - x[i][None, :]) ** 2, axis=1))
-    return r
-
-
-def brute_vat(x, dtype=np.float64) -> np.ndarray:
-    """VAT by the book: first maximum of R in row-major order, then Prim with argmin."""
-    r = distance_matrix(x, dtype)
-    n = r.shape[0]
-    start = int(np.unravel_index(np.argmax(r), r.shape)[0])
-    order = [start]
-    visited = np.zeros(n, dtype=bool)
-    visited[start] = True
-    to_set = r[start].astype(np.float64)
-    for _ in range(1, n):
-        cand = np.where(visited, np.inf, to_set)
-        j = int(np.argmin(cand))
-        order.append(j)
-        visited[j] = True
-        to_set = np.minimum(to_set, r[j])
-    return np.array(order, dtype=np.int64)
-
-
-def normalised(x) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    for i, row in enumerate(x):
-        norm = np.sqrt(np.sum(row * row))
-        if norm > 0:
-            out[i] = row / norm
-    return out
-
-
-def check(x, metric="euclidean") -> np.ndarray:
-    got = vat_order(x, metric=metric)
-    ref = brute_vat(normalised(x) if metric == "cosine" else x)
-    assert isinstance(got, np.ndarray)
-    assert got.dtype == np.int64
-    assert got.shape == (len(x),)
-    assert sorted(got.tolist()) == list(range(len(x)))
-    np.testing.assert_array_equal(got, ref)
-    return got
-
-
 # --------------------------------------------------------------------------- datasets
 
 
@@ -176,111 +123,6 @@ def test_duplicates_mixed_with_distinct_rows(dtype):
     base = rng.standard_normal((40, 5))
     x = base[rng.integers(0, 40, size=300)].astype(dtype)
     check(x)
-
-
-def star_near_ties(rng, spokes: int = 12, scale: float = 1e-9):
-    """Points whose distances to the visited set differ by ~``scale`` relative.
-
-    Two far anchors A = -1000 e0 and B = +1000 e0 (the most dissimilar pair, so VAT
-    starts at one of them), a centre C at the origin, and spokes (1 + eps_k) e_{k+1}
-    (pairwise >= sqrt(2) apart, each sqrt(1000^2 + 1) from the anchors), all shifted
-    by a large common vector. VAT goes anchor, C, then the spokes by increasing
-    eps_k (each at distance 1 + eps_k from C), then the other anchor: a ranking that
-    float32 arithmetic cannot see. Rows are shuffled so that index order and eps
-    order disagree.
-
-    Returns the rows, the indices of the anchors and of C, and the spokes' indices
-    in the expected order.
-    """
-    d = spokes + 1
-    anchors = np.zeros((2, d))
-    anchors[0, 0], anchors[1, 0] = -1000.0, 1000.0
-    centre = np.zeros((1, d))
-    eps = scale * (1.0 + rng.permutation(spokes))
-    spoke_rows = np.zeros((spokes, d))
-    for k in range(spokes):
-        spoke_rows[k, k + 1] = 1.0 + eps[k]
-    x = np.vstack([anchors, centre, spoke_rows])
-    x += 1e3 * rng.standard_normal(d)  # large common vector
-    perm = rng.permutation(len(x))
-    x = x[perm]
-    where = np.argsort(perm)  # new index of old row i
-    return x, {int(where[0]), int(where[1])}, int(where[2]), where[3 + np.argsort(eps)]
-
-
-def check_star(x, anchors, centre, expected_spokes):
-    ref = brute_vat(x)
-    # The construction does what it claims on the float64 reference...
-    assert {int(ref[0]), int(ref[-1])} == anchors
-    assert ref[1] == centre
-    np.testing.assert_array_equal(ref[2:-1], expected_spokes)
-    # ...and float32 arithmetic alone gets it wrong.
-    assert not np.array_equal(brute_vat(x.astype(np.float32), dtype=np.float32), ref)
-    got = vat_order(x)
-    assert got.dtype == np.int64
-    np.testing.assert_array_equal(got, ref)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_near_ties_need_float64(seed):
-    rng = np.random.default_rng(seed)
-    check_star(*star_near_ties(rng))
-
-
-def test_near_ties_in_gram_form():
-    # Centred, so no common offset: the large norms alone make |x|^2 + |y|^2 - 2 x.y
-    # in float32 useless at the 1e-9 level while the data are exact in float64.
-    rng = np.random.default_rng(99)
-    x, anchors, centre, spokes = star_near_ties(rng, spokes=20, scale=3e-9)
-    check_star(x - x.mean(axis=0), anchors, centre, spokes)
-
-
-# --------------------------------------------------------------------------- extreme scales
-# "Exact" holds for any finite input whose float64 distances are finite and normal: the
-# float32 fast path must not lose it to float32 underflow (squared distances below
-# ~1e-38) or overflow (above ~3e38).
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("scale", [1e-35, 1e-25, 1e-21, 1e-18, 1e18, 1e19, 1e25, 1e35])
-def test_extreme_scales(scale, dtype):
-    rng = np.random.default_rng(int(np.log10(scale)) + 50)
-    x = (rng.standard_normal((200, 2)) * scale).astype(dtype)
-    assert np.isfinite(x).all() and np.all(x != 0)
-    check(x)
-
-
-@pytest.mark.parametrize("scale", [1e-150, 1e-100, 1e-50, 1e50, 1e100, 1e150])
-def test_extreme_scales_float64_only(scale):
-    rng = np.random.default_rng(int(np.log10(scale)) + 500)
-    check(rng.standard_normal((200, 2)) * scale)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_tiny_values_hand_case(dtype):
-    # Sample 1 is 6e-23 from sample 0, sample 2 is 6.2e-23 from it (3 % apart, no
-    # near-tie): R's first maximum is (0, 2), then 1, then 2.
-    x = np.array([[-4e-23], [2.0e-23], [2.2e-23]], dtype=dtype)
-    np.testing.assert_array_equal(brute_vat(x), [0, 1, 2])
-    np.testing.assert_array_equal(vat_order(x), [0, 1, 2])
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_huge_values_hand_case(dtype):
-    # Squared distances up to 9e38 overflow float32 but are ordinary float64 numbers.
-    x = np.array([[0.0], [1e19], [3e19]], dtype=dtype)
-    np.testing.assert_array_equal(brute_vat(x), [0, 1, 2])
-    np.testing.assert_array_equal(vat_order(x), [0, 1, 2])
-
-
-@pytest.mark.parametrize("k", [-200, -70, -60, -20, 20, 60, 70, 200])
-def test_power_of_two_scaling_invariance(k):
-    # Scaling by 2**k is exact in float64, so the reference order cannot change.
-    rng = np.random.default_rng(77)
-    x = rng.standard_normal((200, 2))
-    base = check(x)
-    np.testing.assert_array_equal(brute_vat(x * 2.0**k), base)
-    np.testing.assert_array_equal(vat_order(x * 2.0**k), base)
 
 
 # --------------------------------------------------------------------------- cosine
