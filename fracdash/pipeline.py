@@ -135,10 +135,12 @@ def analyze(
             predictions = np.argmax(acts.array(nodes[-1].name), axis=1).astype(np.int64)
             if store is not None:
                 store.set_array(pred_key, predictions)
+            # One (n, n) buffer for every layer: allocated and page-faulted once.
+            workspace = np.empty((len(y), len(y)), dtype=np.float32) if todo else None
             for i, name in enumerate(todo):
                 if progress:
                     progress("order", i, len(todo), name)
-                orders[name] = vat_order(acts[name], metric)
+                orders[name] = vat_order(acts[name], metric, workspace=workspace)
                 acts.release(name)
                 if store is not None:
                     store.set_array(keys[name], orders[name])

@@ -131,9 +131,9 @@ def test_cache_reuses_and_recomputes_only_after_change(
     calls = []
     real = pipeline.vat_order
 
-    def counting(acts, metric):
+    def counting(acts, metric, **kwargs):
         calls.append(metric)
-        return real(acts, metric)
+        return real(acts, metric, **kwargs)
 
     monkeypatch.setattr(pipeline, "vat_order", counting)
     store = Store(tmp_path / "cache")

@@ -263,3 +263,14 @@ def test_nan_raises_for_cosine_too():
 def test_unknown_metric_raises(metric):
     with pytest.raises(ValueError):
         vat_order(np.zeros((3, 2)), metric=metric)
+
+
+def test_workspace_is_reused_and_changes_nothing():
+    rng = np.random.default_rng(21)
+    workspace = np.full((80, 80), np.nan, dtype=np.float32)
+    for d in (3, 1500):  # a full GEMM, then ssyrk into the same memory
+        x = rng.normal(size=(80, d)).astype(np.float32)
+        np.testing.assert_array_equal(vat_order(x, workspace=workspace), brute_vat(x))
+        assert not np.isnan(workspace).any()  # the buffer was used
+    with pytest.raises(ValueError, match="C-contiguous"):
+        vat_order(rng.normal(size=(80, 1500)), workspace=np.asfortranarray(workspace))

@@ -59,6 +59,7 @@ class ChunkedMatrix:
         self.shape = (n, d)
         self.width = chunk_width(n, d)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._maps = None
         os.ftruncate(self._fd, n * d * self.dtype.itemsize)
 
     def _chunks(self):
@@ -81,15 +82,18 @@ class ChunkedMatrix:
             yield f0, f1, np.frombuffer(raw, dtype=self.dtype).reshape(n, f1 - f0)
 
     def take(self, rows) -> np.ndarray:
-        """Whole rows (fancy index ``rows``), as an (m, d) array."""
+        """Whole rows (fancy index ``rows``), as an (m, d) array. Read through one
+        read-only map per chunk, kept open: only the pages of rows read stay in memory."""
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
-        n = self.shape[0]
+        if self._maps is None:
+            n = self.shape[0]
+            self._maps = [
+                (f0, f1, np.memmap(self.path, self.dtype, "r", offset=off, shape=(n, f1 - f0)))
+                for f0, f1, off in self._chunks()
+            ]
         out = np.empty((rows.size, self.shape[1]), dtype=self.dtype)
-        for f0, f1, offset in self._chunks():
-            w = f1 - f0
-            chunk = np.memmap(self.path, self.dtype, "r", offset=offset, shape=(n, w))
+        for f0, f1, chunk in self._maps:
             out[:, f0:f1] = chunk[rows]
-            del chunk  # unmapped at once: its pages do not linger in this process
         return out
 
     def to_array(self) -> np.ndarray:
@@ -99,6 +103,7 @@ class ChunkedMatrix:
         return out
 
     def remove(self) -> None:
+        self._maps = None
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1

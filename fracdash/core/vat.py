@@ -82,7 +82,7 @@ class _Float32Distances:
     matrix plus one chunk.
     """
 
-    def __init__(self, src):
+    def __init__(self, src, workspace: np.ndarray | None = None):
         n, d = src.shape
         mean = np.zeros(d, dtype=np.float64)
         top = 0.0
@@ -100,7 +100,7 @@ class _Float32Distances:
         # A narrow layer takes one full GEMM; a wide one one triangle (ssyrk, half the
         # flops) then a mirror copy, cheaper once d is large.
         full = d <= _FULL_GEMM_WIDTH
-        gram = np.empty((n, n), dtype=np.float32) if full else np.zeros((n, n), np.float32, "F")
+        gram = _gram_buffer(n, full, workspace)
         for f0, f1, chunk in src.column_chunks():
             # Fortran order: what ssyrk reads without a copy (and trans=0 is its fast path).
             c32 = np.empty(chunk.shape, dtype=np.float32, order="F")
@@ -138,6 +138,21 @@ class _Float32Distances:
         # float64 reference bit for bit and only true ties remain ties.
         diff = self.src.take(others).astype(np.float64) - self.src.take([i]).astype(np.float64)
         return (diff**2).sum(axis=1) * self.scale2
+
+
+def _gram_buffer(n: int, full: bool, workspace: np.ndarray | None) -> np.ndarray:
+    """An (n, n) float32 buffer: C-ordered for a full GEMM, Fortran-ordered and zeroed
+    for ssyrk. A caller ordering many layers passes the same ``workspace`` each time:
+    the 400 MB of a 10,000-sample matrix are then allocated (page-faulted) once."""
+    if workspace is None or workspace.shape != (n, n) or workspace.dtype != np.float32:
+        return np.empty((n, n), np.float32) if full else np.zeros((n, n), np.float32, "F")
+    if not workspace.flags.c_contiguous:
+        raise ValueError("the workspace must be a C-contiguous (n, n) float32 array")
+    if full:
+        return workspace
+    gram = workspace.T  # the same memory, Fortran-ordered
+    gram.fill(0.0)
+    return gram
 
 
 def _add_norms(dist: np.ndarray, sq32: np.ndarray) -> np.ndarray:
@@ -197,6 +212,7 @@ def vat_order(
     metric: str = "euclidean",
     *,
     progress: Callable[[int, int], None] | None = None,
+    workspace: np.ndarray | None = None,
 ) -> np.ndarray:
     """Exact VAT permutation of the rows of ``x``.
 
@@ -209,13 +225,15 @@ def vat_order(
         (zero rows stay zero), which orders samples as ``1 - cos`` does.
     progress : callable(done, total), optional
         Called now and then with the number of samples placed so far.
+    workspace : ndarray of float32, shape (n, n), C-contiguous, optional
+        Memory to reuse for the distance matrix (its content is overwritten).
 
     Returns
     -------
     ndarray of int64, shape (n,)
         Sample indices in VAT order.
     """
-    f32 = _Float32Distances(_prepared(x, metric))
+    f32 = _Float32Distances(_prepared(x, metric), workspace)
     dist = f32.dist
     return _prim_order(f32, dist, _first_max_row(f32, dist), progress)
 
