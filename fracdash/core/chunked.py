@@ -10,6 +10,7 @@ interface.
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Iterator
 
@@ -17,6 +18,8 @@ import numpy as np
 
 #: Bytes of float64 per chunk while centring (the chunk width follows from it).
 CHUNK_BYTES = 256 * 2**20
+#: Bytes of rows read through the maps before their pages are released.
+MAPPED_BYTES = 128 * 2**20
 
 
 def chunk_width(n: int, d: int) -> int:
@@ -60,6 +63,7 @@ class ChunkedMatrix:
         self.width = chunk_width(n, d)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         self._maps = None
+        self._mapped_bytes = 0
         os.ftruncate(self._fd, n * d * self.dtype.itemsize)
 
     def _chunks(self):
@@ -94,6 +98,12 @@ class ChunkedMatrix:
         out = np.empty((rows.size, self.shape[1]), dtype=self.dtype)
         for f0, f1, chunk in self._maps:
             out[:, f0:f1] = chunk[rows]
+        self._mapped_bytes += out.nbytes * 8  # pages hold more than the rows asked for
+        if self._mapped_bytes > MAPPED_BYTES:
+            # Mapped pages count as this process's memory: let the kernel drop them.
+            for _, _, chunk in self._maps:
+                chunk._mmap.madvise(mmap.MADV_DONTNEED)
+            self._mapped_bytes = 0
         return out
 
     def to_array(self) -> np.ndarray:
