@@ -1,4 +1,4 @@
-"""Command line: ``fracdash precompute SCENARIO``.
+"""Command line: ``fracdash precompute SCENARIO``, ``fracdash analyze``, ``fracdash serve``.
 
 TensorFlow's import-time log lines are silenced (TF_CPP_MIN_LOG_LEVEL) so that users
 see fracdash's own messages; errors are one line on stderr with exit code 2.
@@ -129,6 +129,160 @@ def precompute(ctx, scenario, samples, epochs, train_samples, metric, cache_dir,
     out = out or store.directory / "glyphs" / run_name(scenario, samples)
     _write_glyphs(analysis, out)
     click.echo(f"glyphs (absolute and relative coloring, one PNG per layer): {out}")
+
+
+def _fail(ctx, message: str, err: BaseException | None = None):
+    """One line on stderr, exit code 2 (the traceback with ``--debug``)."""
+    if ctx.obj["debug"] and err is not None:
+        raise err
+    click.echo(f"fracdash: error: {message}", err=True)
+    sys.exit(2)
+
+
+def _cache_option(fn):
+    return click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Cache location (default: $FRACDASH_CACHE or ~/.cache/fracdash).",
+    )(fn)
+
+
+def _user_options(required: bool):
+    """--model, --data and the options of a user model's analysis."""
+    options = [
+        click.option(
+            "--model",
+            "model_path",
+            type=click.Path(path_type=Path),
+            required=required,
+            help="A Keras model file (.keras or .h5).",
+        ),
+        click.option(
+            "--data",
+            "data_path",
+            type=click.Path(path_type=Path),
+            required=required,
+            help="Test set: .npz (x, y), IDX images file or folder, or image folder.",
+        ),
+        click.option(
+            "--class-names",
+            type=click.Path(path_type=Path),
+            help="Text file, one class name per line.",
+        ),
+        click.option(
+            "--samples", type=click.IntRange(min=1), help="Use only the first N test samples."
+        ),
+        click.option("--name", help="Run name in the dashboard (default: the model file's stem)."),
+        click.option("--metric", type=click.Choice(["euclidean", "cosine"]), default="euclidean"),
+    ]
+
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
+def _analyze_user(ctx, model_path, data_path, class_names, samples, name, cache_dir, metric):
+    """Load, check, analyze (with progress bars), store and register a user model's
+    run; return ``(store, name)``. Nothing is written to the store before every check
+    has passed."""
+    from fracdash import userdata
+
+    name = name if name is not None else Path(model_path).stem
+    try:
+        if not name.strip():
+            raise userdata.UserDataError("the run name is empty; pass --name NAME")
+        quiet_keras_import()
+        from fracdash.models.scenarios import SCENARIOS
+
+        if name in SCENARIOS:
+            raise userdata.UserDataError(
+                f"run name {name!r} is a built-in scenario; pass another --name"
+            )
+        model = userdata.load_model(model_path)
+        x, y, names = userdata.load_data(data_path, samples)
+        if class_names is not None:
+            names = userdata.load_class_names(class_names)
+        x, y, names = userdata.check_data(model, x, y, names)
+    except userdata.UserDataError as err:
+        _fail(ctx, str(err), err)
+    from fracdash.pipeline import analyze
+    from fracdash.runs import register
+
+    store = Store(cache_dir or default_cache_dir())
+    meta = {
+        "network": model.name,
+        "note": f"your model {Path(model_path).name} on {Path(data_path).name}",
+        "source": "user",
+    }
+    bars, layer = ProgressBars(), [None]
+
+    def progress(stage, done, total, detail):
+        if stage == "order" and detail:
+            layer[0] = detail
+        bars(stage, done, total, detail)
+
+    try:
+        analysis = analyze(
+            model, x, y, names, metric=metric, cache=store, progress=progress, meta=meta
+        )
+    except ValueError as err:
+        for bar in bars._bars.values():
+            bar.close()  # the error line starts on a line of its own
+        message = str(err)
+        if "finite values" in message:
+            message = (
+                f"layer activations hold NaN or inf (layer {layer[0]!r}); check the model's "
+                "weights and the input scaling"
+            )
+        elif ";" not in message:
+            message += "; run with --debug for the details"
+        _fail(ctx, message, err)
+    except MemoryError as err:
+        _fail(ctx, f"out of memory for {len(y)} samples; pass a smaller --samples", err)
+    register(store, name, analysis)
+    _print_summary(analysis)
+    click.echo(f"stored as run {name!r} in {store.directory}")
+    return store, name
+
+
+@main.command("analyze")
+@_user_options(required=True)
+@_cache_option
+@click.pass_context
+def analyze_command(ctx, model_path, data_path, class_names, samples, name, cache_dir, metric):
+    """Analyze your own Keras model on your own labelled test set, and store the run
+    so that the dashboard lists it."""
+    _analyze_user(ctx, model_path, data_path, class_names, samples, name, cache_dir, metric)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
+@click.option("--dry-run", is_flag=True, help="Do everything but start the server.")
+@_user_options(required=False)
+@_cache_option
+@click.pass_context
+def serve(
+    ctx, model_path, data_path, class_names, samples, name, cache_dir, metric, host, port, dry_run
+):
+    """Serve the dashboard; with --model and --data, analyze them first and open
+    that run."""
+    run = "easy"
+    if (model_path is None) != (data_path is None):
+        _fail(ctx, "--model and --data go together; pass both, or neither")
+    if model_path is not None:
+        _, run = _analyze_user(
+            ctx, model_path, data_path, class_names, samples, name, cache_dir, metric
+        )
+    from fracdash.web import create_app
+
+    dashboard = create_app(cache_dir=cache_dir, default_run=run)
+    click.echo(f"fracdash: http://{host}:{port}/ (run {run!r})")
+    if not dry_run:
+        dashboard.run(host=host, port=port, debug=False)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,307 @@
+"""Hostile input to ``fracdash analyze``: one line on stderr, exit code 2, no
+traceback, and nothing written to the cache. Each case runs the real command line in
+a subprocess."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="session")
+def models(keras, tmp_path_factory):
+    """One saved model per kind, shared by every case."""
+    from keras import layers
+
+    d = tmp_path_factory.mktemp("models")
+    keras.utils.set_random_seed(3)
+
+    def save(name, model):
+        model.save(d / name)
+        return d / name
+
+    def seq(*stack, shape=(4,)):
+        return keras.Sequential([keras.Input(shape), *stack])
+
+    paths = {
+        "linear": save("linear.keras", seq(layers.Dense(3))),
+        "one_unit": save("one_unit.keras", seq(layers.Dense(1, activation="sigmoid"))),
+        "many": save("many.keras", seq(layers.Dense(25, activation="softmax"))),
+    }
+    good = seq(layers.Dense(5, activation="relu"), layers.Dense(3, activation="softmax"))
+    paths["good"] = save("good.keras", good)
+    lam = seq(layers.Lambda(lambda t: t * 2), layers.Dense(3, activation="softmax"))
+    paths["lambda"] = save("lambda.keras", lam)
+    paths["lambda_h5"] = save("lambda.h5", lam)
+
+    @keras.saving.register_keras_serializable(package="hostile")
+    class Unknown(layers.Layer):
+        def call(self, t):
+            return t
+
+    paths["custom"] = save("custom.keras", seq(Unknown(), layers.Dense(3, activation="softmax")))
+    inp = keras.Input((4,))
+    two = keras.Model(
+        inp,
+        [layers.Dense(3, activation="softmax")(inp), layers.Dense(2, activation="softmax")(inp)],
+    )
+    paths["two_outputs"] = save("two.keras", two)
+    good.export(str(d / "savedmodel"), verbose=False)
+    paths["savedmodel"] = d / "savedmodel"
+    return paths
+
+
+def npz(tmp_path, name="data.npz", **arrays):
+    np.savez(tmp_path / name, **arrays)
+    return tmp_path / name
+
+
+def good_x(n=6):
+    return np.random.default_rng(0).random((n, 4), dtype=np.float32)
+
+
+def good_y(n=6):
+    return np.arange(n) % 3
+
+
+# Each case: (model kind or a builder of a bad model path, data builder, extra args,
+# expected fragment of the one-line message).
+def _random_keras(tmp):
+    (tmp / "random.keras").write_bytes(os.urandom(600))
+    return tmp / "random.keras"
+
+
+def _text_model(tmp):
+    (tmp / "model.txt").write_text("not a model\n")
+    return tmp / "model.txt"
+
+
+def _text_h5(tmp):
+    (tmp / "model.h5").write_text("not a model\n")
+    return tmp / "model.h5"
+
+
+def _zip_not_model(tmp):
+    with zipfile.ZipFile(tmp / "junk.keras", "w") as z:
+        z.writestr("hello.txt", "hello")
+    return tmp / "junk.keras"
+
+
+def _directory(tmp):
+    (tmp / "adir.keras").mkdir()
+    return tmp / "adir.keras"
+
+
+def _pickled(tmp):
+    return npz(tmp, x=good_x(), y=np.array([object()] * 6, dtype=object))
+
+
+def _image_folder_sizes(tmp):
+    from PIL import Image
+
+    for k, size in ((0, (4, 4)), (1, (5, 5))):
+        (tmp / "imgs" / f"c{k}").mkdir(parents=True)
+        Image.fromarray(np.zeros(size, np.uint8)).save(tmp / "imgs" / f"c{k}" / "a.png")
+    return tmp / "imgs"
+
+
+def _idx_two_images(tmp):
+    (tmp / "idx").mkdir()
+    for name in ("a-images-idx", "b-images-idx", "labels-idx"):
+        (tmp / "idx" / name).write_bytes(b"\0")
+    return tmp / "idx"
+
+
+def _raw_pickle(tmp):
+    (tmp / "data.npz").write_bytes(pickle.dumps({"x": 1}))
+    return tmp / "data.npz"
+
+
+def _csv(tmp):
+    (tmp / "data.csv").write_text("1,2,3\n")
+    return tmp / "data.csv"
+
+
+def _names(tmp, n):
+    (tmp / "names.txt").write_text("\n".join(f"c{i}" for i in range(n)) + "\n")
+    return ["--class-names", str(tmp / "names.txt")]
+
+
+def _data(x=None, y=None, **extra):
+    def build(tmp):
+        arrays = {"x": good_x() if x is None else x, "y": good_y() if y is None else y}
+        arrays.update(extra)
+        return npz(tmp, **{k: v for k, v in arrays.items() if v is not False})
+
+    return build
+
+
+NAN_X = good_x()
+NAN_X[2, 1] = np.nan
+INF_X = good_x()
+INF_X[0, 3] = -np.inf
+
+CASES = {
+    "missing model": (lambda t: t / "nope.keras", _data(), [], "does not exist"),
+    "model is a directory": (_directory, _data(), [], "is a directory"),
+    "corrupt .keras": (_random_keras, _data(), [], "not a .keras archive"),
+    "text file as model": (_text_model, _data(), [], "not a .keras or .h5 file"),
+    "text file as .h5": (_text_h5, _data(), [], "not an HDF5 file"),
+    "zip that is no model": (_zip_not_model, _data(), [], "cannot load model"),
+    "Lambda layer": ("lambda", _data(), [], "Lambda layer"),
+    "Lambda layer in .h5": ("lambda_h5", _data(), [], "Lambda layer"),
+    "unknown custom layer": ("custom", _data(), [], "uses 'Unknown', a class Keras does not know"),
+    "several outputs": ("two_outputs", _data(), [], "2 outputs"),
+    "output not a distribution": ("linear", _data(), [], "not a class distribution (softmax)"),
+    "one output unit": ("one_unit", _data(), [], "k >= 2"),
+    "SavedModel directory": ("savedmodel", _data(), [], "TensorFlow SavedModel"),
+    "x shape mismatch": ("good", _data(x=np.zeros((6, 5), np.float32)), [], "model takes"),
+    "y length mismatch": ("good", _data(y=np.arange(5) % 3), [], "one label per sample"),
+    "labels out of range": ("good", _data(y=np.array([0, 1, 2, 3, 0, 1])), [], "label 3"),
+    "negative labels": ("good", _data(y=np.array([0, 1, -1, 2, 0, 1])), [], "negative"),
+    "float labels": ("good", _data(y=np.array([0, 0.5, 1, 2, 0, 1])), [], "non-integer"),
+    "string labels": ("good", _data(y=np.array(list("abcabc"))), [], "dtype"),
+    "class-name count": ("good", _data(), "names2", "2 class names given"),
+    "zero samples": ("good", _data(np.zeros((0, 4), np.float32), np.zeros(0, int)), [], "no sam"),
+    "one sample": ("good", _data(good_x(1), good_y(1)), [], "1 sample"),
+    "NaN in x": ("good", _data(x=NAN_X), [], "NaN or inf"),
+    "inf in x": ("good", _data(x=INF_X), [], "NaN or inf"),
+    "pickled npz": ("good", _pickled, [], "refusing to unpickle"),
+    "npz that is a pickle": ("good", _raw_pickle, [], "cannot read"),
+    "npz without y": ("good", _data(y=False), [], "no array 'y'"),
+    "missing data": ("good", lambda t: t / "none.npz", [], "does not exist"),
+    "data of unknown format": ("good", _csv, [], "not an .npz"),
+    "images of two sizes": ("good", _image_folder_sizes, [], "resize"),
+    "two IDX images files": ("good", _idx_two_images, [], "exactly one of each"),
+    "run named like a scenario": ("good", _data(), ["--name", "easy"], "built-in scenario"),
+}
+
+
+def run_cli(*args, cache):
+    env = {**os.environ, "FRACDASH_CACHE": str(cache), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, "-m", "fracdash.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def assert_cache_untouched(cache):
+    """Nothing written: the store directory was never even created."""
+    if cache.exists():
+        from fracdash.cache import Store
+        from fracdash.runs import catalog
+
+        store = Store(cache)
+        try:
+            assert catalog(store) == {}
+        finally:
+            store.close()
+        assert not (cache / "models").exists()
+    assert not cache.exists()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_hostile_input(case, models, tmp_path):
+    model, data, extra, expected = CASES[case]
+    model_path = models[model] if isinstance(model, str) else model(tmp_path)
+    data_path = data(tmp_path)
+    if extra == "names2":
+        extra = _names(tmp_path, 2)
+    cache = tmp_path / "cache"
+    args = ["analyze", "--model", str(model_path), "--data", str(data_path), *extra]
+    result = run_cli(*args, "--cache-dir", str(cache), cache=cache)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("fracdash: error: "), lines[0]
+    assert expected in lines[0], lines[0]
+    assert ";" in lines[0], "the message must say what to do"
+    assert "Traceback" not in result.stderr
+    assert_cache_untouched(cache)
+
+
+def test_nan_in_activations(keras, tmp_path):
+    """x is finite, but one sample overflows a hidden layer to inf: the ordering refuses
+    it, and no run is registered."""
+    from keras import layers
+
+    huge = keras.initializers.Constant(1e30)
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            layers.Dense(4, kernel_initializer=huge, name="huge"),
+            layers.Dense(3, name="out"),
+            layers.Softmax(name="prediction"),
+        ]
+    )
+    model.save(tmp_path / "huge.keras")
+    x = good_x(30)
+    x[20] = 1e10  # past the first samples, which check the output is a distribution
+    data = npz(tmp_path, x=x, y=np.arange(30) % 3)
+    cache = tmp_path / "cache"
+    args = ["analyze", "--model", str(tmp_path / "huge.keras"), "--data", str(data)]
+    result = run_cli(*args, "--cache-dir", str(cache), cache=cache)
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        "fracdash: error: layer activations hold NaN or inf (layer 'huge'); "
+        "check the model's weights and the input scaling"
+    )
+    assert "Traceback" not in result.stderr
+    from fracdash.cache import Store
+    from fracdash.runs import catalog
+
+    store = Store(cache)
+    try:
+        assert catalog(store) == {}
+    finally:
+        store.close()
+
+
+def test_serve_needs_model_and_data(models, tmp_path):
+    cache = tmp_path / "cache"
+    result = run_cli("serve", "--model", str(models["good"]), "--dry-run", cache=cache)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "fracdash: error: --model and --data go together; " + (
+        "pass both, or neither"
+    )
+    assert not cache.exists()
+
+
+def test_debug_shows_the_traceback(models, tmp_path):
+    cache = tmp_path / "cache"
+    data = _data(x=NAN_X)(tmp_path)
+    args = ["--debug", "analyze", "--model", str(models["good"]), "--data", str(data)]
+    result = run_cli(*args, "--cache-dir", str(cache), cache=cache)
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "UserDataError" in result.stderr
+
+
+def test_many_classes_warn_but_succeed(models, tmp_path):
+    cache = tmp_path / "cache"
+    data = npz(tmp_path, x=good_x(30), y=np.arange(30) % 25)
+    args = ["analyze", "--model", str(models["many"]), "--data", str(data), "--name", "wide"]
+    result = run_cli(*args, "--cache-dir", str(cache), cache=cache)
+    assert result.returncode == 0, result.stderr
+    assert "fracdash: warning: 25 classes: absolute coloring repeats colors" in result.stderr
+    assert "relative coloring still works" in result.stderr
+    from fracdash.cache import Store
+    from fracdash.runs import catalog
+
+    store = Store(cache)
+    try:
+        assert catalog(store)["wide"]["n"] == 30
+    finally:
+        store.close()
