@@ -18,7 +18,7 @@ from fracdash.core.chunked import ChunkedMatrix
 from fracdash.models.network import Network
 
 DEFAULT_BATCH = 256
-DEFAULT_MEMORY_BUDGET = 2**30  # bytes of activations held in RAM before spilling
+DEFAULT_MEMORY_BUDGET = 3 * 2**29  # 1.5 GB of activations held in RAM before spilling
 
 
 def model_digest(model) -> str:
