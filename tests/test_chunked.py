@@ -11,7 +11,6 @@ from fracdash.core import chunked
 @pytest.mark.parametrize("chunk_bytes", [8 * 50 * 7, 8 * 50 * 256, 2**30])
 def test_round_trip(tmp_path, monkeypatch, chunk_bytes):
     monkeypatch.setattr(chunked, "CHUNK_BYTES", chunk_bytes)
-    monkeypatch.setattr(chunked, "MAPPED_BYTES", 4096)  # release pages often
     rng = np.random.default_rng(4)
     x = rng.normal(size=(50, 600)).astype(np.float32)
     m = chunked.ChunkedMatrix(tmp_path / "layer.f32", 50, 600)
