@@ -29,6 +29,9 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from reference import brute_vat  # noqa: E402
 
 from fracdash.cache import Store, default_cache_dir  # noqa: E402
 from fracdash.core import vat_order  # noqa: E402
@@ -185,44 +188,25 @@ def easy_gemm_seconds(models: Path) -> float:
 
 
 def bench_exactness(store: Store) -> list[dict]:
-    """At n = 10,000: vat_order equals a float64 Prim on float64 distances computed
-    from differences, on the easy run's relu2 and prediction layers."""
+    """At n = 10,000: vat_order equals the tests' brute-force float64 VAT (distances
+    from differences), on the easy run's relu2 and prediction layers."""
     from fracdash.models.activations import forward
 
     net, x = easy_network(store.directory / "models")
     rows = []
     with forward(net, [x], ["relu2", "prediction"]) as acts:
         for name in ("relu2", "prediction"):
-            a = acts.array(name).astype(np.float64)
-            d2 = np.empty((len(a), len(a)))
-            step = max(1, 2**27 // (len(a) * a.shape[1] * 8))
-            for s in range(0, len(a), step):
-                d2[s : s + step] = ((a[s : s + step, None, :] - a[None, :, :]) ** 2).sum(-1)
-            ref = float64_prim(np.sqrt(d2))
+            a = acts.array(name)
+            ref = brute_vat(a)  # tests/reference.py, float64 by the book
             rows.append(
                 {
                     "layer": name,
                     "n": len(a),
                     "d": a.shape[1],
-                    "equal": bool(np.array_equal(vat_order(acts.array(name)), ref)),
+                    "equal": bool(np.array_equal(vat_order(a), ref)),
                 }
             )
     return rows
-
-
-def float64_prim(r: np.ndarray) -> np.ndarray:
-    n = len(r)
-    start = int(np.unravel_index(np.argmax(r), r.shape)[0])
-    order, seen = [start], np.zeros(n, dtype=bool)
-    seen[start] = True
-    reach = r[start].copy()
-    for _ in range(n - 1):
-        reach[seen] = np.inf
-        j = int(np.argmin(reach))
-        order.append(j)
-        seen[j] = True
-        np.minimum(reach, r[j], out=reach)
-    return np.array(order)
 
 
 def free_port() -> int:

@@ -121,10 +121,7 @@ def precompute(ctx, scenario, samples, epochs, train_samples, metric, cache_dir,
             progress=ProgressBars(),
         )
     except (ValueError, OSError) as err:
-        if ctx.obj["debug"]:
-            raise
-        click.echo(f"fracdash: error: {err}", err=True)
-        sys.exit(2)
+        _fail(ctx, str(err), err)
     _print_summary(analysis)
     out = out or store.directory / "glyphs" / run_name(scenario, samples)
     _write_glyphs(analysis, out)

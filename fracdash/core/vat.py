@@ -7,13 +7,13 @@ closest to the visited set — Prim's minimum-spanning-tree order.
 Exactness. Squared Euclidean distances are computed once in float32 through BLAS
 (``|x|² + |y|² − 2·XYᵀ`` on centred data). Every float32 entry comes with a rigorous
 error bound (a dot product of length d in float32 is off by at most ``d·u·|x|·|y|``,
-u = 2⁻²⁴, whatever the summation order), so Prim keeps for each unvisited sample an
-interval ``[lo, hi]`` that provably holds its true distance to the visited set. When
-the interval of the smallest candidate overlaps another one, the overlapping
-candidates are re-measured in float64 from the original rows. The order therefore
-equals VAT on the float64 distance matrix, up to floating-point ties, which are broken
-towards the lower sample index (as ``numpy.argmin`` does). Squared distances give the
-same order as distances, so no square root is taken.
+u = 2⁻²⁴, whatever the summation order), so each unvisited sample's float32 distance
+to the visited set is within a known slack of the true one. When another candidate's
+slack window overlaps the nearest one's, the candidates are measured in float64 from
+the original rows and kept exact from then on. The order therefore equals VAT on the
+float64 distance matrix, up to floating-point ties, which are broken towards the
+lower sample index (as ``numpy.argmin`` does). Squared distances give the same order
+as distances, so no square root is taken.
 """
 
 from __future__ import annotations
