@@ -82,22 +82,29 @@ class ChunkedMatrix:
             raw = os.pread(self._fd, n * (f1 - f0) * self.dtype.itemsize, offset)
             yield f0, f1, np.frombuffer(raw, dtype=self.dtype).reshape(n, f1 - f0)
 
-    def take(self, rows) -> np.ndarray:
-        """Whole rows (fancy index ``rows``), as an (m, d) array, read through one
-        read-only map per chunk, kept open; the pages read are released at once."""
-        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+    def mapped(self) -> list[tuple[int, int, np.ndarray]]:
+        """The chunks as read-only maps, opened once and kept: (f0, f1, (n, w) map)."""
         if self._maps is None:
             n = self.shape[0]
             self._maps = [
                 (f0, f1, np.memmap(self.path, self.dtype, "r", offset=off, shape=(n, f1 - f0)))
                 for f0, f1, off in self._chunks()
             ]
-        out = np.empty((rows.size, self.shape[1]), dtype=self.dtype)
-        for f0, f1, chunk in self._maps:
-            out[:, f0:f1] = chunk[rows]
-            # Mapped pages count as this process's memory: let the kernel drop them
-            # (measured: keeping them raised a VGG16 run's peak by ~0.3 GB).
+        return self._maps
+
+    def release(self) -> None:
+        """Hand the mapped pages read so far back to the kernel: they count as this
+        process's memory (measured: keeping them raised a VGG16 run's peak by ~0.3 GB)."""
+        for _, _, chunk in self._maps or ():
             chunk._mmap.madvise(mmap.MADV_DONTNEED)
+
+    def take(self, rows) -> np.ndarray:
+        """Whole rows (fancy index ``rows``), as an (m, d) array; pages released at once."""
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        out = np.empty((rows.size, self.shape[1]), dtype=self.dtype)
+        for f0, f1, chunk in self.mapped():
+            out[:, f0:f1] = chunk[rows]
+        self.release()
         return out
 
     def to_array(self) -> np.ndarray:

@@ -21,9 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numba.typed import List
 from scipy.linalg import blas
 
 from fracdash.core.chunked import ArrayChunks
+from fracdash.core.prim import prim_steps
 
 METRICS = ("euclidean", "cosine")
 _U32 = 2.0**-24
@@ -190,20 +192,16 @@ def _first_max_row(f32: _Float32Distances, dist: np.ndarray) -> int:
     n = dist.shape[0]
     if n == 1:
         return 0
-    top = float(dist.max())
+    rowmax = dist.max(axis=1)
+    top = float(rowmax.max())
     emax = 2 * f32.kappa * float(f32.sq.max()) + f32.eta
     best_val, best_row = -np.inf, n
-    for start in range(0, n, _ROW_BLOCK):
-        ii, jj = np.nonzero(dist[start : start + _ROW_BLOCK] >= top - 2 * emax)
-        if not ii.size:
-            continue
-        bounds = np.flatnonzero(np.diff(ii)) + 1
-        for rows, cols in zip(np.split(ii, bounds), np.split(jj, bounds), strict=True):
-            i = int(rows[0]) + start
-            val = float(f32.exact(i, cols).max())
-            # Rows come in increasing order: only a strictly larger value wins.
-            if val > best_val:
-                best_val, best_row = val, i
+    for i in np.flatnonzero(rowmax >= top - 2 * emax):  # increasing rows
+        cols = np.flatnonzero(dist[i] >= top - 2 * emax)
+        val = float(f32.exact(int(i), cols).max())
+        # Rows come in increasing order: only a strictly larger value wins.
+        if val > best_val:
+            best_val, best_row = val, int(i)
     return best_row
 
 
@@ -241,69 +239,52 @@ def vat_order(
 def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, progress) -> np.ndarray:
     """Prim's order from ``start``, certified against the float64 distances.
 
-    ``reach[c]`` is the float32 distance of unvisited ``c`` to the visited set (a min
-    of float32 entries, so no rounding); the true distance is within ``slack[c]`` of
-    it. The usual step costs three passes over ``reach``. When another candidate could
-    tie with the smallest one, the candidates are measured in float64 and join the
-    ``known`` samples, whose exact distance is then kept up to date at every visit by
-    measuring only those that the new sample's float32 row says could come closer.
+    The loop itself is compiled (:mod:`fracdash.core.prim`); it runs in blocks of about
+    1% of the samples so that progress is reported and pages read from a layer kept on
+    disk are handed back between blocks. When another candidate could tie with the
+    nearest one, the candidates are measured in float64 and join the ``known``
+    samples, whose exact distance is then kept up to date at every visit.
     """
     n = dist.shape[0]
     order = np.empty(n, dtype=np.int64)
-    unvisited = np.ones(n, dtype=bool)
+    order[0] = start
     reach = np.full(n, np.inf, dtype=np.float32)
+    unvisited = np.ones(n, dtype=bool)
     slack = f32.kappa * (f32.sq + f32.sq.max()) + f32.eta
-    widest = float(slack.max())
     known = np.zeros(n, dtype=bool)
     known_val = np.full(n, np.inf)
-    members = np.empty(0, dtype=np.int64)  # flatnonzero(known), refreshed on change
+    data = _kernel_data(f32.src, f32.scale2)
+    buf, cands, lows = np.empty(f32.src.shape[1]), np.empty(n, np.int64), np.empty(n)
+    members, nmem = np.empty(n, dtype=np.int64), 0
     step = max(1, n // 100)
-
-    def measure(c: int) -> None:
-        limit = float(reach[c]) + slack[c]
-        near = np.flatnonzero(~unvisited & (dist[c] - f32.error(c) <= limit))
-        known_val[c] = float(f32.exact(c, near).min())
-        known[c] = True
-
-    def choose(cands: np.ndarray) -> int:
-        fresh = cands[~known[cands]]
-        old = cands[known[cands]]
-        best_val = float(known_val[old].min()) if old.size else np.inf
-        lows = reach[fresh] - slack[fresh]
-        for c in fresh[np.argsort(lows, kind="stable")]:
-            if reach[c] - slack[c] > best_val:
-                break
-            measure(int(c))
-            best_val = min(best_val, known_val[c])
-        exact = cands[known[cands]]
-        return int(exact[known_val[exact] == best_val].min())
-
-    j = start
-    for k in range(n):
-        if k:
-            j = int(np.argmin(reach))
-            nearest = float(reach[j])
-            reach[j] = np.inf
-            rival = float(reach.min())  # the usual step ends here: no possible tie
-            reach[j] = nearest
-            if rival <= nearest + slack[j] + widest or known[j]:
-                cands = np.flatnonzero(reach <= nearest + slack[j] + widest)
-                cands = cands[reach[cands] - slack[cands] <= nearest + slack[j]]
-                j = choose(cands)
-                if members.size != np.count_nonzero(known):
-                    members = np.flatnonzero(known)
-        order[k] = j
-        unvisited[j] = False
-        if known[j]:
-            known[j] = False
-            members = members[members != j]
-        if members.size:
-            row = dist[j, members]
-            closer = members[row - f32.error(j, members) < known_val[members]]
-            if closer.size:
-                known_val[closer] = np.minimum(known_val[closer], f32.exact(j, closer))
-        np.minimum(reach, dist[j], out=reach, where=unvisited)
-        reach[j] = np.inf
-        if progress is not None and (k % step == 0 or k == n - 1):
-            progress(k + 1, n)
+    for k0 in range(0, n, step):
+        k1 = min(n, k0 + step)
+        fixed = (f32.row_err, f32.kappa, f32.sq, float(slack.max()), buf, cands, lows, members)
+        nmem = prim_steps(
+            dist, k0, k1, order, reach, slack, unvisited, known, known_val, (*fixed, nmem), data
+        )
+        _release(f32.src)
+        if progress is not None:
+            progress(k1, n)
     return order
+
+
+def _kernel_data(src, scale2: float):
+    """The rows as the compiled loop reads them: (column chunks, their offsets, row
+    factors, scale). Chunks stay where they are: in memory, or mapped from disk."""
+    factors = np.ones(src.shape[0])
+    if isinstance(src, _RowScaled):
+        factors, src = src.factors, src.src
+    if isinstance(src, ArrayChunks):
+        x = src.x if src.x.dtype in (np.float32, np.float64) else src.x.astype(np.float64)
+        arrays = [np.ascontiguousarray(x)]
+    else:
+        arrays = [np.asarray(chunk) for _, _, chunk in src.mapped()]
+    offsets = np.cumsum([0] + [a.shape[1] for a in arrays[:-1]]).astype(np.int64)
+    return List(arrays), offsets, np.asarray(factors, dtype=np.float64), float(scale2)
+
+
+def _release(src) -> None:
+    src = src.src if isinstance(src, _RowScaled) else src
+    if hasattr(src, "release"):
+        src.release()

@@ -1,0 +1,81 @@
+"""The compiled Prim loop: its float64 re-checks equal numpy's expression bit for bit,
+and it orders layers kept on disk as column chunks exactly like in-memory ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numba.typed import List
+from reference import brute_vat
+from test_vat_precision import star_near_ties
+
+from fracdash import vat_order
+from fracdash.core import chunked
+from fracdash.core.prim import exact_distance
+
+WIDTHS = [1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 255, 256, 257, 784, 1000, 4704, 8193]
+
+
+def numpy_distance(x, factors, scale2, i, c):
+    """What fracdash.core.vat did in numpy: rows scaled, differenced, squared, summed."""
+    a = x[[c]].astype(np.float64) * factors[[c], None]
+    b = x[[i]].astype(np.float64) * factors[[i], None]
+    return float(((a - b) ** 2).sum(axis=1)[0] * scale2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", WIDTHS)
+def test_exact_distance_is_numpy_bit_for_bit(d, dtype):
+    rng = np.random.default_rng(d)
+    # Mixed magnitudes make the summation order visible in the last bits.
+    x = (rng.normal(size=(4, d)) * 10.0 ** rng.integers(-6, 6, size=(4, d))).astype(dtype)
+    factors = rng.uniform(0.5, 2.0, size=4)
+    buf = np.empty(d)
+    for pieces in (1, 3):
+        cuts = np.linspace(0, d, pieces + 1).astype(int)
+        spans = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+        chunks = [np.ascontiguousarray(x[:, a:b]) for a, b in spans]
+        offsets = np.array([a for a, _ in spans], dtype=np.int64)
+        for i, c in [(0, 1), (2, 3), (3, 0)]:
+            got = exact_distance(List(chunks), offsets, factors, 0.25, i, c, buf)
+            assert got == numpy_distance(x, factors, 0.25, i, c)
+
+
+def test_exact_distance_sums_in_numpys_order_not_left_to_right():
+    # 1 + 2^-53 * 8 ones: left to right loses every small term, pairwise keeps them.
+    x = np.zeros((2, 9))
+    x[0, 0] = 1.0
+    x[0, 1:] = 2.0**-27
+    buf = np.empty(9)
+    got = exact_distance(List([x]), np.zeros(1, np.int64), np.ones(2), 1.0, 1, 0, buf)
+    left_to_right = 0.0
+    for v in x[0] ** 2:
+        left_to_right += v
+    assert got == float((x[0] ** 2).sum())
+    assert got != left_to_right
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_chunked_layer_with_near_ties(tmp_path, monkeypatch, seed):
+    """A layer on disk in several column chunks, with ties below float32 resolution,
+    orders as the float64 brute force does (re-checks read rows from the maps)."""
+    monkeypatch.setattr(chunked, "CHUNK_BYTES", 1)  # chunks of 256 columns, the least
+    x, *_ = star_near_ties(np.random.default_rng(seed), spokes=600)
+    n, d = x.shape
+    m = chunked.ChunkedMatrix(tmp_path / "layer.f32", n, d)
+    m.write_rows(0, x.astype(np.float32))
+    assert len(m.mapped()) > 1
+    got = vat_order(m)
+    np.testing.assert_array_equal(got, brute_vat(x.astype(np.float32).astype(np.float64)))
+    np.testing.assert_array_equal(got, vat_order(x.astype(np.float32)))
+    m.remove()
+
+
+def test_progress_reaches_the_end_in_blocks():
+    x = np.random.default_rng(1).normal(size=(250, 5))
+    seen = []
+    order = vat_order(x, progress=lambda done, total: seen.append((done, total)))
+    np.testing.assert_array_equal(order, brute_vat(x))
+    assert seen[-1] == (250, 250)
+    assert [d for d, _ in seen] == sorted({d for d, _ in seen})
+    assert len(seen) > 10
