@@ -240,6 +240,7 @@ def test_progress_callback():
     [
         np.arange(5.0),  # 1-D
         np.zeros((0, 3)),  # no samples
+        np.zeros((3, 0)),  # no features
         np.zeros((2, 3, 4)),  # 3-D
         np.array(3.0),  # 0-D
         np.array([[0.0, np.nan], [1.0, 2.0]]),
@@ -247,7 +248,7 @@ def test_progress_callback():
         np.array([[0.0, 1.0], [-np.inf, 2.0]]),
         np.array([[0.0, 1.0], [np.nan, 2.0]], dtype=np.float32),
     ],
-    ids=["1d", "empty", "3d", "0d", "nan", "inf", "-inf", "nan32"],
+    ids=["1d", "empty", "featureless", "3d", "0d", "nan", "inf", "-inf", "nan32"],
 )
 def test_invalid_input_raises(bad):
     with pytest.raises(ValueError):

@@ -81,11 +81,52 @@ def _pairwise(a, lo, n):
     return vals[0]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _sq(a, b, k, fa, fb):
+    diff = np.float64(a[k]) * fa - np.float64(b[k]) * fb
+    return diff * diff
+
+
+@njit(cache=True, nogil=True)
+def _narrow_distance(a, b, fa, fb):
+    """:func:`_leaf` over the squared differences of two rows of at most 128 values,
+    computed on the fly (the same values, added in the same order)."""
+    n = a.size
+    if n < 8:
+        res = -0.0
+        for k in range(n):
+            res += _sq(a, b, k, fa, fb)
+        return res
+    r0, r1 = _sq(a, b, 0, fa, fb), _sq(a, b, 1, fa, fb)
+    r2, r3 = _sq(a, b, 2, fa, fb), _sq(a, b, 3, fa, fb)
+    r4, r5 = _sq(a, b, 4, fa, fb), _sq(a, b, 5, fa, fb)
+    r6, r7 = _sq(a, b, 6, fa, fb), _sq(a, b, 7, fa, fb)
+    k = 8
+    while k < n - n % 8:
+        r0 += _sq(a, b, k, fa, fb)
+        r1 += _sq(a, b, k + 1, fa, fb)
+        r2 += _sq(a, b, k + 2, fa, fb)
+        r3 += _sq(a, b, k + 3, fa, fb)
+        r4 += _sq(a, b, k + 4, fa, fb)
+        r5 += _sq(a, b, k + 5, fa, fb)
+        r6 += _sq(a, b, k + 6, fa, fb)
+        r7 += _sq(a, b, k + 7, fa, fb)
+        k += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while k < n:
+        res += _sq(a, b, k, fa, fb)
+        k += 1
+    return res
+
+
 @njit(cache=True, nogil=True)
 def exact_distance(chunks, offsets, factors, scale2, i, c, buf):
     """Float64 squared distance between rows ``i`` and ``c`` of the column-chunked
     data (each row scaled by ``factors``), in the float32 matrix's units."""
     fi, fc = factors[i], factors[c]
+    if len(chunks) == 1 and buf.size <= _BLOCK:  # one leaf: no buffer needed
+        a = chunks[0]
+        return _narrow_distance(a[c], a[i], fc, fi) * scale2
     for t in range(len(chunks)):
         a = chunks[t]
         off = offsets[t]
