@@ -1,13 +1,22 @@
 """fracdash: how every layer of a trained classifier sorts a whole labelled test set.
 
 The public API (keep it stable): :func:`vat_order`, :func:`curve_positions`,
-:func:`relative_codes`, :func:`quality`, :func:`analyze` and :class:`Analysis`.
+:func:`relative_codes`, :func:`quality`, :func:`analyze`, :class:`Analysis` and
+:func:`show` (the dashboard on your model, inline in Jupyter or on a port).
 Importing this package does not import tensorflow or dash; :func:`analyze` does.
 """
 
 from fracdash.core import curve_positions, quality, relative_codes, vat_order
 
-__all__ = ["Analysis", "analyze", "curve_positions", "quality", "relative_codes", "vat_order"]
+__all__ = [
+    "Analysis",
+    "analyze",
+    "curve_positions",
+    "quality",
+    "relative_codes",
+    "show",
+    "vat_order",
+]
 __version__ = "0.1.0"
 
 
@@ -17,4 +26,8 @@ def __getattr__(name):
         from fracdash import pipeline
 
         return getattr(pipeline, name)
+    if name == "show":
+        from fracdash.notebook import show
+
+        return show
     raise AttributeError(f"module 'fracdash' has no attribute {name!r}")

@@ -1,0 +1,151 @@
+"""``fracdash.show``: the dashboard on your own model and data, from Python.
+
+In Jupyter the page appears in the cell's output (Dash's Jupyter mode); elsewhere it is
+served on a port. The run is analyzed and stored first, exactly as ``fracdash analyze``
+does, so the dashboard (``fracdash serve`` or ``make run``) lists it afterwards too.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from fracdash.cache import Store, default_cache_dir
+
+#: Dash's own display modes inside Jupyter, plus "server" (serve on a port).
+MODES = ("inline", "external", "jupyterlab", "tab", "server")
+
+
+@dataclass
+class Shown:
+    """What :func:`show` started: the run's name, its URL and its analysis."""
+
+    run: str
+    url: str
+    analysis: object
+    _server: object = field(default=None, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        """Stop a server started with ``mode="server", block=False``."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+            self._server = None
+
+
+def in_jupyter() -> bool:
+    """True inside a Jupyter kernel (where Dash can display inline)."""
+    from dash._jupyter import jupyter_dash
+
+    return bool(jupyter_dash.active)
+
+
+def show(
+    model,
+    x,
+    y,
+    class_names=None,
+    *,
+    name: str | None = None,
+    samples: int | None = None,
+    metric: str = "euclidean",
+    cache_dir=None,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    mode: str | None = None,
+    block: bool = True,
+    height: int = 900,
+) -> Shown:
+    """Analyze ``model`` on ``(x, y)`` and show the dashboard on that run.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained classifier with one output, a distribution over k classes.
+    x, y : array_like
+        Test inputs as the model takes them (uint8 images are scaled to [0, 1] for a
+        float model) and their classes in ``0..k-1``.
+    class_names : list of str, optional
+        k names (``"0".."k-1"`` by default).
+    name : str, optional
+        Run name shown in the dashboard (default: the model's name).
+    samples : int, optional
+        Use only the first ``samples`` samples.
+    cache_dir : path-like, optional
+        The fracdash store (``$FRACDASH_CACHE`` or ``~/.cache/fracdash``).
+    host, port : str, int
+        Where the server listens (loopback by default).
+    mode : {"inline", "external", "jupyterlab", "tab", "server"}, optional
+        ``"inline"`` in Jupyter and ``"server"`` elsewhere by default; the first four are
+        Dash's Jupyter display modes.
+    block : bool
+        With ``mode="server"``: serve until interrupted (True), or serve from a
+        background thread and return at once (False; :meth:`Shown.stop` ends it).
+    height : int
+        Height in pixels of the inline frame.
+
+    Returns
+    -------
+    Shown
+        The run name, its URL and the :class:`~fracdash.analysis.Analysis`.
+
+    Raises
+    ------
+    fracdash.userdata.UserDataError
+        If the model or the data cannot be analyzed; the message says what to fix.
+    """
+    from fracdash import userdata
+    from fracdash.cli import ProgressBars
+    from fracdash.models.scenarios import SCENARIOS
+    from fracdash.pipeline import analyze
+    from fracdash.runs import register
+    from fracdash.web import create_app
+
+    jupyter = in_jupyter()
+    mode = mode or ("inline" if jupyter else "server")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    if mode != "server" and not jupyter:
+        raise ValueError(f"mode {mode!r} needs a Jupyter kernel; use mode='server' here")
+    name = name if name is not None else model.name
+    if not str(name).strip() or name in SCENARIOS:
+        raise userdata.UserDataError(f"run name {name!r} is empty or a built-in scenario")
+    if samples is not None:
+        x, y = x[:samples], y[:samples]
+    x, y, class_names = userdata.check_data(model, x, y, class_names)
+    store = Store(cache_dir or default_cache_dir())
+    meta = {"network": model.name, "note": "shown from Python", "source": "user"}
+    analysis = analyze(
+        model, x, y, class_names, metric=metric, cache=store, progress=ProgressBars(), meta=meta
+    )
+    register(store, name, analysis)
+    dashboard = create_app(cache_dir=store.directory, default_run=name)
+    url = f"http://{host}:{port}/"
+    if mode != "server":
+        dashboard.run(host=host, port=port, jupyter_mode=mode, jupyter_height=height)
+        return Shown(name, url, analysis)
+    return _serve(dashboard, Shown(name, url, analysis), host, port, block)
+
+
+def _serve(dashboard, shown: Shown, host: str, port: int, block: bool) -> Shown:
+    from werkzeug.serving import make_server
+
+    try:
+        server = make_server(host, port, dashboard.server, threaded=True)
+    except OSError as err:
+        problem = f"cannot listen on {host}:{port} ({err.strerror})"
+        raise OSError(f"{problem}; pass another port=") from err
+    print(f"fracdash: {shown.url} (run {shown.run!r})", flush=True)
+    if block:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+        return shown
+    thread = threading.Thread(target=server.serve_forever, name="fracdash-show", daemon=True)
+    thread.start()
+    shown._server, shown._thread = server, thread
+    return shown
