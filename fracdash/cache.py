@@ -9,10 +9,12 @@ SQLite transaction: an interrupted run leaves finished entries whole and no half
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -93,11 +95,29 @@ class Store:
     def set_json(self, key: str, value) -> None:
         self.set_bytes(key, json.dumps(value, sort_keys=True).encode())
 
-    def lock(self, key: str, expire: float = 3600.0):
-        """A cross-process lock (so two processes compute one stage once)."""
-        import diskcache
+    def keys(self) -> list[str]:
+        """Every stored key."""
+        return list(self._cache.iterkeys())
 
-        return diskcache.Lock(self._cache, f"lock:{key}", expire=expire)
+    @contextmanager
+    def lock(self, key: str):
+        """Hold an exclusive cross-process lock on ``key`` for the ``with`` block.
+
+        ``flock`` on ``<store>/locks/<sha256 of key>.lock``, blocking: the OS releases it
+        when the holder's file closes, including when the holder is killed (``kill -9``),
+        so a crashed run never leaves a stale lock. Not reentrant: taking a lock that this
+        process already holds waits forever. The lock files stay (a few bytes each);
+        deleting one that another process is waiting on would split the lock in two.
+        """
+        locks = self.directory / "locks"
+        locks.mkdir(exist_ok=True)
+        path = locks / f"{hashlib.sha256(key.encode()).hexdigest()}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the only descriptor releases the flock
 
     def close(self) -> None:
         self._cache.close()

@@ -11,10 +11,18 @@ Stages, each keyed by content (see :mod:`fracdash.cache`):
 
 A layer that only reorders values (Flatten, Reshape, Permute) has its predecessor's
 distances, so it reuses its predecessor's order instead of being computed again.
+
+Each order is stored as soon as it is computed, so a killed run resumes from the
+finished layers. Processes sharing a store order each layer under that layer's lock
+(:meth:`fracdash.cache.Store.lock`), so two runs of the same analysis compute every
+order once; both still run the forward pass. ``FRACDASH_LOG=debug`` logs each order
+computed, or found stored by another process, to stderr.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -26,6 +34,8 @@ from fracdash.core.vat import METRICS
 
 #: progress(stage, done, total, detail): stage is "forward" or "order".
 Progress = Callable[[str, int, int, str], None]
+
+log = logging.getLogger(__name__)
 
 
 def _as_store(cache) -> Store | None:
@@ -58,6 +68,36 @@ def _check_inputs(xs, y, metric, labels):
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
         raise ValueError("y must hold non-negative integer class indices")
     return y.astype(np.int64)
+
+
+def _log() -> logging.Logger:
+    """The pipeline's logger; ``FRACDASH_LOG=debug`` (or info...) sends it to stderr."""
+    level = os.environ.get("FRACDASH_LOG", "").upper()
+    if level and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("fracdash[%(process)d] %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(level)
+    return log
+
+
+def _order_layer(store, key, name, acts, metric, workspace) -> np.ndarray:
+    """One layer's VAT order, computed at most once across processes sharing ``store``.
+
+    Under the layer's lock the store is read again: another process may have stored
+    the order since this one looked. The order is stored before the lock is released.
+    """
+    if store is None:
+        return vat_order(acts[name], metric, workspace=workspace)
+    with store.lock(key):
+        order = store.get_array(key)
+        if order is not None:
+            _log().debug("order %s: stored by another process", name)
+            return order
+        order = vat_order(acts[name], metric, workspace=workspace)
+        store.set_array(key, order)
+        _log().debug("order %s: computed", name)
+        return order
 
 
 def analyze(
@@ -140,10 +180,8 @@ def analyze(
             for i, name in enumerate(todo):
                 if progress:
                     progress("order", i, len(todo), name)
-                orders[name] = vat_order(acts[name], metric, workspace=workspace)
+                orders[name] = _order_layer(store, keys[name], name, acts, metric, workspace)
                 acts.release(name)
-                if store is not None:
-                    store.set_array(keys[name], orders[name])
             if progress and todo:
                 progress("order", len(todo), len(todo), "")
 

@@ -25,7 +25,7 @@ def catalog(store: Store) -> dict[str, dict]:
 def register(store: Store, name: str, analysis: Analysis) -> None:
     """Add ``analysis`` (already stored by :func:`fracdash.pipeline.analyze`) to the
     catalog under ``name``."""
-    with store.lock(CATALOG_KEY, expire=60):
+    with store.lock(CATALOG_KEY):
         entries = catalog(store)
         entries[name] = {
             "key": analysis.meta["key"],

@@ -6,6 +6,7 @@ from dash import Input, Output, callback, no_update
 
 from fracdash.figures import confusion_figure, quality_figure
 from fracdash.web import ids
+from fracdash.web.callbacks.guard import run_or_none
 from fracdash.web.loading import load_analysis
 from fracdash.web.settings import current
 
@@ -18,7 +19,7 @@ from fracdash.web.settings import current
 )
 def render_charts(run, simplify):
     _, store = current()
-    analysis = load_analysis(store, run, bool(simplify))
+    analysis = load_analysis(store, run_or_none(run), bool(simplify))
     if analysis is None:
         return no_update, no_update
     return confusion_figure(analysis), quality_figure(analysis)

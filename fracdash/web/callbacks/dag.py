@@ -14,6 +14,7 @@ from dash import (
 )
 
 from fracdash.web import ids
+from fracdash.web.callbacks.guard import coloring_or_default, run_or_none
 from fracdash.web.loading import load_view
 from fracdash.web.page import dag_children, glyph_variants
 from fracdash.web.settings import current
@@ -28,10 +29,10 @@ from fracdash.web.settings import current
 )
 def render_dag(run, simplify, coloring):
     _, store = current()
-    view = load_view(store, run, bool(simplify))
+    view = load_view(store, run_or_none(run), bool(simplify))
     if view is None:
         return html.P("no analysis yet", className="fd-empty"), None
-    return dag_children(view, coloring or "absolute"), glyph_variants(view)
+    return dag_children(view, coloring_or_default(coloring)), glyph_variants(view)
 
 
 # Coloring and legend focus swap every glyph's src between precomputed PNGs, in the

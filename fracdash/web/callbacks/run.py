@@ -11,6 +11,7 @@ from dash.exceptions import PreventUpdate
 from fracdash.cache import Store
 from fracdash.runs import precompute_scenario
 from fracdash.web import ids
+from fracdash.web.callbacks.guard import run_or_none, unknown_run
 from fracdash.web.loading import run_key, run_options, scenario_of
 from fracdash.web.panels import progress_text
 from fracdash.web.settings import current
@@ -23,12 +24,13 @@ from fracdash.web.settings import current
     Input(ids.SCENARIO, "value"),
     prevent_initial_call="initial_duplicate",
 )
-def select_run(run):
+def select_run(value):
     settings, store = current()
-    if run_key(store, run) is not None:
+    run = run_or_none(value)
+    if run is not None and run_key(store, run) is not None:
         return run, no_update, ""
-    if scenario_of(run, settings.samples) is None:
-        return no_update, no_update, f"{run} is not in the store"
+    if run is None or scenario_of(run, settings.samples) is None:
+        return no_update, no_update, unknown_run(value)
     return no_update, run, progress_text(run, "queued", 0, 0)
 
 
@@ -42,10 +44,14 @@ def select_run(run):
     interval=500,
     prevent_initial_call=True,
 )
-def compute_run(set_progress, run):
-    if not run:
+def compute_run(set_progress, value):
+    run = run_or_none(value)
+    if not value:
         raise PreventUpdate
     settings, _ = current()
+    scenario = scenario_of(run, settings.samples) if run else None
+    if scenario is None:  # only built-in scenarios are computed from the page
+        return no_update, unknown_run(value)
     start = time.monotonic()
     set_progress(progress_text(run, "start", 0, 0, "loading TensorFlow"))
 
@@ -56,7 +62,7 @@ def compute_run(set_progress, run):
     try:
         precompute_scenario(
             store,
-            scenario_of(run, settings.samples),
+            scenario,
             samples=settings.samples,
             progress=report,
             **settings.compute,

@@ -6,6 +6,7 @@ from dash import ALL, Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from fracdash.web import ids
+from fracdash.web.callbacks.guard import coloring_or_default, run_or_none
 from fracdash.web.loading import load_view
 from fracdash.web.panels import zoom_children
 from fracdash.web.settings import current
@@ -28,7 +29,11 @@ def toggle_zoom(_glyph_clicks, _close_clicks, run, coloring):
     if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
         raise PreventUpdate
     _, store = current()
-    view = load_view(store, run)
+    view = load_view(store, run_or_none(run))
     if view is None:
         raise PreventUpdate
-    return zoom_children(view.glyph(trigger["layer"]), coloring or "absolute"), False
+    try:
+        glyph = view.glyph(trigger.get("layer"))
+    except KeyError:  # a layer this run does not have
+        raise PreventUpdate from None
+    return zoom_children(glyph, coloring_or_default(coloring)), False
