@@ -17,7 +17,8 @@ def test_round_trip(tmp_path, monkeypatch, chunk_bytes):
     for start in range(0, 50, 16):
         m.write_rows(start, x[start : start + 16])
     np.testing.assert_array_equal(m.to_array(), x)
-    pieces = list(m.column_chunks())
+    # A chunk is valid until the next one is read (one buffer is reused): copy each.
+    pieces = [(f0, f1, chunk.copy()) for f0, f1, chunk in m.column_chunks()]
     assert pieces[0][0] == 0 and pieces[-1][1] == 600
     np.testing.assert_array_equal(np.concatenate([c for _, _, c in pieces], axis=1), x)
     for _ in range(20):

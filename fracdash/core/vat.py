@@ -102,8 +102,11 @@ class _Float32Distances:
         self.sq = np.zeros(n, dtype=np.float64)
         gram = _gram_buffer(n, workspace)
         beta = 0.0  # the first chunk overwrites: BLAS never reads C when beta is 0
+        c32_buf = np.empty(0, dtype=np.float32)  # reused: fresh memory costs page faults
         for f0, f1, chunk in src.column_chunks():
-            c32 = np.empty(chunk.shape, dtype=np.float32)
+            if c32_buf.size < chunk.size:
+                c32_buf = np.empty(chunk.size, dtype=np.float32)
+            c32 = c32_buf[: chunk.size].reshape(chunk.shape)
             if chunk.dtype == np.float32:
                 # Centring on a float32 mean is a translation too: only the rounding
                 # of each difference (|δ| <= u|x - m|) adds error, which kappa covers.
