@@ -37,7 +37,8 @@ def test_exact_distance_is_numpy_bit_for_bit(d, dtype):
         chunks = [np.ascontiguousarray(x[:, a:b]) for a, b in spans]
         offsets = np.array([a for a, _ in spans], dtype=np.int64)
         for i, c in [(0, 1), (2, 3), (3, 0)]:
-            got = exact_distance(List(chunks), offsets, factors, 0.25, i, c, buf)
+            data = (List(chunks), offsets, factors, 0.25, chunks[0])
+            got = exact_distance(data, i, c, buf)
             assert got == numpy_distance(x, factors, 0.25, i, c)
 
 
@@ -47,7 +48,8 @@ def test_exact_distance_sums_in_numpys_order_not_left_to_right():
     x[0, 0] = 1.0
     x[0, 1:] = 2.0**-27
     buf = np.empty(9)
-    got = exact_distance(List([x]), np.zeros(1, np.int64), np.ones(2), 1.0, 1, 0, buf)
+    data = (List([x]), np.zeros(1, np.int64), np.ones(2), 1.0, x)
+    got = exact_distance(data, 1, 0, buf)
     left_to_right = 0.0
     for v in x[0] ** 2:
         left_to_right += v

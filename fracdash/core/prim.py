@@ -120,13 +120,14 @@ def _narrow_distance(a, b, fa, fb):
 
 
 @njit(cache=True, nogil=True)
-def exact_distance(chunks, offsets, factors, scale2, i, c, buf):
+def exact_distance(data, i, c, buf):
     """Float64 squared distance between rows ``i`` and ``c`` of the column-chunked
-    data (each row scaled by ``factors``), in the float32 matrix's units."""
+    rows ``data`` = (chunks, their column offsets, row factors, scale, first chunk),
+    each row scaled by its factor, in the float32 matrix's units."""
+    chunks, offsets, factors, scale2, first = data
     fi, fc = factors[i], factors[c]
-    if len(chunks) == 1 and buf.size <= _BLOCK:  # one leaf: no buffer needed
-        a = chunks[0]
-        return _narrow_distance(a[c], a[i], fc, fi) * scale2
+    if first.shape[1] == buf.size and buf.size <= _BLOCK:  # one narrow chunk: no buffer
+        return _narrow_distance(first[c], first[i], fc, fi) * scale2
     for t in range(len(chunks)):
         a = chunks[t]
         off = offsets[t]
@@ -140,13 +141,12 @@ def exact_distance(chunks, offsets, factors, scale2, i, c, buf):
 def _measure(c, dist, reach, slack, unvisited, err, kappa, sq, data, buf):
     """Exact distance of unvisited ``c`` to the visited set: only the visited samples
     whose float32 entry, less its error bound, is within reach of the nearest one."""
-    chunks, offsets, factors, scale2 = data
     limit = np.float64(reach[c]) + slack[c]
     own = kappa * sq[c]
     best = np.inf
     for v in range(dist.shape[0]):
         if not unvisited[v] and np.float64(dist[c, v]) - (err[v] + own) <= limit:
-            best = min(best, exact_distance(chunks, offsets, factors, scale2, c, v, buf))
+            best = min(best, exact_distance(data, c, v, buf))
     return best
 
 
@@ -229,11 +229,29 @@ def prim_steps(dist, k0, k1, order, reach, slack, unvisited, known, known_val, f
         for s in range(nmem):
             c = members[s]
             if np.float64(dist[j, c]) - (err[c] + own) < known_val[c]:
-                chunks, offsets, factors, scale2 = data
-                val = exact_distance(chunks, offsets, factors, scale2, j, c, buf)
+                val = exact_distance(data, j, c, buf)
                 known_val[c] = min(known_val[c], val)
         row = dist[j]
         for c in range(n):
             if unvisited[c] and row[c] < reach[c]:
                 reach[c] = row[c]
     return nmem
+
+
+@njit(cache=True, nogil=True)
+def first_max_row(dist, rows, threshold, data, buf):
+    """Row of the first maximum, in row-major order, of the exact distance matrix.
+
+    Every entry that reaches the maximum has a float32 value of at least
+    ``threshold``; only those are measured. The matrix is symmetric, so the first
+    row holding the maximum is the least row index of a pair reaching it: the upper
+    triangle (diagonal included) of each row in ``rows`` (increasing) is enough."""
+    n = dist.shape[0]
+    best_val, best_row = -np.inf, n
+    for i in rows:
+        for j in range(i, n):
+            if dist[i, j] >= threshold:
+                val = exact_distance(data, i, j, buf)
+                if val > best_val:  # rows come in increasing order: ties keep the first
+                    best_val, best_row = val, i
+    return best_row

@@ -25,7 +25,7 @@ from numba.typed import List
 from scipy.linalg import blas
 
 from fracdash.core.chunked import ArrayChunks
-from fracdash.core.prim import prim_steps
+from fracdash.core.prim import first_max_row, prim_steps
 
 METRICS = ("euclidean", "cosine")
 _U32 = 2.0**-24
@@ -129,18 +129,6 @@ class _Float32Distances:
         self.row_err = self.kappa * self.sq + self.eta
         self.src = src
 
-    def error(self, row: int, cols=slice(None)) -> np.ndarray:
-        """Bound on |float32 entry - exact entry| for one row and the given columns."""
-        return self.row_err[cols] + self.kappa * self.sq[row]
-
-    def exact(self, i: int, others: np.ndarray) -> np.ndarray:
-        """Float64 squared distances from row ``i`` to rows ``others``, in the
-        float32 matrix's (power-of-two scaled) units."""
-        # The plain expression, so that values equal those of a straightforward
-        # float64 reference bit for bit and only true ties remain ties.
-        diff = self.src.take(others).astype(np.float64) - self.src.take([i]).astype(np.float64)
-        return (diff**2).sum(axis=1) * self.scale2
-
 
 def _gram_buffer(n: int, workspace: np.ndarray | None) -> np.ndarray:
     """A Fortran-ordered (n, n) float32 buffer for ssyrk. A caller ordering many
@@ -175,7 +163,7 @@ def _symmetric_distances(gram: np.ndarray, sq32: np.ndarray) -> np.ndarray:
     return dist
 
 
-def _first_max_row(f32: _Float32Distances, dist: np.ndarray) -> int:
+def _first_max_row(f32: _Float32Distances, dist: np.ndarray, data) -> int:
     """Row of the first maximum of the exact matrix in row-major order.
 
     The true maximum M is at least ``top - emax`` (``top`` the float32 maximum,
@@ -186,16 +174,9 @@ def _first_max_row(f32: _Float32Distances, dist: np.ndarray) -> int:
     if n == 1:
         return 0
     rowmax = dist.max(axis=1)
-    top = float(rowmax.max())
-    emax = 2 * f32.kappa * float(f32.sq.max()) + f32.eta
-    best_val, best_row = -np.inf, n
-    for i in np.flatnonzero(rowmax >= top - 2 * emax):  # increasing rows
-        cols = np.flatnonzero(dist[i] >= top - 2 * emax)
-        val = float(f32.exact(int(i), cols).max())
-        # Rows come in increasing order: only a strictly larger value wins.
-        if val > best_val:
-            best_val, best_row = val, int(i)
-    return best_row
+    threshold = float(rowmax.max()) - 2 * (2 * f32.kappa * float(f32.sq.max()) + f32.eta)
+    rows = np.flatnonzero(rowmax >= threshold)
+    return int(first_max_row(dist, rows, threshold, data, np.empty(f32.src.shape[1])))
 
 
 def vat_order(
@@ -226,10 +207,11 @@ def vat_order(
     """
     f32 = _Float32Distances(_prepared(x, metric), workspace)
     dist = f32.dist
-    return _prim_order(f32, dist, _first_max_row(f32, dist), progress)
+    data = _kernel_data(f32.src, f32.scale2)
+    return _prim_order(f32, dist, _first_max_row(f32, dist, data), data, progress)
 
 
-def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, progress) -> np.ndarray:
+def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, data, progress):
     """Prim's order from ``start``, certified against the float64 distances.
 
     The loop itself is compiled (:mod:`fracdash.core.prim`); it runs in blocks of about
@@ -246,7 +228,6 @@ def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, progress) 
     slack = f32.kappa * (f32.sq + f32.sq.max()) + f32.eta
     known = np.zeros(n, dtype=bool)
     known_val = np.full(n, np.inf)
-    data = _kernel_data(f32.src, f32.scale2)
     buf, cands, lows = np.empty(f32.src.shape[1]), np.empty(n, np.int64), np.empty(n)
     members, nmem = np.empty(n, dtype=np.int64), 0
     step = max(1, n // 100)
@@ -264,7 +245,7 @@ def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, progress) 
 
 def _kernel_data(src, scale2: float):
     """The rows as the compiled loop reads them: (column chunks, their offsets, row
-    factors, scale). Chunks stay where they are: in memory, or mapped from disk."""
+    factors, scale, first chunk). Chunks stay where they are: in memory, or mapped."""
     factors = np.ones(src.shape[0])
     if isinstance(src, _RowScaled):
         factors, src = src.factors, src.src
@@ -274,7 +255,7 @@ def _kernel_data(src, scale2: float):
     else:
         arrays = [np.asarray(chunk) for _, _, chunk in src.mapped()]
     offsets = np.cumsum([0] + [a.shape[1] for a in arrays[:-1]]).astype(np.int64)
-    return List(arrays), offsets, np.asarray(factors, dtype=np.float64), float(scale2)
+    return List(arrays), offsets, np.asarray(factors, dtype=np.float64), float(scale2), arrays[0]
 
 
 def _release(src) -> None:
