@@ -1,8 +1,9 @@
 """The fracdash dashboard: ``python app.py [--host H] [--port P] [--debug]``.
 
-Also the WSGI target (``gunicorn app:server``): importing this module builds the app
-on the default store (``$FRACDASH_CACHE`` or ``~/.cache/fracdash``). It never imports
-TensorFlow; only computing a missing scenario does, inside a background job.
+Also the WSGI target (``gunicorn app:server -w 2``, see docs/deploy.md): importing this
+module builds the app on the default store (``$FRACDASH_CACHE`` or ``~/.cache/fracdash``),
+debug off, with ``/healthz``. It never imports TensorFlow; only computing a missing
+scenario does, inside a background job.
 """
 
 from __future__ import annotations
@@ -39,3 +40,6 @@ if __name__ == "__main__":
 else:
     app = create_app()
     server = app.server
+    # Hosted (gunicorn app:server): never debug, whatever FLASK_DEBUG says; Dash's dev
+    # tools are only turned on by ``app.run(debug=True)``, i.e. ``python app.py --debug``.
+    server.debug = False

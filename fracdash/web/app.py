@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from functools import partial
 from pathlib import Path
 
 #: Stylesheet and scripts (hover focus, clientside recoloring), at the repository root.
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+
+def assets_folder() -> Path:
+    """Where the page's stylesheet and scripts are.
+
+    ``$FRACDASH_ASSETS`` if set, else ``assets/`` at the root of the checkout this package
+    runs from (a source tree or an editable install), else ``assets/`` in the working
+    directory (a plain ``pip install .`` run from the checkout, as in the Dockerfile).
+    """
+    candidates = [ASSETS, Path.cwd() / "assets"]
+    if os.environ.get("FRACDASH_ASSETS"):
+        candidates.insert(0, Path(os.environ["FRACDASH_ASSETS"]))
+    for folder in candidates:
+        if (folder / "fracdash.js").is_file():
+            return folder
+    warnings.warn(
+        f"fracdash: no assets folder in {', '.join(map(str, candidates))}: glyph recoloring "
+        "and hover focus will not work; set FRACDASH_ASSETS",
+        stacklevel=2,
+    )
+    return candidates[0]
+
+
+def health(settings, store) -> tuple[dict, int]:
+    """Body and status of ``/healthz``: 200 when the store answers, else 503 and why."""
+    from fracdash import __version__
+    from fracdash.runs import catalog
+
+    try:
+        if not settings.cache_dir.is_dir():
+            raise FileNotFoundError("the store's folder is gone")
+        runs = len(catalog(store))
+    except Exception as err:  # any failure means: not healthy
+        reason = f"store unavailable: {type(err).__name__}: {err}"
+        return {"status": "error", "reason": reason, "version": __version__}, 503
+    return {"status": "ok", "runs": runs, "version": __version__}, 200
 
 
 def create_app(
@@ -50,8 +88,14 @@ def create_app(
         __name__,
         title="fracdash",
         update_title=None,
-        assets_folder=str(ASSETS),
+        assets_folder=str(assets_folder()),
         background_callback_manager=DiskcacheManager(jobs),
     )
     app.layout = partial(page, settings, store)
+
+    @app.server.route("/healthz")
+    def healthz():  # for load balancers and the Dockerfile's HEALTHCHECK
+        body, status = health(settings, store)
+        return body, status, {"Cache-Control": "no-store"}
+
     return app

@@ -1,0 +1,352 @@
+"""Hosted mode: ``/healthz``, no filesystem path accepted from the page, assets found
+without the checkout, ``gunicorn app:server -w 2`` on one shared store (debug off), and
+the bounded load test (bench/loadtest.py) on a small store."""
+
+from __future__ import annotations
+
+import builtins
+import importlib.util
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from dash import dcc, html, no_update
+from test_web_callbacks import toy_analysis, walk
+
+from fracdash import __version__
+from fracdash.cache import Store, stage_key
+from fracdash.runs import catalog, register
+from fracdash.web import app as web_app
+from fracdash.web import create_app, ids
+from fracdash.web.callbacks.charts import render_charts
+from fracdash.web.callbacks.dag import render_dag
+from fracdash.web.callbacks.legend import render_legend
+from fracdash.web.callbacks.run import compute_run, select_run
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE = ["../../etc/passwd", "/etc/passwd", "~/.ssh/id_rsa", "file:///etc/passwd",
+           "easy/../../../etc/passwd", "x" * 10_000, "", None, ["easy"], {"run": "easy"},
+           3]  # fmt: skip
+
+
+def store_toy(cache: Path, name: str = "toy", seed: int = 0) -> None:
+    """Store a small hand-made analysis under run ``name`` (no TensorFlow)."""
+    store = Store(cache)
+    try:
+        analysis = toy_analysis(seed=seed)
+        key = stage_key("analysis", {"test": "hosted", "seed": seed})
+        analysis.meta["key"] = key
+        store.set_bytes(key, analysis.to_bytes())
+        register(store, name, analysis)
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def cache(tmp_path):
+    store_toy(tmp_path / "cache")
+    return tmp_path / "cache"
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory):
+    """One app for the module: Dash hands the callbacks registered on import to the first
+    app that serves a request, so a second app in this process would have none. The
+    registry is put back afterwards for the other modules."""
+    from dash import _callback
+
+    saved = list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP)
+    cache = tmp_path_factory.mktemp("hosted") / "cache"
+    store_toy(cache)
+    yield create_app(cache_dir=cache, default_run="toy")
+    _callback.GLOBAL_CALLBACK_LIST[:] = saved[0]
+    _callback.GLOBAL_CALLBACK_MAP.update(saved[1])
+
+
+def load_loadtest():
+    spec = importlib.util.spec_from_file_location("loadtest", ROOT / "bench" / "loadtest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- /healthz -------------------------------------------------------------------------
+
+
+def test_healthz_reports_status_runs_and_version(dashboard):
+    response = dashboard.server.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "runs": 1, "version": __version__}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_is_503_with_a_reason_when_the_store_fails(dashboard, tmp_path, monkeypatch):
+    from fracdash.web.settings import Settings, current
+
+    client = dashboard.server.test_client()
+    assert client.get("/healthz").status_code == 200  # Dash's first-request setup done
+    _, store = current()
+
+    def broken(key):
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(store, "get_json", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "error" and "disk I/O error" in body["reason"]
+    monkeypatch.undo()
+    assert client.get("/healthz").status_code == 200
+    store = Store(tmp_path / "gone")
+    try:
+        shutil.rmtree(tmp_path / "gone")
+        body, status = web_app.health(Settings(tmp_path / "gone"), store)
+    finally:
+        store.close()
+    assert status == 503 and body["reason"].startswith("store unavailable"), body
+
+
+# -- no filesystem path from the page ---------------------------------------------------
+
+
+def test_the_page_has_no_free_text_or_file_input(dashboard):
+    page = dashboard.layout()
+    kinds = {type(c).__name__ for c in walk(page)}
+    assert not kinds & {"Input", "Textarea", "Upload"}, kinds
+    dropdowns = [c for c in walk(page) if isinstance(c, dcc.Dropdown)]
+    assert [d.id for d in dropdowns] == [ids.SCENARIO]
+    values = [o["value"] for o in dropdowns[0].options]
+    assert "toy" in values and all(re.fullmatch(r"[\w.-]+", v) for v in values), values
+    assert all(not isinstance(c, html.Iframe) for c in walk(page))
+
+
+def test_unknown_runs_and_paths_get_a_message_and_open_no_file(dashboard, monkeypatch):
+    import fracdash.web.callbacks.run as run_callbacks
+
+    opened = []
+    real_open, real_io_open = builtins.open, io.open
+
+    def spy(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    def never(*args, **kwargs):
+        raise AssertionError("a run name from the page started a computation")
+
+    monkeypatch.setattr(builtins, "open", spy)
+    monkeypatch.setattr(io, "open", spy)
+    monkeypatch.setattr(run_callbacks, "precompute_scenario", never)
+    progress = []
+    for value in HOSTILE:
+        run, compute, message = select_run(value)
+        assert run is no_update and compute is no_update
+        assert message.startswith("unknown run") and len(message) < 120, message
+        assert render_dag(value, [], "absolute")[1] is None
+        assert render_charts(value, ["on"]) == (no_update, no_update)
+        assert render_legend(value) == ([], "")
+        if value:
+            assert compute_run(progress.append, value) == (no_update, message)
+    assert progress == []
+    assert select_run("toy") == ("toy", no_update, "")
+    monkeypatch.setattr(builtins, "open", real_open)
+    monkeypatch.setattr(io, "open", real_io_open)
+    assert not [p for p in opened if "passwd" in p or "ssh" in p], opened
+
+
+def test_a_path_posted_to_the_server_is_answered_with_a_message(dashboard):
+    client = dashboard.server.test_client()
+    calls = load_loadtest().Callbacks(client.get("/_dash-dependencies").get_json())
+    body = calls.body(
+        ("run.data", "compute.data", "progress.children"),
+        [("scenario", "value", "../../etc/passwd")],
+    )
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200
+    answer = response.get_json()["response"]
+    assert answer == {"progress": {"children": answer["progress"]["children"]}}
+    assert "unknown run '../../etc/passwd'" in answer["progress"]["children"]
+    assert "root:" not in response.get_data(as_text=True)
+
+
+# -- assets without the checkout ---------------------------------------------------------
+
+
+def test_assets_are_found_from_env_checkout_or_working_directory(tmp_path, monkeypatch):
+    assert web_app.assets_folder() == ROOT / "assets"
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "assets").mkdir(parents=True)
+    (elsewhere / "assets" / "fracdash.js").write_text("")
+    # A plain `pip install .`: the package's parents hold no assets; run from the checkout.
+    monkeypatch.setattr(web_app, "ASSETS", tmp_path / "site-packages" / "assets")
+    monkeypatch.chdir(elsewhere)
+    assert web_app.assets_folder() == elsewhere / "assets"
+    monkeypatch.setenv("FRACDASH_ASSETS", str(ROOT / "assets"))
+    assert web_app.assets_folder() == ROOT / "assets"
+    monkeypatch.delenv("FRACDASH_ASSETS")
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(UserWarning, match="FRACDASH_ASSETS"):
+        web_app.assets_folder()
+
+
+# -- gunicorn -w 2 on one store ------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(url, body=None, timeout=30):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+@pytest.mark.slow
+def test_gunicorn_two_workers_serve_the_page_on_one_store(cache):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    # Debug asked for through the environment must not reach the hosted app.
+    env = dict(os.environ, FRACDASH_CACHE=str(cache), FLASK_DEBUG="1", DASH_DEBUG="true")
+    command = [sys.executable, "-m", "gunicorn", "app:server", "-w", "2",
+               "-b", f"127.0.0.1:{port}", "--timeout", "60"]  # fmt: skip
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert server.poll() is None, "gunicorn exited"
+                assert time.monotonic() < deadline, "no /healthz within 60 s"
+                try:
+                    status, text = request(url + "/healthz", timeout=5)
+                    if status == 200:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.3)
+            assert json.loads(text) == {"status": "ok", "runs": 1, "version": __version__}
+
+            status, text = request(url + "/")
+            assert status == 200 and "<title>fracdash</title>" in text and "fracdash.js" in text
+            assert request(url + "/assets/fracdash.js")[0] == 200
+            status, text = request(url + "/_dash-layout")
+            assert status == 200 and ids.SCENARIO in text and "toy" in text
+            status, text = request(url + "/_dash-dependencies")
+            assert status == 200
+            calls = load_loadtest().Callbacks(json.loads(text))
+            update = url + "/_dash-update-component"
+            # The request the renderer sends when a run is picked in the dropdown.
+            status, text = request(update, {
+                "output": calls.outputs[("run.data", "compute.data", "progress.children")],
+                "outputs": [{"id": "run", "property": "data"},
+                            {"id": "compute", "property": "data"},
+                            {"id": "progress", "property": "children"}],
+                "inputs": [{"id": "scenario", "property": "value", "value": "toy"}],
+                "changedPropIds": ["scenario.value"],
+                "state": [],
+            })  # fmt: skip
+            assert status == 200, text
+            assert json.loads(text)["response"] == {
+                "run": {"data": "toy"},
+                "progress": {"children": ""},
+            }
+            body = calls.body(
+                ("dag.children", "glyph-variants.data"),
+                [("run", "data", "toy"), ("simplify", "value", [])],
+                [("coloring", "value", "relative")],
+            )
+            status, text = request(update, body)
+            assert status == 200, text
+            variants = json.loads(text)["response"]["glyph-variants"]["data"]
+            assert sorted(variants) == sorted(["input", "conv", "flatten", "dense", "prediction"])
+
+            # A run stored by someone else while serving: every worker sees it.
+            store_toy(cache, "toy-2", seed=1)
+            for _ in range(10):
+                status, text = request(url + "/healthz")
+                assert (status, json.loads(text)["runs"]) == (200, 2)
+
+            # A broken request: a plain 500, no traceback, no Werkzeug debugger.
+            status, text = request(update, {"output": "nope.children", "inputs": []})
+            assert status == 500
+            assert "Traceback" not in text and "Werkzeug" not in text and "debugger" not in text
+            status, text = request(url + "/")
+            assert '"ui":false' in text and '"props_check":false' in text  # no dev tools
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
+            log.seek(0)
+            output = log.read().decode(errors="replace")
+    assert len(re.findall(r"Booting worker with pid", output)) >= 2, output[-2000:]
+
+
+# -- the load test -------------------------------------------------------------------------
+
+
+def test_loadtest_refuses_targets_off_this_machine():
+    loadtest = load_loadtest()
+    for url in ["http://example.com:8050", "http://10.0.0.1:8050/", "https://127.0.0.1:1",
+                "http://127.0.0.1.example.com/", "ftp://localhost/"]:  # fmt: skip
+        with pytest.raises(SystemExit, match="refusing"):
+            loadtest.check_loopback(url)
+    assert loadtest.check_loopback("http://localhost:8050/") == "http://localhost:8050"
+    with pytest.raises(SystemExit, match="refusing"):
+        loadtest.main(["--url", "http://192.168.1.1:8050", "--seconds", "1"])
+
+
+@pytest.mark.slow
+def test_loadtest_runs_bounded_and_reports_every_endpoint(cache, tmp_path, capsys):
+    loadtest = load_loadtest()
+    start = time.monotonic()
+    code = loadtest.main(
+        ["--cache-dir", str(cache), "--clients", "3", "--seconds", "3", "--out", str(tmp_path)]
+    )
+    assert time.monotonic() - start < 90
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    (result,) = tmp_path.glob("loadtest-*.json")
+    report = json.loads(result.read_text())
+    assert report["clients"] == 3 and report["runs"] == ["toy"]
+    assert report["still_running"] == 0
+    for name in loadtest.ENDPOINTS:
+        row = report["rows"][name]
+        assert row["requests"] > 0 and row["errors"] == 0, (name, row)
+        assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["max_ms"]
+    assert "toggle_zoom" in printed and "0 errors" in printed
+    store = Store(cache)
+    try:
+        assert catalog(store).keys() == {"toy"}  # the store is only read
+    finally:
+        store.close()
+
+
+def test_the_wsgi_app_is_never_in_debug_mode(tmp_path):
+    code = (
+        "import app; page = app.server.test_client().get('/').get_data(as_text=True); "
+        "print(app.server.debug, '\"ui\":false' in page)"
+    )
+    env = dict(os.environ, FRACDASH_CACHE=str(tmp_path), FLASK_DEBUG="1", DASH_DEBUG="true")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"], result.stdout
