@@ -10,7 +10,7 @@ ifneq ($(wildcard ../shared/datasets/mnist),)
 export FRACDASH_DATA ?= $(abspath ../shared/datasets)
 endif
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench loadtest lint clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench: $(STAMP)
 	$(BIN)/pip install -q numba scikit-learn matplotlib pandas threadpoolctl
 	$(BIN)/pip install -q --no-deps pyclustertend
 	$(BIN)/python bench/run.py
+
+# 20 loopback clients for 60 s against gunicorn -w 2 on the store (read only); see
+# docs/deploy.md. Writes bench/results/loadtest-*.json; fails on any error.
+loadtest: $(STAMP)
+	$(BIN)/python bench/loadtest.py --clients 20 --seconds 60
 
 clean:
 	rm -rf $(VENV) .pytest_cache
