@@ -61,17 +61,10 @@ def cache(tmp_path):
 
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory):
-    """One app for the module: Dash hands the callbacks registered on import to the first
-    app that serves a request, so a second app in this process would have none. The
-    registry is put back afterwards for the other modules."""
-    from dash import _callback
-
-    saved = list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP)
+    """One app for the module."""
     cache = tmp_path_factory.mktemp("hosted") / "cache"
     store_toy(cache)
-    yield create_app(cache_dir=cache, default_run="toy")
-    _callback.GLOBAL_CALLBACK_LIST[:] = saved[0]
-    _callback.GLOBAL_CALLBACK_MAP.update(saved[1])
+    return create_app(cache_dir=cache, default_run="toy")
 
 
 def load_loadtest():
@@ -350,3 +343,18 @@ def test_the_wsgi_app_is_never_in_debug_mode(tmp_path):
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"], result.stdout
+
+
+def test_every_app_in_a_process_gets_every_callback(tmp_path):
+    """Dash hands dash.callback registrations to the first app only; fracdash attaches
+    its callbacks to each app, so a second dashboard in one process (a second
+    fracdash.show in a notebook) answers its callbacks too."""
+    from fracdash.web.callbacks import CALLBACK_MAP
+
+    store_toy(tmp_path / "cache")
+    apps = [create_app(cache_dir=tmp_path / "cache", default_run="toy") for _ in range(2)]
+    for app in apps:
+        client = app.server.test_client()
+        deps = client.get("/_dash-dependencies").get_json()
+        assert {d["output"] for d in deps} == set(CALLBACK_MAP)
+    assert len(CALLBACK_MAP) >= 8

@@ -72,9 +72,9 @@ def create_app(
     import diskcache
     from dash import Dash, DiskcacheManager
 
-    import fracdash.web.callbacks  # noqa: F401  (registers the callbacks)
     from fracdash.models.scenarios import SCENARIOS
     from fracdash.runs import run_name
+    from fracdash.web.callbacks import attach
     from fracdash.web.layout import page
     from fracdash.web.settings import configure, make_settings
 
@@ -92,6 +92,7 @@ def create_app(
         background_callback_manager=DiskcacheManager(jobs),
     )
     app.layout = partial(page, settings, store)
+    attach(app)
 
     @app.server.route("/healthz")
     def healthz():  # for load balancers and the Dockerfile's HEALTHCHECK
