@@ -10,7 +10,7 @@ from reference import brute_vat
 from test_vat_precision import star_near_ties
 
 from fracdash import vat_order
-from fracdash.core import chunked
+from fracdash.core import chunked, vat
 from fracdash.core.prim import exact_distance
 
 WIDTHS = [1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 255, 256, 257, 784, 1000, 4704, 8193]
@@ -37,7 +37,7 @@ def test_exact_distance_is_numpy_bit_for_bit(d, dtype):
         chunks = [np.ascontiguousarray(x[:, a:b]) for a, b in spans]
         offsets = np.array([a for a, _ in spans], dtype=np.int64)
         for i, c in [(0, 1), (2, 3), (3, 0)]:
-            data = (List(chunks), offsets, factors, 0.25, chunks[0])
+            data = (List(chunks), offsets, factors, 0.25, chunks[0], np.zeros(1, np.int64))
             got = exact_distance(data, i, c, buf)
             assert got == numpy_distance(x, factors, 0.25, i, c)
 
@@ -48,7 +48,7 @@ def test_exact_distance_sums_in_numpys_order_not_left_to_right():
     x[0, 0] = 1.0
     x[0, 1:] = 2.0**-27
     buf = np.empty(9)
-    data = (List([x]), np.zeros(1, np.int64), np.ones(2), 1.0, x)
+    data = (List([x]), np.zeros(1, np.int64), np.ones(2), 1.0, x, np.zeros(1, np.int64))
     got = exact_distance(data, 1, 0, buf)
     left_to_right = 0.0
     for v in x[0] ** 2:
@@ -70,6 +70,32 @@ def test_chunked_layer_with_near_ties(tmp_path, monkeypatch, seed):
     got = vat_order(m)
     np.testing.assert_array_equal(got, brute_vat(x.astype(np.float32).astype(np.float64)))
     np.testing.assert_array_equal(got, vat_order(x.astype(np.float32)))
+    m.remove()
+
+
+def test_chunked_layer_resumes_after_every_recheck_budget(tmp_path, monkeypatch):
+    """Tight clusters (members 1e-6 apart, norms ~10: far below float32 resolution)
+    force float64 re-checks at nearly every step. With a budget of one re-check the
+    compiled loops stop and resume after each step that re-checks, and the mapped
+    pages are released each time: the order is unchanged and still exact."""
+    monkeypatch.setattr(chunked, "CHUNK_BYTES", 1)
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(4, 300))
+    x = (centres[rng.integers(0, 4, 240)] + 1e-6 * rng.normal(size=(240, 300))).astype(np.float32)
+    m = chunked.ChunkedMatrix(tmp_path / "layer.f32", *x.shape)
+    m.write_rows(0, x)
+    releases = []
+    real = chunked.ChunkedMatrix.release
+    monkeypatch.setattr(
+        chunked.ChunkedMatrix, "release", lambda self: (releases.append(1), real(self))
+    )
+    got = vat_order(m)
+    np.testing.assert_array_equal(got, brute_vat(x.astype(np.float64)))
+    default_releases = len(releases)
+    monkeypatch.setattr(vat, "_RELEASE_BYTES", 8 * x.shape[1])  # one re-check
+    releases.clear()
+    np.testing.assert_array_equal(vat_order(m), got)
+    assert len(releases) > default_releases + 100
     m.remove()
 
 

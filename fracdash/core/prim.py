@@ -122,9 +122,10 @@ def _narrow_distance(a, b, fa, fb):
 @njit(cache=True, nogil=True)
 def exact_distance(data, i, c, buf):
     """Float64 squared distance between rows ``i`` and ``c`` of the column-chunked
-    rows ``data`` = (chunks, their column offsets, row factors, scale, first chunk),
-    each row scaled by its factor, in the float32 matrix's units."""
-    chunks, offsets, factors, scale2, first = data
+    rows ``data`` = (chunks, their column offsets, row factors, scale, first chunk,
+    call counter), each row scaled by its factor, in the float32 matrix's units."""
+    chunks, offsets, factors, scale2, first, calls = data
+    calls[0] += 1
     fi, fc = factors[i], factors[c]
     if first.shape[1] == buf.size and buf.size <= _BLOCK:  # one narrow chunk: no buffer
         return _narrow_distance(first[c], first[i], fc, fi) * scale2
@@ -181,13 +182,16 @@ def _choose(m, cands, lows, reach, slack, known, known_val, args):
 
 @njit(cache=True, nogil=True)
 def prim_steps(dist, k0, k1, order, reach, slack, unvisited, known, known_val, fixed, data):
-    """Visits ``k0 .. k1 - 1`` of Prim's order (``order[0]`` preset to the start).
+    """Visits ``k0 .. k1 - 1`` of Prim's order (``order[0]`` preset to the start), or
+    fewer: it stops after the step at which the float64 re-checks reach ``limit``
+    calls (so that the caller can release the pages they read).
 
-    ``fixed`` = (err, kappa, sq, widest, buf, cands, lows, members, nmem): the
+    ``fixed`` = (err, kappa, sq, widest, buf, cands, lows, members, limit, nmem): the
     per-entry error terms (``|entry error| <= err[a] + kappa * sq[b]``), the largest
-    slack, scratch buffers, and the known samples' list and count. Returns the new
-    count."""
-    err, kappa, sq, widest, buf, cands, lows, members, nmem = fixed
+    slack, scratch buffers, the re-check budget, and the known samples' list and
+    count. Returns the new count and the next step."""
+    err, kappa, sq, widest, buf, cands, lows, members, limit, nmem = fixed
+    calls = data[5]
     n = dist.shape[0]
     args = (dist, unvisited, err, kappa, sq, data, buf)
     for k in range(k0, k1):
@@ -235,23 +239,47 @@ def prim_steps(dist, k0, k1, order, reach, slack, unvisited, known, known_val, f
         for c in range(n):
             if unvisited[c] and row[c] < reach[c]:
                 reach[c] = row[c]
-    return nmem
+        if calls[0] >= limit:
+            return nmem, k + 1
+    return nmem, k1
 
 
 @njit(cache=True, nogil=True)
-def first_max_row(dist, rows, threshold, data, buf):
+def first_max_row(dist, rows, threshold, data, buf, best_val, best_row, limit):
     """Row of the first maximum, in row-major order, of the exact distance matrix.
 
     Every entry that reaches the maximum has a float32 value of at least
     ``threshold``; only those are measured. The matrix is symmetric, so the first
     row holding the maximum is the least row index of a pair reaching it: the upper
-    triangle (diagonal included) of each row in ``rows`` (increasing) is enough."""
+    triangle (diagonal included) of each row in ``rows`` (increasing) is enough.
+    Resumable: it stops after the row at which the re-checks reach ``limit`` calls and
+    returns (best value, its row, rows done)."""
     n = dist.shape[0]
-    best_val, best_row = -np.inf, n
-    for i in rows:
+    calls = data[5]
+    for t in range(rows.size):
+        i = rows[t]
         for j in range(i, n):
             if dist[i, j] >= threshold:
                 val = exact_distance(data, i, j, buf)
                 if val > best_val:  # rows come in increasing order: ties keep the first
                     best_val, best_row = val, i
-    return best_row
+        if calls[0] >= limit:
+            return best_val, best_row, t + 1
+    return best_val, best_row, rows.size
+
+
+@njit(cache=True, nogil=True)
+def mirror_with_norms(dist, sq, tile):
+    """``dist[i, j] = dist[j, i] = (dist[i, j] + sq[j]) + sq[i]`` for ``j <= i``, in
+    place and tile by tile (pairs of tiles fit in cache): the full squared-distance
+    matrix from the lower triangle of ``-2 XXᵀ`` and the float32 squared norms."""
+    n = dist.shape[0]
+    for i0 in range(0, n, tile):
+        i1 = min(n, i0 + tile)
+        for j0 in range(0, i0 + 1, tile):
+            j1 = min(n, j0 + tile)
+            for i in range(i0, i1):
+                for j in range(j0, min(j1, i + 1)):
+                    v = (dist[i, j] + sq[j]) + sq[i]
+                    dist[i, j] = v
+                    dist[j, i] = v
