@@ -73,8 +73,10 @@ class ChunkedMatrix:
         """Store rows ``start .. start + len(block)`` (block: (m, d))."""
         block = np.asarray(block, dtype=self.dtype)
         for f0, f1, offset in self._chunks():
-            data = np.ascontiguousarray(block[:, f0:f1])
-            os.pwrite(self._fd, data.tobytes(), offset + start * (f1 - f0) * self.dtype.itemsize)
+            data = memoryview(np.ascontiguousarray(block[:, f0:f1])).cast("B")
+            at, done = offset + start * (f1 - f0) * self.dtype.itemsize, 0
+            while done < data.nbytes:  # straight from the array: no bytes copy
+                done += os.pwritev(self._fd, [data[done:]], at + done)
 
     def column_chunks(self) -> Iterator[tuple[int, int, np.ndarray]]:
         """Each chunk as an (n, w) array, read into one buffer reused from chunk to
@@ -91,6 +93,14 @@ class ChunkedMatrix:
                     raise OSError(f"{self.path}: unexpected end of file")
                 done += got
             yield f0, f1, view.reshape(n, f1 - f0)
+
+    def file_layout(self) -> tuple[int, np.ndarray, np.ndarray]:
+        """(open descriptor, each chunk's byte offset, each chunk's width): row r of
+        chunk k is ``width[k]`` float32 values at ``offset[k] + r * width[k] * 4``."""
+        chunks = list(self._chunks())
+        offsets = np.array([off for _, _, off in chunks], dtype=np.int64)
+        widths = np.array([f1 - f0 for f0, f1, _ in chunks], dtype=np.int64)
+        return self._fd, offsets, widths
 
     def mapped(self) -> list[tuple[int, int, np.ndarray]]:
         """The chunks as read-only maps, opened once and kept: (f0, f1, (n, w) map)."""

@@ -15,9 +15,16 @@ it. A sample whose true distance has been measured is ``known``; its exact dista
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
 
 _BLOCK = 128  # numpy's PW_BLOCKSIZE
+
+# pread(2) from libc, called by symbol (so the compiled functions stay cacheable): rows
+# of a layer kept on disk are read into a buffer, never mapped. Mapped pages would count
+# as this process's memory (measured: up to 2 MB per touched row piece, large folios).
+_pread = types.ExternalFunction(
+    "pread", types.intp(types.intc, types.uintp, types.uintp, types.intp)
+)
 
 
 @njit(cache=True, nogil=True)
@@ -120,13 +127,49 @@ def _narrow_distance(a, b, fa, fb):
 
 
 @njit(cache=True, nogil=True)
+def _load_row(data, row, slot):
+    """Row ``row`` of a layer on disk into ``rowbuf[slot]`` (kept: the next call for
+    the same row and slot reads nothing)."""
+    fd, file_offsets, widths, rowbuf, cached = data[5], data[6], data[7], data[8], data[9]
+    if cached[slot] == row:
+        return
+    base = rowbuf[slot].ctypes.data
+    col = 0
+    for t in range(widths.size):
+        want = widths[t] * 4
+        at = file_offsets[t] + row * want
+        done = 0
+        while done < want:
+            # All-unsigned pointer arithmetic (uint64 + int64 would become float64).
+            ptr = np.uint64(base) + np.uint64(col * 4 + done)
+            got = _pread(fd, ptr, np.uint64(want - done), at + done)
+            if got <= 0:
+                raise OSError("fracdash: could not read a layer's rows back from disk")
+            done += got
+        col += widths[t]
+    cached[slot] = row
+
+
+@njit(cache=True, nogil=True)
 def exact_distance(data, i, c, buf):
-    """Float64 squared distance between rows ``i`` and ``c`` of the column-chunked
-    rows ``data`` = (chunks, their column offsets, row factors, scale, first chunk,
-    call counter), each row scaled by its factor, in the float32 matrix's units."""
-    chunks, offsets, factors, scale2, first, calls = data
-    calls[0] += 1
+    """Float64 squared distance between rows ``i`` and ``c``, each scaled by its
+    factor, in the float32 matrix's units.
+
+    ``data`` = (chunks, their column offsets, row factors, scale, first chunk, file
+    descriptor, chunks' byte offsets in the file, their widths, a (2, d) float32 row
+    buffer, the rows it holds). In memory (descriptor -1) the rows are read from the
+    column chunks; on disk, with pread into the buffer (row ``i`` kept in slot 0: the
+    callers vary ``c`` for a fixed ``i``)."""
+    chunks, offsets, factors, scale2, first, fd = data[:6]
     fi, fc = factors[i], factors[c]
+    if fd >= 0:
+        _load_row(data, i, 0)
+        _load_row(data, c, 1)
+        rows = data[8]
+        for k in range(buf.size):
+            diff = np.float64(rows[1, k]) * fc - np.float64(rows[0, k]) * fi
+            buf[k] = diff * diff
+        return _pairwise(buf, 0, buf.size) * scale2
     if first.shape[1] == buf.size and buf.size <= _BLOCK:  # one narrow chunk: no buffer
         return _narrow_distance(first[c], first[i], fc, fi) * scale2
     for t in range(len(chunks)):
@@ -182,16 +225,13 @@ def _choose(m, cands, lows, reach, slack, known, known_val, args):
 
 @njit(cache=True, nogil=True)
 def prim_steps(dist, k0, k1, order, reach, slack, unvisited, known, known_val, fixed, data):
-    """Visits ``k0 .. k1 - 1`` of Prim's order (``order[0]`` preset to the start), or
-    fewer: it stops after the step at which the float64 re-checks reach ``limit``
-    calls (so that the caller can release the pages they read).
+    """Visits ``k0 .. k1 - 1`` of Prim's order (``order[0]`` preset to the start).
 
-    ``fixed`` = (err, kappa, sq, widest, buf, cands, lows, members, limit, nmem): the
+    ``fixed`` = (err, kappa, sq, widest, buf, cands, lows, members, nmem): the
     per-entry error terms (``|entry error| <= err[a] + kappa * sq[b]``), the largest
-    slack, scratch buffers, the re-check budget, and the known samples' list and
-    count. Returns the new count and the next step."""
-    err, kappa, sq, widest, buf, cands, lows, members, limit, nmem = fixed
-    calls = data[5]
+    slack, scratch buffers, and the known samples' list and count. Returns the new
+    count."""
+    err, kappa, sq, widest, buf, cands, lows, members, nmem = fixed
     n = dist.shape[0]
     args = (dist, unvisited, err, kappa, sq, data, buf)
     for k in range(k0, k1):
@@ -239,33 +279,26 @@ def prim_steps(dist, k0, k1, order, reach, slack, unvisited, known, known_val, f
         for c in range(n):
             if unvisited[c] and row[c] < reach[c]:
                 reach[c] = row[c]
-        if calls[0] >= limit:
-            return nmem, k + 1
-    return nmem, k1
+    return nmem
 
 
 @njit(cache=True, nogil=True)
-def first_max_row(dist, rows, threshold, data, buf, best_val, best_row, limit):
+def first_max_row(dist, rows, threshold, data, buf):
     """Row of the first maximum, in row-major order, of the exact distance matrix.
 
     Every entry that reaches the maximum has a float32 value of at least
     ``threshold``; only those are measured. The matrix is symmetric, so the first
     row holding the maximum is the least row index of a pair reaching it: the upper
-    triangle (diagonal included) of each row in ``rows`` (increasing) is enough.
-    Resumable: it stops after the row at which the re-checks reach ``limit`` calls and
-    returns (best value, its row, rows done)."""
+    triangle (diagonal included) of each row in ``rows`` (increasing) is enough."""
     n = dist.shape[0]
-    calls = data[5]
-    for t in range(rows.size):
-        i = rows[t]
+    best_val, best_row = -np.inf, n
+    for i in rows:
         for j in range(i, n):
             if dist[i, j] >= threshold:
                 val = exact_distance(data, i, j, buf)
                 if val > best_val:  # rows come in increasing order: ties keep the first
                     best_val, best_row = val, i
-        if calls[0] >= limit:
-            return best_val, best_row, t + 1
-    return best_val, best_row, rows.size
+    return best_row
 
 
 @njit(cache=True, nogil=True)

@@ -31,7 +31,6 @@ METRICS = ("euclidean", "cosine")
 _U32 = 2.0**-24
 _TILE = 32  # mirror tiles (32 x 32): measured 0.11 s at n = 10,000, vs 0.26 s at 256
 _GRAM_COLUMNS = 1024  # columns per ssyrk call
-_RELEASE_BYTES = 128 * 2**20  # rows read by re-checks between two page releases
 
 
 class _RowScaled:
@@ -169,21 +168,7 @@ def _first_max_row(f32: _Float32Distances, dist: np.ndarray, data) -> int:
     rowmax = dist.max(axis=1)
     threshold = float(rowmax.max()) - 2 * (2 * f32.kappa * float(f32.sq.max()) + f32.eta)
     rows = np.flatnonzero(rowmax >= threshold)
-    buf, limit = np.empty(f32.src.shape[1]), _recheck_budget(f32.src)
-    best_val, best_row, done = -np.inf, n, 0
-    while done < rows.size:
-        best_val, best_row, more = first_max_row(
-            dist, rows[done:], threshold, data, buf, best_val, best_row, limit
-        )
-        done += more
-        _release(f32.src, data)
-    return int(best_row)
-
-
-def _recheck_budget(src) -> int:
-    """Float64 re-checks between two releases of the pages they read: about 128 MB of
-    rows (each re-check reads two)."""
-    return max(1, _RELEASE_BYTES // (8 * src.shape[1]))
+    return int(first_max_row(dist, rows, threshold, data, np.empty(f32.src.shape[1])))
 
 
 def vat_order(
@@ -237,41 +222,45 @@ def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, data, prog
     known_val = np.full(n, np.inf)
     buf, cands, lows = np.empty(f32.src.shape[1]), np.empty(n, np.int64), np.empty(n)
     members, nmem = np.empty(n, dtype=np.int64), 0
-    step, limit = max(1, n // 100), _recheck_budget(f32.src)
-    fixed = (f32.row_err, f32.kappa, f32.sq, float(slack.max()), buf, cands, lows, members, limit)
-    k0 = 0
-    while k0 < n:
+    step = max(1, n // 100)
+    fixed = (f32.row_err, f32.kappa, f32.sq, float(slack.max()), buf, cands, lows, members)
+    for k0 in range(0, n, step):
         k1 = min(n, k0 + step)
-        nmem, k0 = prim_steps(
+        nmem = prim_steps(
             dist, k0, k1, order, reach, slack, unvisited, known, known_val, (*fixed, nmem), data
         )
-        _release(f32.src, data)
-        if progress is not None and (k0 == k1 or k0 == n):
-            progress(k0, n)
+        if progress is not None:
+            progress(k1, n)
     return order
 
 
 def _kernel_data(src, scale2: float):
-    """The rows as the compiled loop reads them: (column chunks, their offsets, row
-    factors, scale, first chunk, re-check counter). Chunks stay where they are: in
-    memory, or mapped."""
+    """The rows as the compiled loops read them (see :func:`~fracdash.core.prim.
+    exact_distance`): an in-memory array as it is, a layer on disk by its file."""
     factors = np.ones(src.shape[0])
     if isinstance(src, _RowScaled):
         factors, src = src.factors, src.src
+    factors = np.asarray(factors, dtype=np.float64)
+    cached = np.full(2, -1, dtype=np.int64)
     if isinstance(src, ArrayChunks):
         x = src.x if src.x.dtype in (np.float32, np.float64) else src.x.astype(np.float64)
-        arrays = [np.ascontiguousarray(x)]
-    else:
-        arrays = [np.asarray(chunk) for _, _, chunk in src.mapped()]
-    offsets = np.cumsum([0] + [a.shape[1] for a in arrays[:-1]]).astype(np.int64)
-    factors = np.asarray(factors, dtype=np.float64)
-    return List(arrays), offsets, factors, float(scale2), arrays[0], np.zeros(1, np.int64)
-
-
-def _release(src, data) -> None:
-    """Hand back the pages of a layer kept on disk read by the re-checks so far (they
-    count as this process's memory), and restart the re-check count."""
-    data[5][0] = 0
-    src = src.src if isinstance(src, _RowScaled) else src
-    if hasattr(src, "release"):
-        src.release()
+        x = np.ascontiguousarray(x)
+        none, rowbuf = np.zeros(0, np.int64), np.empty((2, 0), np.float32)
+        offsets = np.zeros(1, np.int64)  # one chunk: the whole array
+        return List([x]), offsets, factors, float(scale2), x, -1, none, none, rowbuf, cached
+    fd, file_offsets, widths = src.file_layout()
+    dummy = np.empty((1, 1), dtype=np.float32)
+    rowbuf = np.empty((2, src.shape[1]), dtype=np.float32)
+    offsets = np.zeros(0, np.int64)
+    return (
+        List([dummy]),
+        offsets,
+        factors,
+        float(scale2),
+        dummy,
+        fd,
+        file_offsets,
+        widths,
+        rowbuf,
+        cached,
+    )
