@@ -72,7 +72,7 @@ def test_chunked_layer_with_near_ties(tmp_path, monkeypatch, seed):
     n, d = x.shape
     m = chunked.ChunkedMatrix(tmp_path / "layer.f32", n, d)
     m.write_rows(0, x.astype(np.float32))
-    assert len(m.mapped()) > 1
+    assert len(m.file_layout()[1]) > 1
     got = vat_order(m)
     np.testing.assert_array_equal(got, brute_vat(x.astype(np.float32).astype(np.float64)))
     np.testing.assert_array_equal(got, vat_order(x.astype(np.float32)))
@@ -111,7 +111,6 @@ def test_chunked_layer_is_read_never_mapped(tmp_path, monkeypatch):
     got = vat_order(m)
     np.testing.assert_array_equal(got, brute_vat(x.astype(np.float64)))
     np.testing.assert_array_equal(got, vat_order(x))
-    assert m._maps is None
     maps = Path("/proc/self/maps")
     if maps.exists():
         assert str(tmp_path / "layer.f32") not in maps.read_text()

@@ -43,9 +43,6 @@ class _RowScaled:
         for f0, f1, chunk in self.src.column_chunks():
             yield f0, f1, chunk * self.factors[:, None]
 
-    def take(self, rows) -> np.ndarray:
-        return self.src.take(rows) * self.factors[rows, None]
-
 
 def _prepared(x, metric: str):
     """A column-chunked source whose Euclidean geometry defines the metric."""
