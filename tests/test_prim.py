@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from numba.typed import List
 from reference import brute_vat
 from test_vat_precision import star_near_ties
 
@@ -15,9 +14,12 @@ from fracdash import vat_order
 from fracdash.core import chunked, vat
 from fracdash.core.prim import exact_distance
 
-#: The file-side fields of exact_distance's data for rows held in memory.
-NO_FILE = np.zeros(0, np.int64)
-IN_MEMORY = (-1, NO_FILE, NO_FILE, np.empty((2, 0), np.float32), np.full(2, -1))
+
+def in_memory(x, factors, scale2):
+    """exact_distance's data for rows held in memory (no file)."""
+    none = np.zeros(0, np.int64)
+    return x, factors, scale2, -1, none, none, np.empty((2, 0), x.dtype), np.full(2, -1)
+
 
 WIDTHS = [1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 255, 256, 257, 784, 1000, 4704, 8193]
 
@@ -37,15 +39,9 @@ def test_exact_distance_is_numpy_bit_for_bit(d, dtype):
     x = (rng.normal(size=(4, d)) * 10.0 ** rng.integers(-6, 6, size=(4, d))).astype(dtype)
     factors = rng.uniform(0.5, 2.0, size=4)
     buf = np.empty(d)
-    for pieces in (1, 3):
-        cuts = np.linspace(0, d, pieces + 1).astype(int)
-        spans = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
-        chunks = [np.ascontiguousarray(x[:, a:b]) for a, b in spans]
-        offsets = np.array([a for a, _ in spans], dtype=np.int64)
-        for i, c in [(0, 1), (2, 3), (3, 0)]:
-            data = (List(chunks), offsets, factors, 0.25, chunks[0], *IN_MEMORY)
-            got = exact_distance(data, i, c, buf)
-            assert got == numpy_distance(x, factors, 0.25, i, c)
+    data = in_memory(x, factors, 0.25)
+    for i, c in [(0, 1), (2, 3), (3, 0)]:
+        assert exact_distance(data, i, c, buf) == numpy_distance(x, factors, 0.25, i, c)
 
 
 def test_exact_distance_sums_in_numpys_order_not_left_to_right():
@@ -54,7 +50,7 @@ def test_exact_distance_sums_in_numpys_order_not_left_to_right():
     x[0, 0] = 1.0
     x[0, 1:] = 2.0**-27
     buf = np.empty(9)
-    data = (List([x]), np.zeros(1, np.int64), np.ones(2), 1.0, x, *IN_MEMORY)
+    data = in_memory(x, np.ones(2), 1.0)
     got = exact_distance(data, 1, 0, buf)
     left_to_right = 0.0
     for v in x[0] ** 2:
@@ -89,7 +85,7 @@ def test_rows_read_from_disk_give_the_same_distances(tmp_path, monkeypatch, d):
     m = chunked.ChunkedMatrix(tmp_path / "layer.f32", *x.shape)
     m.write_rows(0, x)
     data = vat._kernel_data(m, 0.5)
-    assert data[5] >= 0 and len(data[7]) == -(-d // 256)
+    assert data[3] >= 0 and len(data[5]) == -(-d // 256)  # a file in d/256 chunks
     factors = np.ones(6)
     buf = np.empty(d)
     for i, c in [(0, 1), (0, 2), (3, 3), (5, 0), (0, 1)]:

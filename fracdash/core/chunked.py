@@ -38,7 +38,6 @@ class ArrayChunks:
             yield f0, f1, self.x[:, f0:f1]
 
 
-
 class ChunkedMatrix:
     """An (n, d) float32 matrix in a file, stored as consecutive column chunks.
 

@@ -130,7 +130,7 @@ def _narrow_distance(a, b, fa, fb):
 def _load_row(data, row, slot):
     """Row ``row`` of a layer on disk into ``rowbuf[slot]`` (kept: the next call for
     the same row and slot reads nothing)."""
-    fd, file_offsets, widths, rowbuf, cached = data[5], data[6], data[7], data[8], data[9]
+    _, _, _, fd, file_offsets, widths, rowbuf, cached = data
     if cached[slot] == row:
         return
     base = rowbuf[slot].ctypes.data
@@ -155,29 +155,24 @@ def exact_distance(data, i, c, buf):
     """Float64 squared distance between rows ``i`` and ``c``, each scaled by its
     factor, in the float32 matrix's units.
 
-    ``data`` = (chunks, their column offsets, row factors, scale, first chunk, file
-    descriptor, chunks' byte offsets in the file, their widths, a (2, d) float32 row
-    buffer, the rows it holds). In memory (descriptor -1) the rows are read from the
-    column chunks; on disk, with pread into the buffer (row ``i`` kept in slot 0: the
-    callers vary ``c`` for a fixed ``i``)."""
-    chunks, offsets, factors, scale2, first, fd = data[:6]
+    ``data`` = (rows in memory, row factors, scale, file descriptor, the file's chunk
+    byte offsets and widths, a (2, d) float32 row buffer, the rows it holds). With a
+    descriptor of -1 the rows are the in-memory array's; otherwise they are read from
+    the file with pread into the buffer (row ``i`` stays in slot 0: callers vary ``c``
+    for a fixed ``i``). ``buf`` is float64 scratch of length d."""
+    x, factors, scale2, fd = data[:4]
     fi, fc = factors[i], factors[c]
     if fd >= 0:
         _load_row(data, i, 0)
         _load_row(data, c, 1)
-        rows = data[8]
-        for k in range(buf.size):
-            diff = np.float64(rows[1, k]) * fc - np.float64(rows[0, k]) * fi
-            buf[k] = diff * diff
-        return _pairwise(buf, 0, buf.size) * scale2
-    if first.shape[1] == buf.size and buf.size <= _BLOCK:  # one narrow chunk: no buffer
-        return _narrow_distance(first[c], first[i], fc, fi) * scale2
-    for t in range(len(chunks)):
-        a = chunks[t]
-        off = offsets[t]
-        for k in range(a.shape[1]):
-            diff = np.float64(a[c, k]) * fc - np.float64(a[i, k]) * fi
-            buf[off + k] = diff * diff
+        a, b = data[6][1], data[6][0]
+    else:
+        a, b = x[c], x[i]
+        if buf.size <= _BLOCK:  # one pairwise leaf: no buffer needed
+            return _narrow_distance(a, b, fc, fi) * scale2
+    for k in range(buf.size):
+        diff = np.float64(a[k]) * fc - np.float64(b[k]) * fi
+        buf[k] = diff * diff
     return _pairwise(buf, 0, buf.size) * scale2
 
 

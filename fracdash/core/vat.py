@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from numba.typed import List
 from scipy.linalg import blas
 
 from fracdash.core.chunked import ArrayChunks
@@ -204,10 +203,9 @@ def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, data, prog
     """Prim's order from ``start``, certified against the float64 distances.
 
     The loop itself is compiled (:mod:`fracdash.core.prim`); it runs in blocks of about
-    1% of the samples so that progress is reported and pages read from a layer kept on
-    disk are handed back between blocks. When another candidate could tie with the
-    nearest one, the candidates are measured in float64 and join the ``known``
-    samples, whose exact distance is then kept up to date at every visit.
+    1% of the samples so that progress is reported. When another candidate could tie
+    with the nearest one, the candidates are measured in float64 and join the
+    ``known`` samples, whose exact distance is then kept up to date at every visit.
     """
     n = dist.shape[0]
     order = np.empty(n, dtype=np.int64)
@@ -241,23 +239,10 @@ def _kernel_data(src, scale2: float):
     cached = np.full(2, -1, dtype=np.int64)
     if isinstance(src, ArrayChunks):
         x = src.x if src.x.dtype in (np.float32, np.float64) else src.x.astype(np.float64)
-        x = np.ascontiguousarray(x)
-        none, rowbuf = np.zeros(0, np.int64), np.empty((2, 0), np.float32)
-        offsets = np.zeros(1, np.int64)  # one chunk: the whole array
-        return List([x]), offsets, factors, float(scale2), x, -1, none, none, rowbuf, cached
+        none = np.zeros(0, np.int64)
+        rowbuf = np.empty((2, 0), x.dtype)  # unused; its dtype keeps the rows' type single
+        return np.ascontiguousarray(x), factors, float(scale2), -1, none, none, rowbuf, cached
     fd, file_offsets, widths = src.file_layout()
-    dummy = np.empty((1, 1), dtype=np.float32)
     rowbuf = np.empty((2, src.shape[1]), dtype=np.float32)
-    offsets = np.zeros(0, np.int64)
-    return (
-        List([dummy]),
-        offsets,
-        factors,
-        float(scale2),
-        dummy,
-        fd,
-        file_offsets,
-        widths,
-        rowbuf,
-        cached,
-    )
+    no_rows = np.empty((0, src.shape[1]), dtype=np.float32)
+    return no_rows, factors, float(scale2), fd, file_offsets, widths, rowbuf, cached
