@@ -2,8 +2,13 @@
 
 Activations are produced in sample batches and written per layer into one
 ``(n, d)`` float32 array each — in memory when they fit ``memory_budget``, otherwise
-as memory-mapped files in a scratch directory — so that the ordering stage can take
-the layers one at a time.
+as files in a scratch directory — so that the ordering stage can take the layers one
+at a time.
+
+A ReLU layer whose input layer is also wanted is not copied out of the forward pass:
+its activations are ``max(x, 0)`` of its input's, computed in place once the input
+layer has been ordered and released (the same float32 values; ±0 aside, which no
+distance sees). That saves writing, and holding, one layer in two.
 """
 
 from __future__ import annotations
@@ -48,8 +53,11 @@ class Activations:
         sizes = {name: int(np.prod(shapes[name], dtype=np.int64)) for name in names}
         spill = 4 * n * sum(sizes.values()) > memory_budget
         self._scratch = tempfile.TemporaryDirectory(prefix="fracdash-act-") if spill else None
+        #: ReLU layer -> its input layer, for ReLUs computed in place (in memory only).
+        self.relu_of = {} if spill else _relus(network, names)
+        self.computed = [name for name in names if name not in self.relu_of]
         self.arrays: dict[str, np.ndarray | ChunkedMatrix] = {}
-        for i, name in enumerate(names):
+        for i, name in enumerate(self.computed):
             if spill and 4 * n * sizes[name] > self.SMALL_LAYER:
                 path = f"{self._scratch.name}/{i}.f32"
                 self.arrays[name] = ChunkedMatrix(path, n, sizes[name])
@@ -57,11 +65,14 @@ class Activations:
                 self.arrays[name] = np.empty((n, sizes[name]), dtype=np.float32)
 
     def __getitem__(self, name: str) -> np.ndarray | ChunkedMatrix:
+        if name not in self.arrays and name in self.relu_of:
+            # Wanted before its input was released: a copy, leaving the input intact.
+            return np.maximum(self[self.relu_of[name]], 0)
         return self.arrays[name]
 
     def array(self, name: str) -> np.ndarray:
         """One layer's activations in memory, whichever way they are stored."""
-        target = self.arrays[name]
+        target = self[name]
         return target.to_array() if isinstance(target, ChunkedMatrix) else target
 
     def write(self, name: str, start: int, block: np.ndarray) -> None:
@@ -72,19 +83,35 @@ class Activations:
             target[start : start + len(block)] = block
 
     def release(self, name: str) -> None:
-        """Drop one layer's activations once it has been ordered."""
+        """Drop one layer's activations once it has been ordered (a ReLU computed from
+        them takes over their memory)."""
         target = self.arrays.pop(name, None)
-        if isinstance(target, ChunkedMatrix):
+        heir = next((r for r, src in self.relu_of.items() if src == name), None)
+        if heir is not None and heir not in self.arrays and isinstance(target, np.ndarray):
+            self.arrays[heir] = np.maximum(target, 0, out=target)
+            del self.relu_of[heir]
+        elif isinstance(target, ChunkedMatrix):
             target.remove()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
+        self.relu_of.clear()
         for name in list(self.arrays):
             self.release(name)
         if self._scratch is not None:
             self._scratch.cleanup()
+
+
+def _relus(network: Network, names: Sequence[str]) -> dict[str, str]:
+    """The wanted ReLU layers whose input layer is wanted too, one per input layer."""
+    wanted, found = set(names), {}
+    for node in network.nodes:
+        if node.relu and node.name in wanted and node.inputs[0] in wanted:
+            if node.inputs[0] not in found.values():
+                found[node.name] = node.inputs[0]
+    return found
 
 
 def forward(
@@ -107,13 +134,14 @@ def forward(
     import keras
 
     names = list(dict.fromkeys(names))
+    n = len(xs[0])
+    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
+    acts = Activations(network, names, n, budget)
+    names = acts.computed
     index = {node.name: i for i, node in enumerate(network.nodes)}
     outputs = [network.activation_model.outputs[index[name]] for name in names]
     inputs = network.activation_model.inputs
     sub = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs)
-    n = len(xs[0])
-    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
-    acts = Activations(network, names, n, budget)
     n_batches = -(-n // batch_size)
     for b in range(n_batches):
         rows = slice(b * batch_size, min(n, (b + 1) * batch_size))

@@ -33,12 +33,17 @@ class LayerNode:
         The shown nodes feeding this one (identity layers bridged).
     output_shape : tuple of int
         Per-sample output shape (no batch dimension).
+    relu : bool
+        The layer is ``max(x, 0)`` of its one input, element by element: an
+        ``Activation("relu")`` or a ``ReLU()`` with its defaults. Its activations can be
+        computed from its input's in place (:mod:`fracdash.models.activations`).
     """
 
     name: str
     kind: str
     inputs: tuple[str, ...]
     output_shape: tuple[int, ...]
+    relu: bool = False
 
 
 @dataclass
@@ -128,6 +133,18 @@ def _triples(spec: Any) -> list[tuple[str, int, int]]:
     if spec and isinstance(spec[0], str):
         spec = [spec]
     return [tuple(item) for item in spec]
+
+
+def _is_relu(call: _Call) -> bool:
+    """Whether ``call`` is a plain ``max(x, 0)`` of one tensor."""
+    op = call.op
+    if len(call.inputs) != 1 or call.kwargs:
+        return False
+    if isinstance(op, keras.layers.Activation):
+        return op.activation is keras.activations.relu
+    if isinstance(op, keras.layers.ReLU):
+        return op.max_value is None and op.negative_slope == 0 and op.threshold == 0
+    return False
 
 
 def _is_functional(op: Any) -> bool:
@@ -290,7 +307,13 @@ def network_graph(model: keras.Model) -> Network:
     order = topological_order([c.name for c in calls], edges)  # all lead to the sink: it is last
     flat = _flat_model(calls, order, model)
     nodes = [
-        LayerNode(name, by_name[name].kind, by_name[name].inputs, tuple(out.shape[1:]))
+        LayerNode(
+            name,
+            by_name[name].kind,
+            by_name[name].inputs,
+            tuple(out.shape[1:]),
+            relu=_is_relu(by_name[name]),
+        )
         for name, out in zip(order, flat.outputs, strict=True)
     ]
     return Network(nodes=nodes, activation_model=flat)
