@@ -6,7 +6,8 @@ Everything is measured side by side in one run so that ratios hold on a noisy ma
   c. the easy scenario end to end (model trained and cached; orders not cached);
   d. all five scenarios, training excluded;
   e. warm start: stored easy run -> dashboard data ready, and first page served;
-  plus an exactness check at n = 10,000 against a float64 VAT on real layers.
+  plus an exactness check at n = 10,000 against a float64 VAT on real layers, and
+  each scenario's Gram floor: its ordered features times the Gram's cost per feature.
 Training (once, stored) happens before any timing.
 """
 
@@ -187,6 +188,27 @@ def easy_gemm_seconds(models: Path) -> float:
         return sum(timed(lambda m: m @ m.T, acts.array(name))[0] for name in names)
 
 
+def gram_floors(models: Path, gram: list[dict]) -> dict[str, dict]:
+    """Per scenario: the features of the layers it orders (a reorder-only layer shares
+    its predecessor's order) times the Gram's cost per feature at n = 10,000, the slope
+    between b's d = 784 and d = 4,704 runs. The flops alone: a lower bound on the
+    ordering stage of any exact method that forms the Gram matrix."""
+    from fracdash.core import REORDER_KINDS
+    from fracdash.models.network import network_graph
+    from fracdash.models.scenarios import SCENARIOS as SPECS
+    from fracdash.models.scenarios import trained_model
+
+    at = {row["d"]: row["gram_s"] for row in gram if row["n"] == 10000}
+    per_feature = (at[4704] - at[784]) / (4704 - 784)
+    floors = {}
+    for name in SCENARIOS:
+        net = network_graph(trained_model(SPECS[name], models)[0])
+        own = [n for n in net.nodes if not (n.kind in REORDER_KINDS and len(n.inputs) == 1)]
+        features = sum(int(np.prod(n.output_shape)) for n in own)
+        floors[name] = {"features": features, "gram_floor_s": features * per_feature}
+    return floors
+
+
 def bench_exactness(store: Store) -> list[dict]:
     """At n = 10,000: vat_order equals the tests' brute-force float64 VAT (distances
     from differences), on the easy run's relu2 and prediction layers."""
@@ -273,6 +295,7 @@ def main() -> None:
         shutil.rmtree(cache)
     result["scenarios"] = runs
     result["easy_gemm_s"] = easy_gemm_seconds(models)
+    result["gram_floor"] = gram_floors(models, result["gram"])
     print("[x] exactness", flush=True)
     result["exactness"] = bench_exactness(store)
     report(result)
@@ -301,12 +324,16 @@ def report(r: dict) -> None:
         f"bare-GEMM sum {r['easy_gemm_s']:.1f} s, ratio {easy['wall_s'] / r['easy_gemm_s']:.2f}"
     )
     total = sum(s["wall_s"] for s in r["scenarios"])
+    floor = r["gram_floor"]
     for s in r["scenarios"]:
+        f = floor[s["scenario"]]
         print(
             f"d  {s['scenario']:<15} {s['wall_s']:7.1f} s  peak RSS {s['rss_gb']:.2f} GB  "
+            f"Gram floor {f['gram_floor_s']:6.1f} s ({f['features']:,} features)  "
             f"{s['accuracy']}"
         )
-    print(f"d  five scenarios: {total:.1f} s")
+    floors = sum(f["gram_floor_s"] for f in floor.values())
+    print(f"d  five scenarios: {total:.1f} s (Gram floor {floors:.1f} s)")
     w = r["warm_start"]
     print(f"e  warm start: data ready {w['data_ready_s']:.2f} s, first page {w['first_page_s']} s")
     for row in r["exactness"]:

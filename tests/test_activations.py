@@ -71,11 +71,24 @@ def test_relu_in_place_equals_keras(keras, request, fixture):
             np.testing.assert_array_equal(got, np.maximum(before, 0))
 
 
-def test_no_relu_in_place_when_spilled(toy_branched, x6):
+def test_memory_budget_counts_what_the_forward_pass_writes(toy_branched, x6, monkeypatch):
+    """ReLUs computed in place take no memory of their own; when the rest does not fit,
+    every layer comes from the forward pass and the large ones go to files."""
+    from fracdash.core.chunked import ChunkedMatrix
+    from fracdash.models.activations import Activations
+
+    monkeypatch.setattr(Activations, "SMALL_LAYER", 0)  # every spilled layer to a file
     net = network_graph(toy_branched)
     names = [node.name for node in net.nodes]
-    with forward(net, [x6], names, memory_budget=0) as acts:
+    size = {node.name: 4 * len(x6) * int(np.prod(node.output_shape)) for node in net.nodes}
+    relus = {node.name for node in net.nodes if node.relu}
+    fits = sum(size[name] for name in names if name not in relus)
+    with forward(net, [x6], names, memory_budget=fits) as acts:
+        assert set(acts.relu_of) == relus
+        assert all(isinstance(acts[name], np.ndarray) for name in acts.computed)
+    with forward(net, [x6], names, memory_budget=fits - 1) as acts:
         assert acts.relu_of == {} and acts.computed == names
+        assert any(isinstance(acts[name], ChunkedMatrix) for name in names)
 
 
 def test_relu_without_its_input_comes_from_the_forward_pass(keras, toy_branched, x6):

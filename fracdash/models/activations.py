@@ -39,11 +39,11 @@ def model_digest(model) -> str:
 class Activations:
     """Per-layer activations of n samples, flattened to (n, d) float32.
 
-    Layers stay in memory while the whole set fits ``memory_budget``; otherwise every
-    layer above ``SMALL_LAYER`` bytes goes to a :class:`~fracdash.core.chunked.
-    ChunkedMatrix` file in a scratch directory, written with plain file writes (page
-    cache, not this process's memory). Use as a context manager: files are removed
-    on exit.
+    Layers stay in memory while what the forward pass writes (ReLUs computed in place
+    left out) fits ``memory_budget``; otherwise every layer above ``SMALL_LAYER`` bytes
+    goes to a :class:`~fracdash.core.chunked.ChunkedMatrix` file in a scratch
+    directory, written with plain file writes (page cache, not this process's
+    memory). Use as a context manager: files are removed on exit.
     """
 
     SMALL_LAYER = 64 * 2**20
@@ -51,11 +51,13 @@ class Activations:
     def __init__(self, network: Network, names: Sequence[str], n: int, memory_budget: int):
         shapes = {node.name: node.output_shape for node in network.nodes}
         sizes = {name: int(np.prod(shapes[name], dtype=np.int64)) for name in names}
-        spill = 4 * n * sum(sizes.values()) > memory_budget
-        self._scratch = tempfile.TemporaryDirectory(prefix="fracdash-act-") if spill else None
         #: ReLU layer -> its input layer, for ReLUs computed in place (in memory only).
-        self.relu_of = {} if spill else _relus(network, names)
+        self.relu_of = _relus(network, names)
         self.computed = [name for name in names if name not in self.relu_of]
+        spill = 4 * n * sum(sizes[name] for name in self.computed) > memory_budget
+        if spill:  # every layer from the forward pass, the large ones to files
+            self.relu_of, self.computed = {}, list(names)
+        self._scratch = tempfile.TemporaryDirectory(prefix="fracdash-act-") if spill else None
         self.arrays: dict[str, np.ndarray | ChunkedMatrix] = {}
         for i, name in enumerate(self.computed):
             if spill and 4 * n * sizes[name] > self.SMALL_LAYER:
