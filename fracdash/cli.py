@@ -48,8 +48,16 @@ class ProgressBars:
 
         bar = self._bars.get(stage)
         if bar is None:
-            unit = {"forward": "batch", "train": "epoch"}.get(stage, "layer")
-            bar = tqdm(total=total, desc=self.LABELS.get(stage, stage), unit=unit, file=sys.stderr)
+            unit = {"forward": "batch", "train": "epoch"}.get(stage, "step")
+            # Orders are counted in work (layers weigh their width): a percentage and ETA.
+            fmt = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]"
+            bar = tqdm(
+                total=total,
+                desc=self.LABELS.get(stage, stage),
+                unit=unit,
+                file=sys.stderr,
+                bar_format=fmt if stage == "order" else None,
+            )
             self._bars[stage] = bar
         bar.set_postfix_str(detail, refresh=False)
         bar.update(done - bar.n)

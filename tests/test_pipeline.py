@@ -234,3 +234,21 @@ def test_spilled_activations_give_the_same_orders(toy_branched, toy_data, monkey
     assert written, "nothing was spilled"
     for a, b in zip(in_memory.layers, spilled.layers, strict=True):
         np.testing.assert_array_equal(a.order, b.order)
+
+
+def test_order_progress_counts_work_by_layer_width(toy_branched, toy_data):
+    """Each layer with an order of its own is announced before it is ordered and
+    weighs its width plus LAYER_WORK; the last call reports all the work done."""
+    from fracdash.core import REORDER_KINDS
+
+    x, y, _, _ = toy_data
+    calls = []
+    a = fracdash.analyze(toy_branched, x, y, progress=lambda *call: calls.append(call))
+    order = [call for call in calls if call[0] == "order"]
+    own = [g for g in a.layers if not (g.kind in REORDER_KINDS and len(g.inputs) == 1)]
+    assert "rotate" not in {g.name for g in own} and len(own) < len(a.layers)
+    weights = [int(np.prod(g.output_shape)) + pipeline.LAYER_WORK for g in own]
+    total = sum(weights)
+    assert [call[3] for call in order] == [g.name for g in own] + [""]
+    assert [call[1] for call in order] == [int(w) for w in np.cumsum([0, *weights])]
+    assert all(call[2] == total for call in order)

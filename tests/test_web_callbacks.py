@@ -235,7 +235,7 @@ def test_background_job_reports_progress_and_registers_the_run(store, monkeypatc
     def fake_precompute(target, scenario, *, samples, progress, **kwargs):
         assert scenario == "easy" and samples is None
         progress("forward", 3, 10, "")
-        progress("order", 2, 9, "relu0")
+        progress("order", 310, 1000, "relu0")
         analysis = toy_analysis(seed=1)
         analysis.meta["key"] = stage_key("analysis", {"test": "easy"})
         target.set_bytes(analysis.meta["key"], analysis.to_bytes())
@@ -247,7 +247,7 @@ def test_background_job_reports_progress_and_registers_the_run(store, monkeypatc
     run, text = compute_run(messages.append, "easy")
     assert run == "easy" and text.startswith("computed easy")
     assert "forward pass: batch 3 of 10" in messages[1]
-    assert messages[2] == "computing easy — ordering layers: layer 3 of 9 (relu0)"
+    assert messages[2] == "computing easy — ordering layers: 31% (relu0)"
     assert select_run("easy")[0] == "easy"
 
 
@@ -255,7 +255,8 @@ def test_progress_text_names_stage_and_step():
     assert progress_text("easy", "train", 2, 15, "acc 0.9") == (
         "computing easy — training the model: epoch 2 of 15 (acc 0.9)"
     )
-    assert progress_text("easy", "order", 9, 9) == "computing easy — ordering layers: layer 9 of 9"
+    assert progress_text("easy", "order", 9, 9) == "computing easy — ordering layers: 100%"
+    assert progress_text("easy", "order", 0, 7) == "computing easy — ordering layers: 0%"
 
 
 def test_ids_are_unique_kebab_case():

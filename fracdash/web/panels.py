@@ -19,7 +19,7 @@ STAGE_LABELS = {
     "forward": "forward pass",
     "order": "ordering layers",
 }
-STAGE_UNITS = {"train": "epoch", "forward": "batch", "order": "layer"}
+STAGE_UNITS = {"train": "epoch", "forward": "batch"}
 
 
 def legend_children(class_names) -> list[html.Div]:
@@ -83,12 +83,13 @@ def note_text(run: str, analysis) -> str:
 
 
 def progress_text(run: str, stage: str, done: int, total: int, detail: str = "") -> str:
-    """``computing easy — ordering layers: layer 3 of 10 (relu0)``."""
+    """``computing easy — forward pass: batch 3 of 40``, or for the orders, counted in
+    work (see :data:`fracdash.pipeline.Progress`), ``ordering layers: 31% (relu0)``."""
     text = f"computing {run} — {STAGE_LABELS.get(stage, stage)}"
-    if total:
-        # The pipeline announces layer i before ordering it: that one is in progress.
-        current = done + 1 if stage == "order" and done < total else done
-        text += f": {STAGE_UNITS.get(stage, 'step')} {current} of {total}"
+    if total and stage == "order":
+        text += f": {100 * done // total}%"
+    elif total:
+        text += f": {STAGE_UNITS.get(stage, 'step')} {done} of {total}"
     if detail:
         text += f" ({detail})"
     return text
