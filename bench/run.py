@@ -193,7 +193,7 @@ def gram_floors(models: Path, gram: list[dict]) -> dict[str, dict]:
     its predecessor's order) times the Gram's cost per feature at n = 10,000, the slope
     between b's d = 784 and d = 4,704 runs. The flops alone: a lower bound on the
     ordering stage of any exact method that forms the Gram matrix."""
-    from fracdash.core import REORDER_KINDS
+    from fracdash.core import shares_input_order
     from fracdash.models.network import network_graph
     from fracdash.models.scenarios import SCENARIOS as SPECS
     from fracdash.models.scenarios import trained_model
@@ -203,7 +203,7 @@ def gram_floors(models: Path, gram: list[dict]) -> dict[str, dict]:
     floors = {}
     for name in SCENARIOS:
         net = network_graph(trained_model(SPECS[name], models)[0])
-        own = [n for n in net.nodes if not (n.kind in REORDER_KINDS and len(n.inputs) == 1)]
+        own = [n for n in net.nodes if not shares_input_order(n.kind, n.inputs)]
         features = sum(int(np.prod(n.output_shape)) for n in own)
         floors[name] = {"features": features, "gram_floor_s": features * per_feature}
     return floors

@@ -29,7 +29,7 @@ import numpy as np
 
 from fracdash.analysis import Analysis, make_glyph
 from fracdash.cache import Store, array_digest, stage_key
-from fracdash.core import REORDER_KINDS, vat_order
+from fracdash.core import shares_input_order, vat_order
 from fracdash.core.vat import METRICS
 
 #: progress(stage, done, total, detail): stage "forward" counts batches; stage "order"
@@ -162,7 +162,7 @@ def analyze(
     # A reorder-only layer with one input shares its predecessor's order.
     source = {}
     for node in nodes:
-        alias = node.kind in REORDER_KINDS and len(node.inputs) == 1
+        alias = shares_input_order(node.kind, node.inputs)
         source[node.name] = source[node.inputs[0]] if alias else node.name
     keys = {
         name: stage_key("order", {"layer": name, "metric": metric}, parents)
@@ -184,14 +184,15 @@ def analyze(
                 store.set_array(pred_key, predictions)
             # One (n, n) buffer for every layer: allocated and page-faulted once.
             workspace = np.empty((len(y), len(y)), dtype=np.float32) if todo else None
-            width = {n.name: int(np.prod(n.output_shape)) for n in nodes}
-            total, done = sum(width[name] + LAYER_WORK for name in todo), 0
+            shape = {node.name: node.output_shape for node in nodes}
+            work = {name: int(np.prod(shape[name])) + LAYER_WORK for name in todo}
+            total, done = sum(work.values()), 0
             for name in todo:
                 if progress:
                     progress("order", done, total, name)
                 orders[name] = _order_layer(store, keys[name], name, acts, metric, workspace)
                 acts.release(name)
-                done += width[name] + LAYER_WORK
+                done += work[name]
             if progress and todo:
                 progress("order", total, total, "")
 

@@ -98,6 +98,14 @@ def test_real_layers_are_in_neither(kind):
     assert kind not in REORDER_KINDS
 
 
+def test_shares_input_order_only_for_one_input_reorders():
+    from fracdash.core import shares_input_order
+
+    assert shares_input_order("Flatten", ("conv",)) and shares_input_order("Permute", ("x",))
+    assert not shares_input_order("Reshape", ("a", "b"))  # two inputs: distances change
+    assert not shares_input_order("Conv2D", ("x",)) and not shares_input_order("Dropout", ("x",))
+
+
 def test_kinds_are_immutable():
     assert isinstance(IDENTITY_KINDS, frozenset)
     assert isinstance(REORDER_KINDS, frozenset)

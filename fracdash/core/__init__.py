@@ -14,6 +14,7 @@ from fracdash.core.graph import (
     IDENTITY_KINDS,
     REORDER_KINDS,
     remove_nodes,
+    shares_input_order,
     topological_order,
 )
 from fracdash.core.hilbert import curve_order, curve_positions, hilbert_points
@@ -29,6 +30,7 @@ __all__ = [
     "hilbert_points",
     "quality",
     "relative_codes",
+    "shares_input_order",
     "remove_nodes",
     "topological_order",
     "vat_order",

@@ -27,6 +27,12 @@ IDENTITY_KINDS = frozenset(
 REORDER_KINDS = frozenset({"Flatten", "Reshape", "Permute"})
 
 
+def shares_input_order(kind: str, inputs: Sequence[str]) -> bool:
+    """Whether a layer of class ``kind`` fed by ``inputs`` has its one input's
+    distances, hence its VAT order: a reorder-only layer with a single input."""
+    return kind in REORDER_KINDS and len(inputs) == 1
+
+
 def topological_order(names: Sequence[str], edges: Iterable[tuple[str, str]]) -> list[str]:
     """Kahn's algorithm, stable: among ready nodes the one listed first in ``names`` wins.
 
