@@ -22,9 +22,10 @@ from fracdash.datasets import (
     read_idx,
 )
 
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-REAL_DIRS = {"mnist": MNIST_DIR, "fashion-mnist": FASHION_DIR}
+# The real files, found by the project's own lookup order ($FRACDASH_DATA, which
+# conftest points at ../shared/datasets when it is there, then the system directory),
+# resolved once at import, before the autouse fixture below clears the variable.
+REAL_DIRS = {name: find_dataset_dir(name) for name in DATASETS}
 STEMS = [
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -35,12 +36,20 @@ SIZES = {"train": 60000, "test": 10000}
 
 
 def real_dir(name: str) -> Path:
-    """The real dataset directory; fails (never skips) when CI did not install it."""
+    """The real dataset directory; fails (never skips) when it cannot be found."""
     directory = REAL_DIRS[name]
+    if directory is None:
+        pytest.fail(
+            f"{name} not found: set FRACDASH_DATA to a folder holding {name}/ with the four "
+            "official IDX .gz files (../shared/datasets on this workplace)"
+        )
     missing = [s for s in STEMS if not (directory / f"{s}.gz").is_file()]
     if missing:
-        pytest.fail(f"{name} is not installed at {directory}: missing {missing}")
+        pytest.fail(f"{name} at {directory} lacks the .gz files {missing}")
     return directory
+
+
+MNIST_DIR = REAL_DIRS["mnist"]
 
 
 def link_files(source: Path, target: Path) -> Path:
@@ -224,20 +233,36 @@ def test_env_var(tmp_path, monkeypatch):
     assert find_dataset_dir("mnist") == tmp_path / "mnist"
 
 
+def fake_system_dir(tmp_path, monkeypatch) -> Path:
+    """A system data directory of our own (as Debian's dataset-* packages lay it out),
+    holding fashion-mnist only: the lookup is tested, not the apt package."""
+    system = tmp_path / "system"
+    link_files(real_dir("fashion-mnist"), system / "fashion-mnist")
+    monkeypatch.setattr(datasets, "SYSTEM_DATA_DIR", system)
+    return system
+
+
 def test_precedence(tmp_path, monkeypatch):
+    system = fake_system_dir(tmp_path, monkeypatch)
     explicit = link_files(real_dir("fashion-mnist"), tmp_path / "explicit")
     env = link_files(real_dir("fashion-mnist"), tmp_path / "env")
     monkeypatch.setenv("FRACDASH_DATA", str(env))
     assert find_dataset_dir("fashion-mnist", explicit) == explicit
     assert find_dataset_dir("fashion-mnist") == env
     monkeypatch.setenv("FRACDASH_DATA", str(tmp_path / "empty"))
-    assert find_dataset_dir("fashion-mnist") == FASHION_DIR  # falls through to the system
+    assert find_dataset_dir("fashion-mnist") == system / "fashion-mnist"  # falls through
     monkeypatch.setattr(datasets, "SYSTEM_DATA_DIR", tmp_path / "nowhere")
     assert find_dataset_dir("fashion-mnist") is None
 
 
-def test_system_dir_default():
-    assert find_dataset_dir("fashion-mnist") == real_dir("fashion-mnist")
+def test_system_dir_default(tmp_path, monkeypatch):
+    system = fake_system_dir(tmp_path, monkeypatch)
+    assert find_dataset_dir("fashion-mnist") == system / "fashion-mnist"
+    assert find_dataset_dir("mnist") is None  # only what the system directory holds
+    x, y = load_dataset("fashion-mnist")
+    x_ref, y_ref = load_dataset("fashion-mnist", data_dir=real_dir("fashion-mnist"))
+    np.testing.assert_array_equal(x, x_ref)
+    np.testing.assert_array_equal(y, y_ref)
 
 
 def test_gz_preferred_and_raw_accepted(tmp_path):
