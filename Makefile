@@ -4,8 +4,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 3
-# On this workplace the official MNIST files sit beside the checkout; elsewhere the
-# loader looks in /usr/share/datasets and then asks Keras to download.
+# On this workplace the official MNIST and Fashion-MNIST files sit beside the checkout;
+# elsewhere the loader looks in /usr/share/datasets and then asks Keras to download.
 ifneq ($(wildcard ../shared/datasets/mnist),)
 export FRACDASH_DATA ?= $(abspath ../shared/datasets)
 endif
@@ -23,9 +23,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python app.py
 
+# The browser tests need a Chromium: fracdash.browser finds one ($$FRACDASH_CHROMIUM,
+# /usr/bin/chromium) or installs one (Debian's chromium as root, else Playwright's own).
+# If none can be had it says what to install, and the browser tests fail (never skip).
 test: $(STAMP)
 	$(BIN)/ruff check fracdash tests bench
-	$(BIN)/python -m pytest
+	FRACDASH_CHROMIUM="$$($(BIN)/python -m fracdash.browser --install)" $(BIN)/python -m pytest
 
 # pyclustertend is the peer measured against, never a runtime dependency. Its own pins
 # (pytest<9, pandas<3) would downgrade the test tools, so its imports come in by name.

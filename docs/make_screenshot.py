@@ -2,9 +2,9 @@
 
     .venv/bin/python docs/make_screenshot.py [--cache-dir DIR] [--run easy] [--out PATH]
 
-Serves ``app.py`` on a free port and photographs the page in Debian's Chromium
-(Playwright, headless, 1280 px wide, the whole page). The run must already be in the
-store (``fracdash precompute easy``): this script computes nothing.
+Serves ``app.py`` on a free port and photographs the page in Chromium (found as
+``fracdash.browser`` says; Playwright, headless, 1280 px wide, the whole page). The run
+must already be in the store (``fracdash precompute easy``): this script computes nothing.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+sys.path.insert(0, str(ROOT))
+from fracdash.browser import ARGS as CHROMIUM_ARGS  # noqa: E402
+from fracdash.browser import find_chromium  # noqa: E402
 
 
 def free_port() -> int:
@@ -73,7 +73,7 @@ def main() -> None:
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                executable_path=str(find_chromium()), headless=True, args=CHROMIUM_ARGS
             )
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(url)

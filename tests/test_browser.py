@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from fracdash.browser import ARGS as CHROMIUM_ARGS
+from fracdash.browser import BrowserNotFound, find_chromium
 from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
 from fracdash.web import ids
 
@@ -25,15 +27,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SAMPLES = 300
 LENET5 = ["input", "conv2d0", "relu0", "conv2d1", "relu1", "flatten", "dense0", "relu2",
           "dense1", "prediction"]  # fmt: skip
@@ -118,16 +111,16 @@ def server(web_cache):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not CHROMIUM.is_file():
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}: the browser tests need Debian's chromium "
-            "package (apt-get install chromium); they are never skipped."
-        )
+    # make test finds or installs one first (fracdash.browser); never skipped.
+    try:
+        chromium = find_chromium()
+    except BrowserNotFound as err:
+        pytest.fail(f"the browser tests need Chromium: {err}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()
