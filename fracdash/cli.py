@@ -131,6 +131,7 @@ def precompute(ctx, scenario, samples, epochs, train_samples, metric, cache_dir,
     except (ValueError, OSError) as err:
         _fail(ctx, str(err), err)
     _print_summary(analysis)
+    click.echo(f"model: {analysis.meta.get('note', '')}")
     out = out or store.directory / "glyphs" / run_name(scenario, samples)
     _write_glyphs(analysis, out)
     click.echo(f"glyphs (absolute and relative coloring, one PNG per layer): {out}")

@@ -23,6 +23,7 @@ from fracdash.datasets import CLASS_NAMES, load_dataset
 ARCH_VERSION = {"lenet5": 1, "double_lenet5": 1, "vgg16": 2}
 SEED = 1234
 VGG_WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+VGG_WEIGHTS_MD5 = "6d6bbae143d832006294945121d1f1fc"  # Keras's own check for that file
 
 
 @dataclass(frozen=True)
@@ -100,11 +101,52 @@ def build_double_lenet5():
     return keras.Model(inp, out, name="double_lenet5")
 
 
-def imagenet_weights_path() -> Path | None:
-    """The VGG16 no-top ImageNet weights if Keras's cache already holds them."""
-    base = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    path = base / "models" / VGG_WEIGHTS_FILE
-    return path if path.is_file() else None
+def keras_models_dir() -> Path:
+    """Where Keras keeps downloaded weights: ``$KERAS_HOME/models`` (``~/.keras/models``)."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
+
+
+@dataclass(frozen=True)
+class BaseWeights:
+    """The VGG16 base's weights: the ImageNet file, or None and why not."""
+
+    path: Path | None
+    why_not: str = ""
+
+    @property
+    def imagenet(self) -> bool:
+        return self.path is not None
+
+    def describe(self) -> str:
+        if self.imagenet:
+            return f"VGG16 base frozen at ImageNet weights ({self.path.name})"
+        return (
+            f"VGG16 base frozen at a seeded random initialisation, not ImageNet weights "
+            f"({self.why_not}); to use them, put {VGG_WEIGHTS_FILE} in {keras_models_dir()}/"
+        )
+
+
+def vgg16_base_weights() -> BaseWeights:
+    """The ImageNet weights of the VGG16 base: Keras's cached file, else Keras's own
+    download (``keras.utils.get_file``, checked against Keras's published md5); offline,
+    None with the reason, and the scenario falls back to a seeded random base."""
+    cached = keras_models_dir() / VGG_WEIGHTS_FILE
+    if cached.is_file():
+        return BaseWeights(cached)
+    import keras
+    from keras.src.applications import vgg16
+
+    try:
+        got = keras.utils.get_file(
+            VGG_WEIGHTS_FILE,
+            vgg16.WEIGHTS_PATH_NO_TOP,
+            cache_subdir="models",
+            file_hash=VGG_WEIGHTS_MD5,
+        )
+    except Exception as exc:  # no network, a proxy, a bad hash: all mean "not here"
+        text = " ".join(str(exc).split())
+        return BaseWeights(None, f"download failed: {text[-160:]}")
+    return BaseWeights(Path(got))
 
 
 def _he_reinit(model) -> None:
@@ -121,16 +163,17 @@ def _he_reinit(model) -> None:
             layer.bias.assign(keras.ops.zeros(layer.bias.shape))
 
 
-def build_vgg16():
-    """Frozen VGG16 convolutional base (nested, expanded by the graph) + dense head."""
+def build_vgg16(weights: BaseWeights | None = None):
+    """Frozen VGG16 convolutional base (nested, expanded by the graph) + dense head.
+    The base holds ``weights.path`` (ImageNet) when given, else seeded He-normal weights."""
     import keras
     from keras import layers
 
-    weights = imagenet_weights_path()
+    path = weights.path if weights is not None else None
     base = keras.applications.VGG16(
-        include_top=False, weights=str(weights) if weights else None, input_shape=(32, 32, 3)
+        include_top=False, weights=str(path) if path else None, input_shape=(32, 32, 3)
     )
-    if weights is None:
+    if path is None:
         _he_reinit(base)
     base.trainable = False
     inp = keras.Input((32, 32, 3), name="input")
@@ -147,7 +190,9 @@ def build_vgg16():
 BUILDERS = {"lenet5": build_lenet5, "double_lenet5": build_double_lenet5, "vgg16": build_vgg16}
 
 
-def _recipe_digest(scenario: Scenario, epochs: int, train_samples: int | None, xdig: str) -> str:
+def _recipe_digest(
+    scenario: Scenario, epochs: int, train_samples: int | None, xdig: str, imagenet: bool
+) -> str:
     import keras
 
     recipe = {
@@ -159,7 +204,7 @@ def _recipe_digest(scenario: Scenario, epochs: int, train_samples: int | None, x
         "seed": SEED,
         "epochs": epochs,
         "train_samples": train_samples,
-        "imagenet": imagenet_weights_path() is not None,
+        "imagenet": imagenet,
         "keras": keras.__version__.split(".")[0],
     }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:32]
@@ -201,17 +246,18 @@ def _fit(model, x, y, epochs: int, augment: bool, progress) -> None:
             progress("train", epoch + 1, epochs, f"train accuracy {acc:.4f}")
 
 
-def train(scenario: Scenario, x, y, epochs: int, progress=None):
+def train(scenario: Scenario, x, y, epochs: int, progress=None, base: BaseWeights | None = None):
     """Train the scenario's network with fixed seeds. VGG16 trains its head only, on
-    features of the frozen base computed once (the same result as fitting the whole
-    model with a frozen base, at a fraction of the cost)."""
+    features of the frozen base (``base``) computed once (the same result as fitting
+    the whole model with a frozen base, at a fraction of the cost)."""
     import keras
 
     keras.utils.set_random_seed(SEED)
-    model = BUILDERS[scenario.network]()
     if scenario.network != "vgg16":
+        model = BUILDERS[scenario.network]()
         _fit(model, x, y, epochs, True, progress)
         return model
+    model = build_vgg16(base)
     base = model.layers[1]
     feats = base.predict(x, batch_size=256, verbose=0)
     head_in = keras.Input(feats.shape[1:])
@@ -246,20 +292,21 @@ def trained_model(
     x, y = load_dataset(scenario.train_on, "train")
     if train_samples is not None:
         x, y = x[:train_samples], y[:train_samples]
-    digest = _recipe_digest(scenario, epochs, train_samples, array_digest(x, y))
+    base = vgg16_base_weights() if scenario.network == "vgg16" else None
+    imagenet = base is not None and base.imagenet
+    digest = _recipe_digest(scenario, epochs, train_samples, array_digest(x, y), imagenet)
     path = models_dir / f"{scenario.network}-{digest}.keras"
     if not path.is_file():
         xp = prepare_images(x, scenario.network)
-        model = train(scenario, xp, y.astype(np.int64), epochs, progress)
+        model = train(scenario, xp, y.astype(np.int64), epochs, progress, base)
         models_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.keras")
         model.save(tmp)
         os.replace(tmp, path)  # never leave a half-written model behind
     model = keras.saving.load_model(path, safe_mode=True)
     note = f"trained on {scenario.train_on} ({len(x)} samples, {epochs} epochs), {path.name}"
-    if scenario.network == "vgg16":
-        base = "ImageNet weights" if imagenet_weights_path() else "seeded random initialisation"
-        note += f"; VGG16 base frozen at {base}"
+    if base is not None:
+        note += f"; {base.describe()}"
     return model, note
 
 
