@@ -2,6 +2,13 @@
 
 The DAG is read from ``model.get_config()``; the activation model re-calls the original layer
 objects (nested models' layers included) on new inputs, so it shares the trained weights.
+
+Nested models (functional or Sequential, at any depth, called any number of times) are
+expanded into their layers. A node keeps its layer's name unless an earlier node took it or a
+layer of an enclosing model has it; then it is prefixed with the path of model calls down to
+it: ``base/flatten``; ``base:1/conv`` for the second call of a shared model ``base``;
+``base:1/backbone/conv`` for a model ``backbone`` inside that call. Call k > 0 of a shared
+layer is ``name:k``.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ class LayerNode:
     ----------
     name : str
         The Keras layer name; ``"name:k"`` for call k > 0 of a shared layer;
-        ``"<nested model>/<name>"`` where a nested layer's name collides with an outer one.
+        ``"<model call path>/<name>"`` where a nested layer's name is taken (module docs).
     kind : str
         The Keras class name, e.g. ``"Conv2D"``, ``"InputLayer"``.
     inputs : tuple of str
@@ -152,6 +159,18 @@ def _is_functional(op: Any) -> bool:
     return isinstance(op, keras.Model) and "Functional" in {c.__name__ for c in type(op).__mro__}
 
 
+def _node_key(ops: dict[str, Any], key: tuple[str, int, int]) -> tuple[str, int, int]:
+    """An ``output_layers`` triple in the numbering of the tensors in ``inbound_nodes``.
+
+    Call arguments number a layer's calls from 0 among those the model keeps, but Keras
+    numbers ``output_layers`` as if a functional model's own built-in node (inputs to
+    outputs) came first, so a nested model's first call is 1 there (``get_config``;
+    ``functional_from_config`` subtracts it the same way).
+    """
+    name, node, tensor = key
+    return (name, node - 1, tensor) if _is_functional(ops.get(name)) else key
+
+
 class _Builder:
     """Expands a model, recursively, into a flat list of ``_Call`` in dependency order."""
 
@@ -188,7 +207,9 @@ class _Builder:
         if isinstance(op, keras.Sequential) or _is_functional(op):
             if any(isinstance(arg, dict) for arg in args):
                 raise ValueError(f"nested model {op.name!r} is called on a dict; unsupported")
-            return self.expand(op, feeds, label, inner)
+            # The prefix of a nested layer is the path of model calls down to it.
+            path = label if scope is None else f"{scope}/{label}"
+            return self.expand(op, feeds, path, inner)
         return [self.add(self.name(label, scope, outer), op, args, kwargs)]
 
     def expand(self, model, feeds, scope=None, outer=frozenset()) -> list[str]:
@@ -223,7 +244,7 @@ class _Builder:
                 outs = self.call(op, k, args, kwargs, scope, outer, inner)
                 env.update({(op.name, k, j): out for j, out in enumerate(outs)})
             pending = [p for p in pending if not any(p is r for r in ready)]
-        return [env[key] for key in _triples(config["output_layers"])]
+        return [env[_node_key(ops, key)] for key in _triples(config["output_layers"])]
 
     def chain(self, model, config, feeds, scope, outer) -> list[str]:
         """Add the calls of Sequential ``model``, one layer after the other."""
