@@ -67,7 +67,7 @@ class Store:
     def __init__(self, directory=None):
         import diskcache
 
-        self.directory = Path(directory) if directory else default_cache_dir()
+        self.directory = Path(directory).expanduser() if directory else default_cache_dir()
         self.directory.mkdir(parents=True, exist_ok=True)
         self._cache = diskcache.Cache(str(self.directory / "store"), size_limit=2**40)
 
@@ -94,6 +94,16 @@ class Store:
 
     def set_json(self, key: str, value) -> None:
         self.set_bytes(key, json.dumps(value, sort_keys=True).encode())
+
+    def delete(self, key: str) -> int:
+        """Remove ``key``; return the bytes it held (0 if it was not stored)."""
+        data = self._cache.pop(key, None)
+        return len(data) if data is not None else 0
+
+    def size_of(self, key: str) -> int:
+        """Bytes stored under ``key`` (0 if absent)."""
+        data = self._cache.get(key)
+        return len(data) if data is not None else 0
 
     def keys(self) -> list[str]:
         """Every stored key."""

@@ -30,7 +30,8 @@ import numpy as np
 from fracdash.analysis import Analysis, make_glyph
 from fracdash.cache import Store, array_digest, stage_key
 from fracdash.core import shares_input_order, vat_order
-from fracdash.core.vat import METRICS
+from fracdash.core.vat import METRICS, NonFiniteValues
+from fracdash.errors import ActivationError
 
 #: progress(stage, done, total, detail): stage "forward" counts batches; stage "order"
 #: counts work, each layer weighing its width plus ``LAYER_WORK`` (the Gram's cost grows
@@ -95,16 +96,26 @@ def _order_layer(store, key, name, acts, metric, workspace) -> np.ndarray:
     the order since this one looked. The order is stored before the lock is released.
     """
     if store is None:
-        return vat_order(acts[name], metric, workspace=workspace)
+        return _vat(name, acts, metric, workspace)
     with store.lock(key):
         order = store.get_array(key)
         if order is not None:
             _log().debug("order %s: stored by another process", name)
             return order
-        order = vat_order(acts[name], metric, workspace=workspace)
+        order = _vat(name, acts, metric, workspace)
         store.set_array(key, order)
         _log().debug("order %s: computed", name)
         return order
+
+
+def _vat(name, acts, metric, workspace) -> np.ndarray:
+    try:
+        return vat_order(acts[name], metric, workspace=workspace)
+    except NonFiniteValues as err:
+        raise ActivationError(
+            f"layer {name!r} outputs NaN or inf; check the model's weights and the input "
+            "scaling (--scale)"
+        ) from err
 
 
 def analyze(
@@ -216,4 +227,6 @@ def analyze(
         )
         store.set_bytes(key, analysis.to_bytes())
         analysis.meta["key"] = key
+        # What this run's entries in the store are (fracdash.runs deletes by them).
+        analysis.meta["uses"] = sorted({pred_key, *keys.values()})
     return analysis

@@ -1,16 +1,23 @@
-"""Named runs: precompute a built-in scenario into the store, and find stored ones.
+"""Named runs: the one service that analyzes, stores, lists and deletes them.
 
 The catalog (a JSON document in the store) maps a run's name to the key of its stored
 :class:`~fracdash.analysis.Analysis`, so that the dashboard opens a computed run
-without tensorflow and without the model.
+without tensorflow and without the model. The command line, :func:`fracdash.show` and
+the dashboard all go through this module: the naming rules live here only.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timezone
+
 from fracdash.analysis import Analysis
 from fracdash.cache import Store, stage_key
+from fracdash.errors import RunError
 
 CATALOG_KEY = stage_key("catalog")
+#: Characters a run name may not hold: it appears in URLs, file names and listings.
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
 def run_name(scenario: str, samples: int | None) -> str:
@@ -18,13 +25,46 @@ def run_name(scenario: str, samples: int | None) -> str:
 
 
 def catalog(store: Store) -> dict[str, dict]:
-    """Stored runs: name -> {"key", "accuracy", "n", "note", ...}."""
+    """Stored runs: name -> {"key", "accuracy", "n", "note", "model", "data", ...}."""
     return store.get_json(CATALOG_KEY) or {}
 
 
-def register(store: Store, name: str, analysis: Analysis) -> None:
+def _is_scenario_name(name: str) -> bool:
+    from fracdash.models.scenarios import SCENARIOS
+
+    base, _, samples = name.rpartition("-")
+    return name in SCENARIOS or (base in SCENARIOS and samples.isdigit())
+
+
+def check_run_name(store: Store, name, *, replace: bool = False) -> str:
+    """``name`` if a user run may be stored under it, else :class:`RunError`.
+
+    A name must be non-empty, at most 100 characters, without slashes or control
+    characters, and not a built-in scenario's (``easy``, ``easy-300``, ...). An existing
+    run is only overwritten with ``replace=True``.
+    """
+    name = str(name) if name is not None else ""
+    if not name.strip():
+        raise RunError("the run name is empty; pass --name NAME")
+    if len(name) > 100 or _BAD_NAME.search(name):
+        raise RunError(f"run name {name[:40]!r} is too long or holds / or control characters; "
+                       "pass a short --name")  # fmt: skip
+    if _is_scenario_name(name):
+        raise RunError(f"run name {name!r} is a built-in scenario's; pass another --name")
+    entry = catalog(store).get(name)
+    if entry is not None and not replace:
+        what = ", ".join(str(entry[k]) for k in ("model", "data", "created") if entry.get(k))
+        raise RunError(
+            f"a run named {name!r} exists already ({what or 'stored earlier'}); "
+            "pass --replace to overwrite it, or another --name"
+        )
+    return name
+
+
+def register(store: Store, name: str, analysis: Analysis, **about) -> None:
     """Add ``analysis`` (already stored by :func:`fracdash.pipeline.analyze`) to the
-    catalog under ``name``."""
+    catalog under ``name``. ``about`` adds descriptive fields (``model=``, ``data=``)."""
+    uses = sorted({analysis.meta["key"], *analysis.meta.get("uses", ())})
     with store.lock(CATALOG_KEY):
         entries = catalog(store)
         entries[name] = {
@@ -32,8 +72,28 @@ def register(store: Store, name: str, analysis: Analysis) -> None:
             "accuracy": analysis.accuracy,
             "n": analysis.n,
             "note": analysis.meta.get("note", ""),
+            "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
+            "uses": uses,
+            "size": sum(store.size_of(k) for k in uses),
+            **{k: str(v) for k, v in about.items()},
         }
         store.set_json(CATALOG_KEY, entries)
+
+
+def delete_run(store: Store, name: str) -> int:
+    """Remove run ``name`` from the catalog and the store entries only it uses (its
+    analysis and the orders no other run shares); return the bytes freed. Trained
+    scenario models stay (they are a training cache, shared by recipe)."""
+    with store.lock(CATALOG_KEY):
+        entries = catalog(store)
+        if name not in entries:
+            known = ", ".join(sorted(entries)) or "none"
+            raise RunError(f"no run named {name!r}; stored runs: {known}")
+        entry = entries.pop(name)
+        store.set_json(CATALOG_KEY, entries)
+        shared = {k for other in entries.values() for k in (other["key"], *other.get("uses", ()))}
+        mine = {entry["key"], *entry.get("uses", ())} - shared
+        return sum(store.delete(k) for k in sorted(mine))
 
 
 def load_run(store: Store, name: str) -> Analysis | None:
@@ -41,6 +101,37 @@ def load_run(store: Store, name: str) -> Analysis | None:
     entry = catalog(store).get(name)
     data = store.get_bytes(entry["key"]) if entry else None
     return Analysis.from_bytes(data) if data is not None else None
+
+
+def analyze_run(
+    store: Store,
+    model,
+    x,
+    y,
+    class_names=None,
+    *,
+    name: str,
+    replace: bool = False,
+    metric: str = "euclidean",
+    progress=None,
+    meta: dict | None = None,
+    about: dict | None = None,
+) -> Analysis:
+    """Analyze a user's model on checked data, store it and register it as ``name``.
+
+    ``x, y, class_names`` must already have passed :func:`fracdash.userdata.check_data`.
+    The name is checked first (:func:`check_run_name`), so nothing is computed for a
+    name that cannot be stored; ``about`` describes the run in listings.
+    """
+    from fracdash.pipeline import analyze
+
+    name = check_run_name(store, name, replace=replace)
+    meta = {"network": model.name, "source": "user", **(meta or {})}
+    analysis = analyze(
+        model, x, y, class_names, metric=metric, cache=store, progress=progress, meta=meta
+    )
+    register(store, name, analysis, **(about or {"model": model.name}))
+    return analysis
 
 
 def precompute_scenario(
@@ -58,7 +149,7 @@ def precompute_scenario(
     from fracdash.pipeline import analyze
 
     if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
+        raise RunError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     spec = SCENARIOS[scenario]
     model, note = trained_model(
         spec,
@@ -70,5 +161,7 @@ def precompute_scenario(
     x, y, names = test_data(spec, samples)
     meta = {"scenario": scenario, "note": note, "paper": spec.paper, "network": spec.network}
     analysis = analyze(model, x, y, names, metric=metric, cache=store, progress=progress, meta=meta)
-    register(store, run_name(scenario, samples), analysis)
+    register(
+        store, run_name(scenario, samples), analysis, model=spec.network, data=spec.test_on
+    )
     return analysis

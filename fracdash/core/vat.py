@@ -43,6 +43,11 @@ class _RowScaled:
             yield f0, f1, chunk * self.factors[:, None]
 
 
+class NonFiniteValues(ValueError):
+    """The rows to order hold NaN or inf (VAT needs finite distances)."""
+
+
+
 def _prepared(x, metric: str):
     """A column-chunked source whose Euclidean geometry defines the metric."""
     if metric not in METRICS:
@@ -90,7 +95,7 @@ class _Float32Distances:
             mean[f0:f1] = chunk.sum(axis=0, dtype=np.float64) / n
             top = max(top, abs(float(chunk.max())), abs(float(chunk.min())))
         if not (np.isfinite(mean).all() and np.isfinite(top)):
-            raise ValueError("vat_order needs finite values; the input holds NaN or inf")
+            raise NonFiniteValues("vat_order needs finite values; the input holds NaN or inf")
         # A bound on the largest centred value, within a factor 2 of it: enough to keep
         # float32 away from overflow and from underflow of the values that matter.
         peak = top + float(np.abs(mean).max())

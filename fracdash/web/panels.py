@@ -5,21 +5,13 @@ from __future__ import annotations
 from dash import html
 
 from fracdash.glyphs import class_color
+from fracdash.progress import progress_line
 from fracdash.web import ids
 from fracdash.web.page import GlyphView, shape_text
 
 #: The zoomed glyph is scaled up by the largest integer factor keeping it this size.
 ZOOM_TARGET = 512
 
-#: What each pipeline stage is called on the page.
-STAGE_LABELS = {
-    "queued": "queued",
-    "start": "starting",
-    "train": "training the model",
-    "forward": "forward pass",
-    "order": "ordering layers",
-}
-STAGE_UNITS = {"train": "epoch", "forward": "batch"}
 
 
 def legend_children(class_names) -> list[html.Div]:
@@ -85,11 +77,4 @@ def note_text(run: str, analysis) -> str:
 def progress_text(run: str, stage: str, done: int, total: int, detail: str = "") -> str:
     """``computing easy — forward pass: batch 3 of 40``, or for the orders, counted in
     work (see :data:`fracdash.pipeline.Progress`), ``ordering layers: 31% (relu0)``."""
-    text = f"computing {run} — {STAGE_LABELS.get(stage, stage)}"
-    if total and stage == "order":
-        text += f": {100 * done // total}%"
-    elif total:
-        text += f": {STAGE_UNITS.get(stage, 'step')} {done} of {total}"
-    if detail:
-        text += f" ({detail})"
-    return text
+    return f"computing {run} — {progress_line(stage, done, total, detail)}"

@@ -1,0 +1,23 @@
+"""The errors a user can fix. Each message is one line, ``"<problem>; <what to do>"``,
+which the command line prints as it is (exit code 2) and the Python API raises.
+
+Library code raises these types; callers tell them apart by type, never by message.
+"""
+
+from __future__ import annotations
+
+
+class FracdashError(ValueError):
+    """A problem with what the user gave fracdash (message: problem; fix)."""
+
+
+class RunError(FracdashError):
+    """A run name that cannot be used, or a run that does not exist."""
+
+
+class ActivationError(FracdashError):
+    """A layer's activations cannot be ordered (NaN or inf)."""
+
+
+class PortInUse(FracdashError, OSError):
+    """The dashboard's port is taken (message names the port and ``port=``/``--port``)."""
