@@ -29,10 +29,7 @@ from fracdash.cache import Store, stage_key
 from fracdash.runs import catalog, register
 from fracdash.web import app as web_app
 from fracdash.web import create_app, ids
-from fracdash.web.callbacks.charts import render_charts
-from fracdash.web.callbacks.dag import render_dag
-from fracdash.web.callbacks.legend import render_legend
-from fracdash.web.callbacks.run import compute_run, select_run
+from fracdash.web.app import context_of
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ["../../etc/passwd", "/etc/passwd", "~/.ssh/id_rsa", "file:///etc/passwd",
@@ -85,11 +82,9 @@ def test_healthz_reports_status_runs_and_version(dashboard):
 
 
 def test_healthz_is_503_with_a_reason_when_the_store_fails(dashboard, tmp_path, monkeypatch):
-    from fracdash.web.settings import Settings, current
-
     client = dashboard.server.test_client()
     assert client.get("/healthz").status_code == 200  # Dash's first-request setup done
-    _, store = current()
+    store = context_of(dashboard).store
 
     def broken(key):
         raise OSError("disk I/O error")
@@ -104,7 +99,7 @@ def test_healthz_is_503_with_a_reason_when_the_store_fails(dashboard, tmp_path, 
     store = Store(tmp_path / "gone")
     try:
         shutil.rmtree(tmp_path / "gone")
-        body, status = web_app.health(Settings(tmp_path / "gone"), store)
+        body, status = web_app.health(store)
     finally:
         store.close()
     assert status == 503 and body["reason"].startswith("store unavailable"), body
@@ -140,6 +135,10 @@ def test_unknown_runs_and_paths_get_a_message_and_open_no_file(dashboard, monkey
     monkeypatch.setattr(builtins, "open", spy)
     monkeypatch.setattr(io, "open", spy)
     monkeypatch.setattr(run_callbacks, "precompute_scenario", never)
+    callbacks = context_of(dashboard).callbacks
+    select_run, compute_run = callbacks["select_run"], callbacks["compute_run"]
+    render_dag, render_charts = callbacks["render_dag"], callbacks["render_charts"]
+    render_legend = callbacks["render_legend"]
     progress = []
     for value in HOSTILE:
         run, compute, message = select_run(value)
@@ -346,15 +345,15 @@ def test_the_wsgi_app_is_never_in_debug_mode(tmp_path):
 
 
 def test_every_app_in_a_process_gets_every_callback(tmp_path):
-    """Dash hands dash.callback registrations to the first app only; fracdash attaches
-    its callbacks to each app, so a second dashboard in one process (a second
+    """Dash hands dash.callback registrations to the first app only; fracdash registers
+    its callbacks on each app, so a second dashboard in one process (a second
     fracdash.show in a notebook) answers its callbacks too."""
-    from fracdash.web.callbacks import CALLBACK_MAP
-
     store_toy(tmp_path / "cache")
     apps = [create_app(cache_dir=tmp_path / "cache", default_run="toy") for _ in range(2)]
+    served = []
     for app in apps:
         client = app.server.test_client()
         deps = client.get("/_dash-dependencies").get_json()
-        assert {d["output"] for d in deps} == set(CALLBACK_MAP)
-    assert len(CALLBACK_MAP) >= 8
+        served.append({d["output"] for d in deps})
+        assert served[-1] == set(app.callback_map)
+    assert served[0] == served[1] and len(served[0]) >= 8

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from fracdash.core.layout import NodeBox, edge_points, sugiyama_layout
+from fracdash.web.dag_layout import NodeBox, edge_points, sugiyama_layout
 
 EPS = 1e-9
 
@@ -205,7 +205,7 @@ def test_deterministic_across_interpreters():
     cases = [[names, edges, square_sizes(names)], [r_names, r_edges, r_sizes]]
     code = (
         "import json, sys\n"
-        "from fracdash.core.layout import sugiyama_layout\n"
+        "from fracdash.web.dag_layout import sugiyama_layout\n"
         "for names, edges, sizes in json.loads(sys.stdin.read()):\n"
         "    edges = [tuple(e) for e in edges]\n"
         "    sizes = {k: tuple(v) for k, v in sizes.items()}\n"

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from contextvars import copy_context
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,18 +20,13 @@ from dash._utils import AttributeDict
 from PIL import Image
 
 from fracdash.analysis import Analysis, make_glyph
-from fracdash.cache import stage_key
+from fracdash.cache import Store, stage_key
 from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
 from fracdash.runs import register
-from fracdash.web import ids
-from fracdash.web.callbacks.charts import render_charts
-from fracdash.web.callbacks.dag import render_dag
-from fracdash.web.callbacks.legend import render_legend
-from fracdash.web.callbacks.run import compute_run, select_run
-from fracdash.web.callbacks.zoom import toggle_zoom
+from fracdash.web import create_app, ids
+from fracdash.web.app import context_of
 from fracdash.web.loading import run_options, scenario_of
 from fracdash.web.panels import progress_text
-from fracdash.web.settings import Settings, configure
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ["cat", "dog", "bird"]
@@ -62,14 +58,17 @@ def toy_analysis(n: int = 40, seed: int = 0) -> Analysis:
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = configure(Settings(tmp_path / "cache"))
+def cb(tmp_path):
+    """A dashboard on a store holding the toy analysis as run ``toy``: its server
+    callbacks by name (``cb.render_dag``...) and its ``cb.store``."""
+    store = Store(tmp_path / "cache")
     analysis = toy_analysis()
     key = stage_key("analysis", {"test": "toy"})
     analysis.meta["key"] = key
     store.set_bytes(key, analysis.to_bytes())
     register(store, "toy", analysis)
-    yield store
+    context = context_of(create_app(store, default_run="toy"))
+    yield SimpleNamespace(store=store, **context.callbacks)
     store.close()
 
 
@@ -113,8 +112,8 @@ def with_trigger(prop_id: str, value, fn, *args):
     return copy_context().run(run)
 
 
-def test_every_layer_gets_one_glyph_at_its_true_size(store):
-    tree, variants = render_dag("toy", [], "absolute")
+def test_every_layer_gets_one_glyph_at_its_true_size(cb):
+    tree, variants = cb.render_dag("toy", [], "absolute")
     images = glyph_images(tree)
     assert [img.id for img in images] == [ids.glyph_id(name) for name, _, _ in LAYERS]
     for img in images:
@@ -127,8 +126,8 @@ def test_every_layer_gets_one_glyph_at_its_true_size(store):
                                ("dense", "prediction")}  # fmt: skip
 
 
-def test_nodes_are_laid_out_top_to_bottom_without_overlap(store):
-    tree, _ = render_dag("toy", [], "absolute")
+def test_nodes_are_laid_out_top_to_bottom_without_overlap(cb):
+    tree, _ = cb.render_dag("toy", [], "absolute")
     nodes = [c for c in walk(tree) if getattr(c, "className", None) == "fd-node"]
     tops = [float(n.style["top"].removesuffix("px")) for n in nodes]
     assert tops == sorted(tops) and len(set(tops)) == len(tops)
@@ -139,8 +138,8 @@ def test_nodes_are_laid_out_top_to_bottom_without_overlap(store):
     assert all(re.fullmatch(r"\d\.\d{3}", q) for q in quality)
 
 
-def test_simplify_removes_flatten_and_relinks(store):
-    tree, variants = render_dag("toy", ["on"], "absolute")
+def test_simplify_removes_flatten_and_relinks(cb):
+    tree, variants = cb.render_dag("toy", ["on"], "absolute")
     names = [img.id["layer"] for img in glyph_images(tree)]
     assert names == ["input", "conv", "dense", "prediction"]
     assert "flatten" not in variants
@@ -148,8 +147,8 @@ def test_simplify_removes_flatten_and_relinks(store):
     assert not any("flatten" in edge for edge in svg_edges(tree))
 
 
-def test_relative_and_absolute_variants_use_only_their_palettes(store):
-    _, variants = render_dag("toy", [], "relative")
+def test_relative_and_absolute_variants_use_only_their_palettes(cb):
+    _, variants = cb.render_dag("toy", [], "relative")
     absolute = {class_color(k) for k in range(len(CLASSES))} | {ABSOLUTE_EMPTY}
     relative = set(RELATIVE_COLORS) | {RELATIVE_EMPTY}
     for v in variants.values():
@@ -158,22 +157,22 @@ def test_relative_and_absolute_variants_use_only_their_palettes(store):
         assert colors(decode(v["absolute"])) & {class_color(k) for k in range(len(CLASSES))}
 
 
-def test_relative_coloring_is_rendered_from_the_start(store):
-    tree, variants = render_dag("toy", [], "relative")
+def test_relative_coloring_is_rendered_from_the_start(cb):
+    tree, variants = cb.render_dag("toy", [], "relative")
     for img in glyph_images(tree):
         assert img.src == variants[img.id["layer"]]["relative"]
 
 
-def test_focus_variant_shows_only_its_class(store):
-    _, variants = render_dag("toy", [], "absolute")
+def test_focus_variant_shows_only_its_class(cb):
+    _, variants = cb.render_dag("toy", [], "absolute")
     for v in variants.values():
         assert len(v["focus"]) == len(CLASSES)
         for k, uri in enumerate(v["focus"]):
             assert colors(decode(uri)) == {class_color(k), ABSOLUTE_EMPTY}
 
 
-def test_legend_has_one_entry_per_class_with_its_color(store):
-    legend, note = render_legend("toy")
+def test_legend_has_one_entry_per_class_with_its_color(cb):
+    legend, note = cb.render_legend("toy")
     assert len(legend) == len(CLASSES)
     for k, (item, name) in enumerate(zip(legend, CLASSES, strict=True)):
         swatch, label = item.children
@@ -184,9 +183,9 @@ def test_legend_has_one_entry_per_class_with_its_color(store):
     assert "toy model, seeded" in note and "40 test samples" in note
 
 
-def test_zoom_shows_name_kind_shape_and_quality(store):
+def test_zoom_shows_name_kind_shape_and_quality(cb):
     prop = json.dumps(ids.glyph_id("conv"), separators=(",", ":")) + ".n_clicks"
-    body, hidden = with_trigger(prop, 1, toggle_zoom, [0, 1], 0, "toy", "absolute")
+    body, hidden = with_trigger(prop, 1, cb.toggle_zoom, [0, 1], 0, "toy", "absolute")
     assert hidden is False
     facts = {
         c.to_plotly_json()["props"]["data-fact"]: c.children
@@ -199,39 +198,39 @@ def test_zoom_shows_name_kind_shape_and_quality(store):
     image = body[1]
     assert decode(image.src).size == (8, 8) and image.style["width"] == "512px"
 
-    closed = with_trigger(f"{ids.GLYPH_ZOOM_CLOSE}.n_clicks", 1, toggle_zoom,
+    closed = with_trigger(f"{ids.GLYPH_ZOOM_CLOSE}.n_clicks", 1, cb.toggle_zoom,
                           [0, 1], 1, "toy", "absolute")  # fmt: skip
     assert closed == (no_update, True)
 
 
-def test_new_glyphs_do_not_open_the_zoom(store):
+def test_new_glyphs_do_not_open_the_zoom(cb):
     from dash.exceptions import PreventUpdate
 
     prop = json.dumps(ids.glyph_id("conv"), separators=(",", ":")) + ".n_clicks"
     with pytest.raises(PreventUpdate):
-        with_trigger(prop, 0, toggle_zoom, [0, 0], 0, "toy", "absolute")
+        with_trigger(prop, 0, cb.toggle_zoom, [0, 0], 0, "toy", "absolute")
 
 
-def test_charts_show_accuracy_and_quality(store):
-    confusion, quality = render_charts("toy", [])
+def test_charts_show_accuracy_and_quality(cb):
+    confusion, quality = cb.render_charts("toy", [])
     assert "accuracy" in confusion.layout.title.text
     assert sum(len(trace.y) for trace in quality.data) >= len(LAYERS)
-    _, simplified = render_charts("toy", ["on"])
+    _, simplified = cb.render_charts("toy", ["on"])
     assert "flatten" not in list(simplified.layout.xaxis.ticktext)
 
 
-def test_a_stored_run_opens_and_a_missing_scenario_is_computed(store):
-    assert select_run("toy") == ("toy", no_update, "")
-    run, compute, text = select_run("easy")
+def test_a_stored_run_opens_and_a_missing_scenario_is_computed(cb):
+    assert cb.select_run("toy") == ("toy", no_update, "")
+    run, compute, text = cb.select_run("easy")
     assert (run, compute) == (no_update, "easy") and "computing easy" in text
-    options = {o["value"]: o["label"] for o in run_options(store, None)}
+    options = {o["value"]: o["label"] for o in run_options(cb.store, None)}
     assert list(options)[:5] == ["easy", "generalization", "problematic", "simplification",
                                  "realistic"]  # fmt: skip
     assert "(not computed)" in options["easy"] and "toy" in options
     assert scenario_of("easy-300", 300) == "easy" and scenario_of("toy", None) is None
 
 
-def test_background_job_reports_progress_and_registers_the_run(store, monkeypatch):
+def test_background_job_reports_progress_and_registers_the_run(cb, monkeypatch):
     def fake_precompute(target, scenario, *, samples, progress, **kwargs):
         assert scenario == "easy" and samples is None
         progress("forward", 3, 10, "")
@@ -244,11 +243,11 @@ def test_background_job_reports_progress_and_registers_the_run(store, monkeypatc
 
     monkeypatch.setattr("fracdash.web.callbacks.run.precompute_scenario", fake_precompute)
     messages = []
-    run, text = compute_run(messages.append, "easy")
+    run, text = cb.compute_run(messages.append, "easy")
     assert run == "easy" and text.startswith("computed easy")
     assert "forward pass: batch 3 of 10" in messages[1]
     assert messages[2] == "computing easy — ordering layers: 31% (relu0)"
-    assert select_run("easy")[0] == "easy"
+    assert cb.select_run("easy")[0] == "easy"
 
 
 def test_progress_text_names_stage_and_step():
@@ -278,7 +277,7 @@ def test_importing_app_builds_the_app_without_tensorflow(tmp_path):
 
 
 def test_edge_dots_move_from_source_to_target():
-    from fracdash.web.page import DASH_PERIOD
+    from fracdash.web.dag import DASH_PERIOD
 
     css = (ROOT / "assets" / "fracdash.css").read_text()
     frames = re.search(r"@keyframes fd-flow\s*\{(.*?)\}\s*\}", css, re.S).group(1)

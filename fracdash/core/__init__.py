@@ -1,7 +1,8 @@
-"""Pure numerical core of fracdash: numpy and scipy only.
+"""Pure numerical core of fracdash: numpy, scipy (BLAS) and numba (Prim's loop) only.
 
-Nothing in this package imports tensorflow, keras, dash, plotly or diskcache; a test
-checks it, so that the method can be used (and tested) without the heavy stack.
+Nothing in this package imports tensorflow, keras, dash, plotly, diskcache or grandalf;
+a test checks it, so that the method can be used (and tested) without the heavy stack.
+The layer graph's drawing layout is the dashboard's: :mod:`fracdash.web.dag_layout`.
 """
 
 from fracdash.core.coloring import (

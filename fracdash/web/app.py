@@ -7,6 +7,8 @@ import warnings
 from functools import partial
 from pathlib import Path
 
+#: Key of an app's context in ``app.server.extensions``.
+EXTENSION = "fracdash"
 #: Stylesheet and scripts (hover focus, clientside recoloring), at the repository root.
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
@@ -32,13 +34,13 @@ def assets_folder() -> Path:
     return candidates[0]
 
 
-def health(settings, store) -> tuple[dict, int]:
-    """Body and status of ``/healthz``: 200 when the store answers, else 503 and why."""
+def health(store) -> tuple[dict, int]:
+    """Body and status of ``/healthz``: 200 when ``store`` answers, else 503 and why."""
     from fracdash import __version__
     from fracdash.runs import catalog
 
     try:
-        if not settings.cache_dir.is_dir():
+        if not store.directory.is_dir():
             raise FileNotFoundError("the store's folder is gone")
         runs = len(catalog(store))
     except Exception as err:  # any failure means: not healthy
@@ -50,12 +52,18 @@ def health(settings, store) -> tuple[dict, int]:
 def create_app(
     cache_dir=None, default_run: str = "easy", samples: int | None = None, *, compute=None
 ):
-    """The dashboard on the store at ``cache_dir``.
+    """The dashboard on the store at ``cache_dir``, with its own callbacks and state.
+
+    Every call builds an independent app: its page, ``/healthz``, callbacks and
+    background jobs read only its own :class:`~fracdash.web.context.AppContext`, so
+    several apps in one process (on one store or on several) never mix.
 
     Parameters
     ----------
-    cache_dir : path-like, optional
-        The fracdash store; ``$FRACDASH_CACHE`` or ``~/.cache/fracdash`` by default.
+    cache_dir : path-like or Store, optional
+        The fracdash store, as its folder (opened here) or an open
+        :class:`~fracdash.cache.Store` (the caller closes it);
+        ``$FRACDASH_CACHE`` or ``~/.cache/fracdash`` by default.
     default_run : str
         Scenario (or stored run) opened first; computed in the background if missing.
     samples : int, optional
@@ -67,36 +75,37 @@ def create_app(
     Returns
     -------
     dash.Dash
-        Serve it with ``app.run()``, or ``app.server`` under a WSGI server.
+        Serve it with ``app.run()``, or ``app.server`` under a WSGI server;
+        :func:`context_of` gives its context (store, callbacks).
     """
-    import diskcache
-    from dash import Dash, DiskcacheManager
+    # Imported here, not at module level: ``import fracdash.web`` stays free of Dash.
+    from dash import Dash
 
-    from fracdash.models.scenarios import SCENARIOS
-    from fracdash.runs import run_name
-    from fracdash.web.callbacks import attach
-    from fracdash.web.layout import page
-    from fracdash.web.settings import configure, make_settings
+    from fracdash.web.callbacks import register_all
+    from fracdash.web.context import make_context
+    from fracdash.web.skeleton import page
 
-    if default_run in SCENARIOS:
-        default_run = run_name(default_run, samples)
-    settings = make_settings(cache_dir, default_run, samples, compute)
-    store = configure(settings)
-    # Dash's job runner for background callbacks; not fracdash's content-keyed store.
-    jobs = diskcache.Cache(str(settings.cache_dir / "dash-jobs"))
+    context = make_context(cache_dir, default_run, samples, compute)
     app = Dash(
         __name__,
         title="fracdash",
         update_title=None,
         assets_folder=str(assets_folder()),
-        background_callback_manager=DiskcacheManager(jobs),
+        background_callback_manager=context.jobs,
     )
-    app.layout = partial(page, settings, store)
-    attach(app)
+    app.layout = partial(page, context)
+    register_all(app, context)
+    # Flask's documented place for an extension's per-app state.
+    app.server.extensions[EXTENSION] = context
 
     @app.server.route("/healthz")
     def healthz():  # for load balancers and the Dockerfile's HEALTHCHECK
-        body, status = health(settings, store)
+        body, status = health(context.store)
         return body, status, {"Cache-Control": "no-store"}
 
     return app
+
+
+def context_of(app):
+    """The :class:`~fracdash.web.context.AppContext` of an app made by :func:`create_app`."""
+    return app.server.extensions[EXTENSION]

@@ -13,7 +13,7 @@ from fracdash.analysis import Analysis
 from fracdash.cache import Store
 from fracdash.models.scenarios import SCENARIOS
 from fracdash.runs import catalog, run_name
-from fracdash.web.page import DagView, dag_view
+from fracdash.web.dag import DagView, dag_view
 
 NETWORK_LABELS = {"lenet5": "LeNet5", "double_lenet5": "DoubleLeNet5", "vgg16": "VGG16"}
 DATA_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}

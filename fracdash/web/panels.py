@@ -7,11 +7,10 @@ from dash import html
 from fracdash.glyphs import class_color
 from fracdash.progress import progress_line
 from fracdash.web import ids
-from fracdash.web.page import GlyphView, shape_text
+from fracdash.web.dag import GlyphView, shape_text
 
 #: The zoomed glyph is scaled up by the largest integer factor keeping it this size.
 ZOOM_TARGET = 512
-
 
 
 def legend_children(class_names) -> list[html.Div]:

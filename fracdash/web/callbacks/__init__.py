@@ -1,37 +1,40 @@
-"""Dash callbacks, one module per panel, declared with ``dash.callback`` on import.
+"""Dash callbacks, one module per panel, each registered on one app by ``register``.
+
+``register(app, context)`` in every module declares that panel's callbacks with
+``app.callback`` as closures over the app's
+:class:`~fracdash.web.context.AppContext`, and returns its server callbacks by name.
+Nothing goes through ``dash.callback``'s process-wide registry, which Dash hands to the
+first app served only: each app built by :func:`fracdash.web.create_app` gets its own
+callbacks, reading its own store.
 
 Each callback is thin: parse inputs, call a builder of :mod:`fracdash.web`, return.
-
-``dash.callback`` puts callbacks in a process-wide registry that Dash hands, whole, to
-the first app that serves a request: a second app in the same process (a second
-``fracdash.show`` in one notebook) would get none. So the ones declared here are taken
-out of that registry once, on import, and :func:`attach` gives them to every app.
 """
 
-from dash import _callback as _dash_registry
+from __future__ import annotations
 
-_before = set(_dash_registry.GLOBAL_CALLBACK_MAP)
+from fracdash.web.callbacks import charts, dag, legend, run, zoom
 
-from fracdash.web.callbacks import charts, dag, legend, run, zoom  # noqa: E402
-
-#: This package's callbacks, as Dash's registry held them: id -> entry, and the specs.
-CALLBACK_MAP = {
-    key: _dash_registry.GLOBAL_CALLBACK_MAP.pop(key)
-    for key in list(_dash_registry.GLOBAL_CALLBACK_MAP)
-    if key not in _before
-}
-CALLBACK_LIST = [
-    spec for spec in _dash_registry.GLOBAL_CALLBACK_LIST if spec["output"] in CALLBACK_MAP
-]
-_dash_registry.GLOBAL_CALLBACK_LIST[:] = [
-    spec for spec in _dash_registry.GLOBAL_CALLBACK_LIST if spec["output"] not in CALLBACK_MAP
-]
+#: The panels' modules, in the order their callbacks are registered.
+PANELS = (run, dag, charts, legend, zoom)
 
 
-def attach(app) -> None:
-    """Give ``app`` the dashboard's callbacks (each app its own copies of the entries)."""
-    app.callback_map.update({key: dict(entry) for key, entry in CALLBACK_MAP.items()})
-    app._callback_list.extend(dict(spec) for spec in CALLBACK_LIST)
+def register_all(app, context) -> dict:
+    """Register every panel's callbacks on ``app`` and record them in ``context``.
+
+    Parameters
+    ----------
+    app : dash.Dash
+    context : AppContext
+        The app's state; its ``callbacks`` gets each server callback by name.
+
+    Returns
+    -------
+    dict of str to callable
+        ``context.callbacks``.
+    """
+    for panel in PANELS:
+        context.callbacks.update(panel.register(app, context))
+    return context.callbacks
 
 
-__all__ = ["CALLBACK_LIST", "CALLBACK_MAP", "attach", "charts", "dag", "legend", "run", "zoom"]
+__all__ = ["PANELS", "charts", "dag", "legend", "register_all", "run", "zoom"]

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, callback, no_update
+from dash import Input, Output, no_update
 
 from fracdash.figures import confusion_figure, quality_figure
 from fracdash.web import ids
 from fracdash.web.callbacks.guard import run_or_none
 from fracdash.web.loading import load_analysis
-from fracdash.web.settings import current
 
 
-@callback(
-    Output(ids.CONFUSION, "figure"),
-    Output(ids.QUALITY_CHART, "figure"),
-    Input(ids.RUN, "data"),
-    Input(ids.SIMPLIFY, "value"),
-)
-def render_charts(run, simplify):
-    _, store = current()
-    analysis = load_analysis(store, run_or_none(run), bool(simplify))
-    if analysis is None:
-        return no_update, no_update
-    return confusion_figure(analysis), quality_figure(analysis)
+def register(app, context) -> dict:
+    """Declare the chart callback on ``app``, reading ``context``'s store."""
+
+    @app.callback(
+        Output(ids.CONFUSION, "figure"),
+        Output(ids.QUALITY_CHART, "figure"),
+        Input(ids.RUN, "data"),
+        Input(ids.SIMPLIFY, "value"),
+    )
+    def render_charts(run, simplify):
+        analysis = load_analysis(context.store, run_or_none(run), bool(simplify))
+        if analysis is None:
+            return no_update, no_update
+        return confusion_figure(analysis), quality_figure(analysis)
+
+    return {"render_charts": render_charts}

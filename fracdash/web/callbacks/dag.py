@@ -2,46 +2,38 @@
 
 from __future__ import annotations
 
-from dash import (
-    ALL,
-    ClientsideFunction,
-    Input,
-    Output,
-    State,
-    callback,
-    clientside_callback,
-    html,
-)
+from dash import ALL, ClientsideFunction, Input, Output, State, html
 
 from fracdash.web import ids
 from fracdash.web.callbacks.guard import coloring_or_default, run_or_none
+from fracdash.web.dag import dag_children, glyph_variants
 from fracdash.web.loading import load_view
-from fracdash.web.page import dag_children, glyph_variants
-from fracdash.web.settings import current
 
 
-@callback(
-    Output(ids.DAG, "children"),
-    Output(ids.GLYPH_VARIANTS, "data"),
-    Input(ids.RUN, "data"),
-    Input(ids.SIMPLIFY, "value"),
-    State(ids.COLORING, "value"),
-)
-def render_dag(run, simplify, coloring):
-    _, store = current()
-    view = load_view(store, run_or_none(run), bool(simplify))
-    if view is None:
-        return html.P("no analysis yet", className="fd-empty"), None
-    return dag_children(view, coloring_or_default(coloring)), glyph_variants(view)
+def register(app, context) -> dict:
+    """Declare the DAG callbacks on ``app``, reading ``context``'s store."""
 
+    @app.callback(
+        Output(ids.DAG, "children"),
+        Output(ids.GLYPH_VARIANTS, "data"),
+        Input(ids.RUN, "data"),
+        Input(ids.SIMPLIFY, "value"),
+        State(ids.COLORING, "value"),
+    )
+    def render_dag(run, simplify, coloring):
+        view = load_view(context.store, run_or_none(run), bool(simplify))
+        if view is None:
+            return html.P("no analysis yet", className="fd-empty"), None
+        return dag_children(view, coloring_or_default(coloring)), glyph_variants(view)
 
-# Coloring and legend focus swap every glyph's src between precomputed PNGs, in the
-# browser (assets/fracdash.js): no request, no recomputation.
-clientside_callback(
-    ClientsideFunction(namespace="fracdash", function_name="paint"),
-    Output({"type": ids.GLYPH, "layer": ALL}, "src"),
-    Input(ids.COLORING, "value"),
-    Input(ids.FOCUS, "data"),
-    State(ids.GLYPH_VARIANTS, "data"),
-    prevent_initial_call=True,
-)
+    # Coloring and legend focus swap every glyph's src between precomputed PNGs, in the
+    # browser (assets/fracdash.js): no request, no recomputation.
+    app.clientside_callback(
+        ClientsideFunction(namespace="fracdash", function_name="paint"),
+        Output({"type": ids.GLYPH, "layer": ALL}, "src"),
+        Input(ids.COLORING, "value"),
+        Input(ids.FOCUS, "data"),
+        State(ids.GLYPH_VARIANTS, "data"),
+        prevent_initial_call=True,
+    )
+    return {"render_dag": render_dag}

@@ -3,6 +3,9 @@
 Boxes are in pixels with a top-left origin and y growing downward: sources sit in
 the top layer and every edge points down. Each connected component is laid out on
 its own and the components are placed side by side, left to right.
+
+Only the dashboard's DAG view (:mod:`fracdash.web.dag`) draws the graph, so the layout
+(and its grandalf dependency) lives here, beside it, not in :mod:`fracdash.core`.
 """
 
 from __future__ import annotations

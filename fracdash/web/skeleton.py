@@ -1,5 +1,6 @@
 """The page skeleton: controls on top, the DAG on the left, legend and charts beside it.
 
+Empty panels only: the callbacks fill them (the DAG view itself is :mod:`fracdash.web.dag`).
 Built per page load (``app.layout`` is a function), so runs computed since the server
 started appear in the scenario dropdown.
 """
@@ -8,18 +9,18 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from fracdash.cache import Store
 from fracdash.web import ids
+from fracdash.web.context import AppContext
 from fracdash.web.loading import run_options
-from fracdash.web.settings import Settings
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def controls(settings: Settings, store: Store) -> html.Div:
-    options = run_options(store, settings.samples)
+def controls(context: AppContext) -> html.Div:
+    """Title, run dropdown (the app's default run selected if offered), coloring, simplify."""
+    options = run_options(context.store, context.samples)
     values = {o["value"] for o in options}
-    default = settings.default_run
+    default = context.default_run
     value = default if default in values else options[0]["value"]
     return html.Div(
         [
@@ -56,6 +57,7 @@ def controls(settings: Settings, store: Store) -> html.Div:
 
 
 def zoom_panel() -> html.Div:
+    """The glyph zoom modal, hidden until a glyph is clicked."""
     return html.Div(
         html.Div(
             [
@@ -70,8 +72,8 @@ def zoom_panel() -> html.Div:
     )
 
 
-def page(settings: Settings, store: Store) -> html.Div:
-    """The whole page for ``settings``; panels are filled by the callbacks."""
+def page(context: AppContext) -> html.Div:
+    """The whole page of the app with ``context``; panels are filled by the callbacks."""
     side = html.Aside(
         [
             html.H2("classes", className="fd-panel-title"),
@@ -90,7 +92,7 @@ def page(settings: Settings, store: Store) -> html.Div:
     )
     return html.Div(
         [
-            controls(settings, store),
+            controls(context),
             html.Div(id=ids.NOTE, className="fd-note"),
             html.Div(id=ids.PROGRESS, className="fd-progress", role="status"),
             html.Main([html.Div(id=ids.DAG, className="fd-dag"), side], className="fd-main"),

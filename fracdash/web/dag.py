@@ -1,4 +1,4 @@
-"""The layer DAG as page data and as Dash components (no callbacks here).
+"""The DAG view: the layer graph as page data and as Dash components (no callbacks here).
 
 :func:`dag_view` turns an :class:`~fracdash.analysis.Analysis` into plain data —
 every glyph's PNG variants as data URIs, node boxes from the Sugiyama layout, edge
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from dash import dcc, html
 
-from fracdash.core.layout import NodeBox, edge_points, sugiyama_layout
 from fracdash.glyphs import glyph_pngs
 from fracdash.web import ids
+from fracdash.web.dag_layout import NodeBox, edge_points, sugiyama_layout
 
 #: A glyph is scaled up by the largest integer factor keeping it within this size (px).
 GLYPH_TARGET = 128
