@@ -1,7 +1,9 @@
-"""Command line: ``fracdash precompute SCENARIO``, ``fracdash analyze``, ``fracdash serve``.
+"""Command line: ``fracdash precompute SCENARIO``, ``analyze``, ``serve``, ``runs``.
 
 TensorFlow's import-time log lines are silenced (TF_CPP_MIN_LOG_LEVEL) so that users
-see fracdash's own messages; errors are one line on stderr with exit code 2.
+see fracdash's own messages; errors are one line on stderr with exit code 2. Every
+argument and file is checked before TensorFlow is imported (seconds), so a mistyped
+path fails at once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import click  # noqa: E402
 
+from fracdash import __version__  # noqa: E402
 from fracdash.cache import Store, default_cache_dir  # noqa: E402
+from fracdash.core.vat import METRICS  # noqa: E402
+from fracdash.errors import FracdashError  # noqa: E402
+from fracdash.progress import ProgressBars  # noqa: E402
+
+METRIC_HELP = (
+    "How two samples' activations at a layer are compared: euclidean (the paper's: "
+    "straight-line distance) or cosine (angle only, ignoring the vectors' length)."
+)
 
 
 def quiet_keras_import() -> None:
@@ -35,36 +46,6 @@ def quiet_keras_import() -> None:
         os.close(devnull)
 
 
-class ProgressBars:
-    """tqdm bars fed by the pipeline's ``progress(stage, done, total, detail)``."""
-
-    LABELS = {"train": "training", "forward": "forward pass", "order": "ordering layers"}
-
-    def __init__(self):
-        self._bars = {}
-
-    def __call__(self, stage: str, done: int, total: int, detail: str) -> None:
-        from tqdm import tqdm
-
-        bar = self._bars.get(stage)
-        if bar is None:
-            unit = {"forward": "batch", "train": "epoch"}.get(stage, "step")
-            # Orders are counted in work (layers weigh their width): a percentage and ETA.
-            fmt = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]"
-            bar = tqdm(
-                total=total,
-                desc=self.LABELS.get(stage, stage),
-                unit=unit,
-                file=sys.stderr,
-                bar_format=fmt if stage == "order" else None,
-            )
-            self._bars[stage] = bar
-        bar.set_postfix_str(detail, refresh=False)
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-
 def _write_glyphs(analysis, out: Path) -> None:
     from fracdash.glyphs import absolute_png, relative_png
 
@@ -82,8 +63,71 @@ def _print_summary(analysis) -> None:
         click.echo(f"  {i:02d} {g.name:<{width}}  {g.kind:<14} quality {g.quality:.3f}")
 
 
+def _fail(ctx, message: str, err: BaseException | None = None):
+    """One line on stderr, exit code 2 (the traceback with ``--debug``)."""
+    if ctx.obj["debug"] and err is not None:
+        raise err
+    click.echo(f"fracdash: error: {message}", err=True)
+    sys.exit(2)
+
+
+def _cache_option(fn):
+    return click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The store (default: $FRACDASH_CACHE or ~/.cache/fracdash).",
+    )(fn)
+
+
+def _metric_option(fn):
+    return click.option(
+        "--metric", type=click.Choice(METRICS), default=METRICS[0], show_default=True,
+        help=METRIC_HELP,
+    )(fn)  # fmt: skip
+
+
+def _user_options(required: bool):
+    """--model, --data and the options of a user model's analysis (see the README's
+    "Your own model" for the rules)."""
+    path = click.Path(path_type=Path)
+    options = [
+        click.option("--model", "model_path", type=path, required=required,
+                     help="A Keras model file (.keras or .h5), loaded in safe mode."),
+        click.option("--data", "data_path", type=path, required=required,
+                     help="Test set: .npz (x, y), IDX images file or folder, or a folder "
+                     "of images with one subfolder per class."),
+        click.option("--class-names", type=path,
+                     help="Text file, one class name per line, in the model's index "
+                     "order; image subfolders are matched to these names."),
+        click.option("--samples", type=click.IntRange(min=2),
+                     help="Use N samples: a seeded stratified sample (all classes kept)."),
+        click.option("--first", is_flag=True,
+                     help="With --samples: take the first N samples instead."),
+        click.option("--split", type=click.Choice(["test", "train"]), default="test",
+                     show_default=True, help="Which split of a folder of the four "
+                     "official IDX files."),
+        click.option("--scale", help="Multiply x by this before the model (e.g. 1/255 for "
+                     "a model trained on [0, 1]); by default x is passed as it is."),
+        click.option("--logits", is_flag=True,
+                     help="The model ends in logits: accept them (softmax is monotone, "
+                     "the predictions and the layers shown are unchanged)."),
+        click.option("--name", help="Run name in the dashboard (default: the model "
+                     "file's stem)."),
+        click.option("--replace", is_flag=True, help="Overwrite a stored run of that name."),
+        _metric_option,
+    ]  # fmt: skip
+
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
 @click.group()
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(__version__, prog_name="fracdash")
 @click.pass_context
 def main(ctx, debug):
     """fracdash: how every layer of a classifier sorts a whole labelled test set."""
@@ -99,12 +143,8 @@ def main(ctx, debug):
 @click.option(
     "--train-samples", type=click.IntRange(min=10), help="Training samples (default: all)."
 )
-@click.option("--metric", type=click.Choice(["euclidean", "cosine"]), default="euclidean")
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Cache location (default: $FRACDASH_CACHE or ~/.cache/fracdash).",
-)
+@_metric_option
+@_cache_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -128,7 +168,7 @@ def precompute(ctx, scenario, samples, epochs, train_samples, metric, cache_dir,
             metric=metric,
             progress=ProgressBars(),
         )
-    except (ValueError, OSError) as err:
+    except (FracdashError, OSError) as err:
         _fail(ctx, str(err), err)
     _print_summary(analysis)
     click.echo(f"model: {analysis.meta.get('note', '')}")
@@ -137,118 +177,53 @@ def precompute(ctx, scenario, samples, epochs, train_samples, metric, cache_dir,
     click.echo(f"glyphs (absolute and relative coloring, one PNG per layer): {out}")
 
 
-def _fail(ctx, message: str, err: BaseException | None = None):
-    """One line on stderr, exit code 2 (the traceback with ``--debug``)."""
-    if ctx.obj["debug"] and err is not None:
-        raise err
-    click.echo(f"fracdash: error: {message}", err=True)
-    sys.exit(2)
-
-
-def _cache_option(fn):
-    return click.option(
-        "--cache-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Cache location (default: $FRACDASH_CACHE or ~/.cache/fracdash).",
-    )(fn)
-
-
-def _user_options(required: bool):
-    """--model, --data and the options of a user model's analysis."""
-    options = [
-        click.option(
-            "--model",
-            "model_path",
-            type=click.Path(path_type=Path),
-            required=required,
-            help="A Keras model file (.keras or .h5).",
-        ),
-        click.option(
-            "--data",
-            "data_path",
-            type=click.Path(path_type=Path),
-            required=required,
-            help="Test set: .npz (x, y), IDX images file or folder, or image folder.",
-        ),
-        click.option(
-            "--class-names",
-            type=click.Path(path_type=Path),
-            help="Text file, one class name per line.",
-        ),
-        click.option(
-            "--samples", type=click.IntRange(min=1), help="Use only the first N test samples."
-        ),
-        click.option("--name", help="Run name in the dashboard (default: the model file's stem)."),
-        click.option("--metric", type=click.Choice(["euclidean", "cosine"]), default="euclidean"),
-    ]
-
-    def decorate(fn):
-        for option in reversed(options):
-            fn = option(fn)
-        return fn
-
-    return decorate
-
-
-def _analyze_user(ctx, model_path, data_path, class_names, samples, name, cache_dir, metric):
-    """Load, check, analyze (with progress bars), store and register a user model's
-    run; return ``(store, name)``. Nothing is written to the store before every check
-    has passed."""
+def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
+    """Check every argument and file, then load, analyze (with progress bars), store
+    and register a user model's run; return ``(store, name)``. TensorFlow is imported
+    only once the arguments and files have passed; nothing is written to the store
+    before every check has passed."""
     from fracdash import userdata
+    from fracdash.runs import analyze_run, check_run_name
 
-    name = name if name is not None else Path(model_path).stem
+    model_path, data_path = Path(opts["model_path"]), Path(opts["data_path"])
+    name = opts["name"] if opts["name"] is not None else model_path.stem
+    directory = Path(cache_dir or default_cache_dir()).expanduser()
+    # A store that does not exist yet holds no runs: it is created only once all passed.
+    store = Store(directory) if (directory / "store").is_dir() else None
     try:
-        if not name.strip():
-            raise userdata.UserDataError("the run name is empty; pass --name NAME")
+        check_run_name(store, name, replace=opts["replace"])
+        scale = userdata.parse_scale(opts["scale"]) if opts["scale"] else None
+        userdata.check_model_file(model_path)
+        names = opts["class_names"] and userdata.load_class_names(opts["class_names"])
+        notes: list[str] = []  # printed once every check has passed: a refusal is one line
+        x, y, names = userdata.load_data(
+            data_path, opts["samples"], warn=notes.append, first=opts["first"],
+            split=opts["split"], class_names=names or None,
+        )  # fmt: skip
         quiet_keras_import()
-        from fracdash.models.scenarios import SCENARIOS
-
-        if name in SCENARIOS:
-            raise userdata.UserDataError(
-                f"run name {name!r} is a built-in scenario; pass another --name"
-            )
         model = userdata.load_model(model_path)
-        x, y, names = userdata.load_data(data_path, samples)
-        if class_names is not None:
-            names = userdata.load_class_names(class_names)
-        x, y, names = userdata.check_data(model, x, y, names)
-    except userdata.UserDataError as err:
-        _fail(ctx, str(err), err)
-    from fracdash.pipeline import analyze
-    from fracdash.runs import register
-
-    store = Store(cache_dir or default_cache_dir())
-    meta = {
-        "network": model.name,
-        "note": f"your model {Path(model_path).name} on {Path(data_path).name}",
-        "source": "user",
-    }
-    bars, layer = ProgressBars(), [None]
-
-    def progress(stage, done, total, detail):
-        if stage == "order" and detail:
-            layer[0] = detail
-        bars(stage, done, total, detail)
-
-    try:
-        analysis = analyze(
-            model, x, y, names, metric=metric, cache=store, progress=progress, meta=meta
+        x, y, names = userdata.check_data(
+            model, x, y, names, warn=notes.append, scale=scale, logits=opts["logits"]
         )
-    except ValueError as err:
-        for bar in bars._bars.values():
-            bar.close()  # the error line starts on a line of its own
-        message = str(err)
-        if "finite values" in message:
-            message = (
-                f"layer activations hold NaN or inf (layer {layer[0]!r}); check the model's "
-                "weights and the input scaling"
-            )
-        elif ";" not in message:
-            message += "; run with --debug for the details"
-        _fail(ctx, message, err)
+    except FracdashError as err:
+        _fail(ctx, str(err), err)
+    for note in notes:
+        click.echo(f"fracdash: warning: {note}", err=True)
+    store = store or Store(directory)
+    bars = ProgressBars()
+    note = f"your model {model_path.name} on {data_path.name}"
+    try:
+        analysis = analyze_run(
+            store, model, x, y, names, name=name, replace=opts["replace"],
+            metric=opts["metric"], progress=bars, meta={"note": note},
+            about={"model": model_path.name, "data": data_path.name},
+        )  # fmt: skip
+    except FracdashError as err:
+        bars.close()
+        _fail(ctx, str(err), err)
     except MemoryError as err:
+        bars.close()
         _fail(ctx, f"out of memory for {len(y)} samples; pass a smaller --samples", err)
-    register(store, name, analysis)
     _print_summary(analysis)
     click.echo(f"stored as run {name!r} in {store.directory}")
     return store, name
@@ -258,10 +233,10 @@ def _analyze_user(ctx, model_path, data_path, class_names, samples, name, cache_
 @_user_options(required=True)
 @_cache_option
 @click.pass_context
-def analyze_command(ctx, model_path, data_path, class_names, samples, name, cache_dir, metric):
+def analyze_command(ctx, cache_dir, **opts):
     """Analyze your own Keras model on your own labelled test set, and store the run
     so that the dashboard lists it."""
-    _analyze_user(ctx, model_path, data_path, class_names, samples, name, cache_dir, metric)
+    _analyze_user(ctx, opts, cache_dir)
 
 
 @main.command()
@@ -271,24 +246,66 @@ def analyze_command(ctx, model_path, data_path, class_names, samples, name, cach
 @_user_options(required=False)
 @_cache_option
 @click.pass_context
-def serve(
-    ctx, model_path, data_path, class_names, samples, name, cache_dir, metric, host, port, dry_run
-):
+def serve(ctx, host, port, dry_run, cache_dir, **opts):
     """Serve the dashboard; with --model and --data, analyze them first and open
     that run."""
+    from fracdash.serving import check_port
+
     run = "easy"
-    if (model_path is None) != (data_path is None):
+    if (opts["model_path"] is None) != (opts["data_path"] is None):
         _fail(ctx, "--model and --data go together; pass both, or neither")
-    if model_path is not None:
-        _, run = _analyze_user(
-            ctx, model_path, data_path, class_names, samples, name, cache_dir, metric
-        )
+    try:
+        check_port(host, port, hint="--port")
+    except FracdashError as err:
+        _fail(ctx, str(err), err)
+    if opts["model_path"] is not None:
+        _, run = _analyze_user(ctx, opts, cache_dir)
     from fracdash.web import create_app
 
     dashboard = create_app(cache_dir=cache_dir, default_run=run)
     click.echo(f"fracdash: http://{host}:{port}/ (run {run!r})")
     if not dry_run:
         dashboard.run(host=host, port=port, debug=False)
+
+
+@main.command("runs")
+@click.option("--delete", "delete", metavar="NAME", help="Remove run NAME and what only it uses.")
+@_cache_option
+@click.pass_context
+def runs_command(ctx, delete, cache_dir):
+    """List the stored runs (what the dashboard offers), or delete one."""
+    from fracdash.runs import catalog, delete_run
+
+    store = Store(cache_dir or default_cache_dir())
+    if delete is not None:
+        try:
+            freed = delete_run(store, delete)
+        except FracdashError as err:
+            _fail(ctx, str(err), err)
+        click.echo(f"deleted run {delete!r} ({_size(freed)} freed)")
+        return
+    entries = catalog(store)
+    if not entries:
+        click.echo(f"no stored runs in {store.directory}")
+        return
+    rows = [("name", "model", "data", "n", "accuracy", "date", "size")]
+    for name, e in sorted(entries.items()):
+        acc = f"{100 * e['accuracy']:.2f}%" if "accuracy" in e else "?"
+        rows.append((name, e.get("model", "?"), e.get("data", "?"), str(e.get("n", "?")), acc,
+                     e.get("created", "?"), _size(e["size"]) if "size" in e else "?"))  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _size(n: float) -> str:
+    if n < 1000:
+        return f"{n:.0f} B"
+    for unit in ("KB", "MB", "GB"):
+        n /= 1000
+        if n < 1000 or unit == "GB":
+            return f"{n:.1f} {unit}"
+    raise AssertionError("unreachable")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass, field
 
 from fracdash.cache import Store, default_cache_dir
+from fracdash.errors import PortInUse
+from fracdash.serving import check_port
 
 #: Dash's own display modes inside Jupyter, plus "server" (serve on a port).
 MODES = ("inline", "external", "jupyterlab", "tab", "server")
@@ -49,6 +51,10 @@ def show(
     *,
     name: str | None = None,
     samples: int | None = None,
+    first: bool = False,
+    scale: float | None = None,
+    logits: bool = False,
+    replace: bool = False,
     metric: str = "euclidean",
     cache_dir=None,
     host: str = "127.0.0.1",
@@ -64,14 +70,22 @@ def show(
     model : keras.Model
         A trained classifier with one output, a distribution over k classes.
     x, y : array_like
-        Test inputs as the model takes them (uint8 images are scaled to [0, 1] for a
-        float model) and their classes in ``0..k-1``.
+        Test inputs as the model takes them (passed as they are: see ``scale``) and
+        their classes in ``0..k-1`` (or class names, when ``class_names`` holds them).
     class_names : list of str, optional
         k names (``"0".."k-1"`` by default).
     name : str, optional
         Run name shown in the dashboard (default: the model's name).
     samples : int, optional
-        Use only the first ``samples`` samples.
+        Use this many samples: a seeded stratified sample (``first=True``: the first ones).
+    first : bool
+        With ``samples``: take the first samples instead of a stratified sample.
+    scale : float, optional
+        Multiply x by this before the model (``1/255`` for a model trained on [0, 1]).
+    logits : bool
+        The model ends in logits (no softmax); its argmax is the prediction.
+    replace : bool
+        Overwrite a stored run of the same name (refused otherwise).
     cache_dir : path-like, optional
         The fracdash store (``$FRACDASH_CACHE`` or ``~/.cache/fracdash``).
     host, port : str, int
@@ -92,14 +106,13 @@ def show(
 
     Raises
     ------
-    fracdash.userdata.UserDataError
-        If the model or the data cannot be analyzed; the message says what to fix.
+    fracdash.errors.FracdashError
+        If the model, the data, the name or the port cannot be used (``UserDataError``,
+        ``RunError``, ``PortInUse``); the message says what to fix.
     """
     from fracdash import userdata
-    from fracdash.cli import ProgressBars
-    from fracdash.models.scenarios import SCENARIOS
-    from fracdash.pipeline import analyze
-    from fracdash.runs import register
+    from fracdash.progress import ProgressBars
+    from fracdash.runs import analyze_run, check_run_name
     from fracdash.web import create_app
 
     jupyter = in_jupyter()
@@ -108,18 +121,16 @@ def show(
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     if mode != "server" and not jupyter:
         raise ValueError(f"mode {mode!r} needs a Jupyter kernel; use mode='server' here")
-    name = name if name is not None else model.name
-    if not str(name).strip() or name in SCENARIOS:
-        raise userdata.UserDataError(f"run name {name!r} is empty or a built-in scenario")
-    if samples is not None:
-        x, y = x[:samples], y[:samples]
-    x, y, class_names = userdata.check_data(model, x, y, class_names)
     store = Store(cache_dir or default_cache_dir())
-    meta = {"network": model.name, "note": "shown from Python", "source": "user"}
-    analysis = analyze(
-        model, x, y, class_names, metric=metric, cache=store, progress=ProgressBars(), meta=meta
-    )
-    register(store, name, analysis)
+    name = check_run_name(store, name if name is not None else model.name, replace=replace)
+    check_port(host, port)  # before minutes of work, not after
+    if samples is not None:
+        x, y = userdata.sample(x, y, samples, first=first)
+    x, y, class_names = userdata.check_data(model, x, y, class_names, scale=scale, logits=logits)
+    analysis = analyze_run(
+        store, model, x, y, class_names, name=name, replace=replace, metric=metric,
+        progress=ProgressBars(), meta={"note": "shown from Python"},
+    )  # fmt: skip
     dashboard = create_app(cache_dir=store.directory, default_run=name)
     url = f"http://{host}:{port}/"
     if mode != "server":
@@ -133,9 +144,9 @@ def _serve(dashboard, shown: Shown, host: str, port: int, block: bool) -> Shown:
 
     try:
         server = make_server(host, port, dashboard.server, threaded=True)
-    except OSError as err:
-        problem = f"cannot listen on {host}:{port} ({err.strerror})"
-        raise OSError(f"{problem}; pass another port=") from err
+    except (OSError, SystemExit) as err:  # werkzeug exits on a taken port
+        check_port(host, port)  # taken since the first check: says so, with port=
+        raise PortInUse(f"cannot listen on {host}:{port}; pass another port=") from err
     print(f"fracdash: {shown.url} (run {shown.run!r})", flush=True)
     if block:
         try:

@@ -36,12 +36,13 @@ def _is_scenario_name(name: str) -> bool:
     return name in SCENARIOS or (base in SCENARIOS and samples.isdigit())
 
 
-def check_run_name(store: Store, name, *, replace: bool = False) -> str:
+def check_run_name(store: Store | None, name, *, replace: bool = False) -> str:
     """``name`` if a user run may be stored under it, else :class:`RunError`.
 
     A name must be non-empty, at most 100 characters, without slashes or control
     characters, and not a built-in scenario's (``easy``, ``easy-300``, ...). An existing
-    run is only overwritten with ``replace=True``.
+    run is only overwritten with ``replace=True``. ``store=None`` (no store yet) holds
+    no runs.
     """
     name = str(name) if name is not None else ""
     if not name.strip():
@@ -51,7 +52,7 @@ def check_run_name(store: Store, name, *, replace: bool = False) -> str:
                        "pass a short --name")  # fmt: skip
     if _is_scenario_name(name):
         raise RunError(f"run name {name!r} is a built-in scenario's; pass another --name")
-    entry = catalog(store).get(name)
+    entry = catalog(store).get(name) if store is not None else None
     if entry is not None and not replace:
         what = ", ".join(str(entry[k]) for k in ("model", "data", "created") if entry.get(k))
         raise RunError(

@@ -3,39 +3,88 @@
 Every problem raises :class:`UserDataError` with a one-line message of the form
 ``"<problem>; <what to do>"``, which the command line prints as is. Nothing here
 writes to the fracdash store, and nothing is ever unpickled.
+
+Rules that decide what the model sees:
+
+* **x is passed as it is.** uint8 (or other integer) x for a float model is cast to
+  float32 with its values unchanged: 0..255 stays 0..255, which is what a model with its
+  own ``Rescaling(1/255)`` layer expects. A model trained on [0, 1] needs ``scale=1/255``
+  (``--scale 1/255``), which multiplies x; nothing is rescaled unless asked.
+* **Class indices are the model's.** An image folder's subfolders are matched to the
+  given class names (``--class-names``, in the model's index order); without names they
+  are numbered in sorted order, with a warning. String labels are mapped through the
+  class names. Classes absent from the data are fine (a warning names them).
+* **Samples** (``samples=N``): a seeded stratified sample (seed 0) that keeps the data's
+  order; ``first=True`` takes the first N.
+* **Channels**: RGB x for a grayscale model is converted (ITU-R 601 luma), grayscale x for
+  an RGB model is repeated into three channels; both with a warning.
+* **Output**: a class distribution on the first samples, or, with ``logits=True``, any
+  finite scores (predictions are their argmax, as softmax is monotone).
+
+Warnings go to ``warn`` (stderr by default), only once the whole step has succeeded.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from fracdash import userfiles
+from fracdash.userchecks import (
+    LUMA,
+    SAMPLE_SEED,
+    check_distribution,
+    check_labels,
+    check_names,
+    fit_shape,
+    is_text,
+    labels_from_names,
+    parse_scale,
+    sample,
+    sample_indices,
+    scaled,
+    stratified_indices,
+)
+from fracdash.userfiles import SAVEZ, ClassNames, UserDataError, emit, listed, name_index
+
+__all__ = [
+    "DISTINCT_COLORS", "LUMA", "MAX_SAMPLES", "SAMPLE_SEED", "ClassNames", "UserDataError",
+    "check_data", "check_model_file", "labels_from_names", "load_class_names", "load_data",
+    "load_model", "parse_scale", "sample", "stratified_indices",
+]  # fmt: skip
+
 #: The most samples one analysis takes (an n x n distance workspace must fit in memory).
 MAX_SAMPLES = 1_000_000
 #: Classes the absolute coloring tells apart; beyond it, colors repeat.
 DISTINCT_COLORS = 20
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+SPLITS = ("test", "train")
 RESAVE = "save the model with model.save('model.keras')"
-SAVEZ = "save the data with numpy.savez('data.npz', x=x, y=y)"
 
 
-class UserDataError(ValueError):
-    """A user model or data set that fracdash cannot analyze (message: problem; fix)."""
+def check_model_file(path) -> Path:
+    """Check a model file without importing Keras (fast: the command line does this
+    before TensorFlow's start-up).
 
+    Parameters
+    ----------
+    path : path-like
+        A ``.keras`` archive or a legacy ``.h5``/``.hdf5`` file.
 
-def _stderr_warning(message: str) -> None:
-    print(f"fracdash: warning: {message}", file=sys.stderr, flush=True)
+    Returns
+    -------
+    Path
+        ``path``, which exists and starts like its format.
 
-
-def load_model(path):
-    """Load a Keras 3 model (``.keras``, or legacy ``.h5``) in safe mode, uncompiled,
-    with one input and one (batch, k >= 2) output. A TensorFlow SavedModel directory is
-    refused with instructions (Keras 3 wraps it only as an opaque TFSMLayer)."""
+    Raises
+    ------
+    UserDataError
+        A missing path, a directory (a SavedModel gets instructions), another suffix, or
+        a file that is not a zip archive (``.keras``) or HDF5 (``.h5``).
+    """
     path = Path(path)
     if not path.exists():
         raise UserDataError(f"model {path} does not exist; give the path of a .keras or .h5 file")
@@ -47,17 +96,40 @@ def load_model(path):
                 "TensorFlow 2.x (tf.keras) and save it with model.save('model.keras')"
             )
         raise UserDataError(f"model {path} is a directory; give a .keras or .h5 file")
-    keras_zip = path.suffix.lower() == ".keras"
     if path.suffix.lower() not in MODEL_SUFFIXES:
         raise UserDataError(f"model {path} is not a .keras or .h5 file; {RESAVE}")
     magic = _head(path, 8)
-    if keras_zip and magic[:4] != b"PK\x03\x04":
+    if path.suffix.lower() == ".keras" and magic[:4] != b"PK\x03\x04":
         raise UserDataError(f"model {path} is not a .keras archive (corrupt?); {RESAVE}")
-    if not keras_zip and magic != b"\x89HDF\r\n\x1a\n":
+    if path.suffix.lower() != ".keras" and magic != b"\x89HDF\r\n\x1a\n":
         raise UserDataError(f"model {path} is not an HDF5 file (corrupt?); {RESAVE}")
+    return path
+
+
+def load_model(path):
+    """Load a Keras 3 model in safe mode, uncompiled.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.keras`` (or legacy ``.h5``) file; see :func:`check_model_file`.
+
+    Returns
+    -------
+    keras.Model
+        One input and one ``(batch, k >= 2)`` output.
+
+    Raises
+    ------
+    UserDataError
+        A file :func:`check_model_file` refuses, one Keras cannot load (unknown or Lambda
+        layers), or a model of another structure.
+    """
+    path = check_model_file(path)
     import keras
 
     try:
+        keras_zip = path.suffix.lower() == ".keras"
         load = keras.saving.load_model if keras_zip else keras.models.load_model
         model = load(path, compile=False, safe_mode=True)
     except Exception as err:  # keras raises many types for a bad file
@@ -100,7 +172,17 @@ def _check_structure(model, path: Path):
 
 
 def load_class_names(path) -> list[str]:
-    """One class name per line (blank lines ignored)."""
+    """Class names from a text file, one a line in the model's index order.
+
+    Parameters
+    ----------
+    path : path-like
+        UTF-8 text; blank lines are ignored, names are stripped.
+
+    Returns
+    -------
+    list of str
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -109,126 +191,157 @@ def load_class_names(path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def load_data(path, samples=None, warn: Callable[[str], None] | None = None):
-    """Load a labelled test set; return ``(x, y, class_names or None)``.
+def load_data(
+    path,
+    samples: int | None = None,
+    warn: Callable[[str], None] | None = None,
+    *,
+    class_names=None,
+    first: bool = False,
+    split: str = "test",
+    seed: int = SAMPLE_SEED,
+):
+    """Load a labelled test set.
 
-    ``path``: an ``.npz`` with arrays ``x``, ``y`` (optionally ``class_names``), never
-    unpickled; an IDX ``*images*[.gz]`` file beside its ``*labels*`` file; a folder with
-    exactly one ``*images*`` and one ``*labels*`` IDX file; or a folder of images, one
-    subfolder per class (names = sorted subfolder names; order = class, file name).
-    Only the first ``samples`` samples are kept, which ``warn`` reports."""
+    Parameters
+    ----------
+    path : path-like
+        An ``.npz`` with arrays ``x``, ``y`` (optionally ``class_names``); an IDX
+        ``*images*`` file beside its labels file (``t10k-images-idx3-ubyte.gz`` pairs with
+        ``t10k-labels-idx1-ubyte.gz``); a folder of one IDX pair, or of the four official
+        files (``split`` says which); or a folder of images with one subfolder per class.
+    samples : int, optional
+        Keep this many samples (see :func:`sample`); image files are drawn before they
+        are decoded.
+    warn : callable(str), optional
+        Receives each warning (default: a line on stderr), only if the load succeeds.
+    class_names : list of str, optional
+        The model's class names in index order (``--class-names``). Subfolders of an image
+        folder must be among them and get their index; string labels are mapped to their
+        index. Without them, subfolders are numbered in sorted order (warned).
+    first : bool
+        With ``samples``: take the first samples instead of a stratified sample.
+    split : {"test", "train"}
+        The split of a folder holding the four official IDX files (warned which).
+    seed : int
+        Seed of the stratified sample.
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (n, ...)
+        As stored; images are uint8 ``(n, h, w)`` (grayscale) or ``(n, h, w, 3)``.
+    y : numpy.ndarray, shape (n,) or as stored
+        Class indices where names were mapped; otherwise as stored (checked by
+        :func:`check_data`).
+    class_names : ClassNames or None
+        ``class_names`` if given, else the data's own (subfolders, the ``.npz``'s).
+
+    Raises
+    ------
+    UserDataError
+        A path that is missing or of no known kind, a malformed file, subfolders or
+        string labels that are not class names, a ``split`` the data lack.
+    """
     path = Path(path)
-    warn = warn or _stderr_warning
+    notes: list[str] = []
+    if split not in SPLITS:
+        raise UserDataError(f"split {split!r} is unknown; pass --split test or --split train")
+    if class_names is not None:
+        class_names = [str(c) for c in class_names]
+        name_index(class_names)
     if not path.exists():
         raise UserDataError(f"data {path} does not exist; give an .npz, IDX or image folder")
-    names, total = None, None
+    stored, source = None, "idx"
     if path.is_dir():
-        files = [p for p in path.iterdir() if p.is_file()]
-        images = [p for p in files if "images" in p.name]
-        labels = [p for p in files if "labels" in p.name]
-        if images or labels:
-            if len(images) != 1 or len(labels) != 1:
-                raise UserDataError(
-                    f"folder {path} holds {len(images)} *images* and {len(labels)} *labels* "
-                    "files; keep exactly one of each (an IDX pair), or give the images file"
-                )
-            x, y = _read_idx(images[0]), _read_idx(labels[0])
-        else:
-            x, y, names, total = _read_image_folder(path, samples)
+        pair = userfiles.idx_pair_in_folder(path, split, notes)
+        if pair is None:
+            userfiles.check_split(split, path, None)
+            files, names = userfiles.image_folder_files(path, class_names, notes)
+            labels = np.array([k for k, _ in files], dtype=np.int64)
+            keep = sample_indices(labels, samples, first, seed, notes)
+            if keep is not None:  # before decoding: 300 of 60,000 images read, not all
+                files, labels = [files[i] for i in keep], labels[keep]
+            x = userfiles.read_images(files)
+            emit(notes, warn)
+            return x, labels, names
+        x, y = userfiles.read_idx(pair[0]), userfiles.read_idx(pair[1])
     elif path.suffix.lower() == ".npz":
-        x, y, names = _read_npz(path)
+        userfiles.check_split(split, path, None)
+        x, y, stored = userfiles.read_npz(path)
+        source = "npz"
     elif "images" in path.name:
-        sibling = path.with_name(path.name.replace("images", "labels"))
-        if not sibling.is_file():
-            raise UserDataError(f"no labels file {sibling}; put the IDX pair together")
-        x, y = _read_idx(path), _read_idx(sibling)
+        userfiles.check_split(split, path, userfiles.split_of(path.name))
+        x, y = userfiles.read_idx(path), userfiles.read_idx(userfiles.labels_beside(path))
     else:
         raise UserDataError(f"data {path} is not an .npz, IDX *images* file or folder; {SAVEZ}")
-    total = len(x) if total is None else total
-    if samples is not None and total > samples:
-        warn(f"using the first {samples} of {total} samples (--samples {samples})")
-        x, y = x[:samples], y[:samples]
+    if class_names is not None and stored is not None and stored != class_names:
+        notes.append(f"--class-names differ from the class_names in {path.name}; using them")
+    names = None
+    if class_names is not None or stored is not None:
+        given = class_names is not None
+        names = ClassNames(class_names if given else stored, source=source, given=given)
+    if is_text(y):
+        y = labels_from_names(y, names)
+    x, y = sample(x, y, samples, first=first, seed=seed, warn=notes.append)
+    emit(notes, warn)
     return x, y, names
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    from fracdash.datasets import DatasetError, read_idx
-
-    try:
-        return read_idx(path)
-    except DatasetError as err:
-        raise UserDataError(f"{err}; give the official IDX format (optionally gzipped)") from err
-
-
-def _read_npz(path: Path):
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
-        raise UserDataError(f"cannot read {path} as .npz ({err}); {SAVEZ}") from err
-    if not hasattr(archive, "files"):
-        raise UserDataError(f"{path} holds one array, not x and y; {SAVEZ}")
-    with archive:
-        missing = [k for k in ("x", "y") if k not in archive.files]
-        if missing:
-            held = ", ".join(archive.files) or "nothing"
-            no = " or ".join(map(repr, missing))
-            raise UserDataError(f"{path} has no array {no} (it holds {held}); {SAVEZ}")
-        try:
-            x, y = archive["x"], archive["y"]
-            names = archive["class_names"] if "class_names" in archive.files else None
-        except (ValueError, OSError, EOFError) as err:
-            if "pickle" not in str(err):
-                raise UserDataError(f"cannot read {path} as .npz ({err}); {SAVEZ}") from err
-            raise UserDataError(
-                f"refusing to unpickle {path} (it holds object arrays); store x and y as "
-                "numeric arrays and class names as a string array"
-            ) from err
-    if names is not None:
-        names = [str(s) for s in np.asarray(names).reshape(-1)]
-    return x, y, names
-
-
-def _read_image_folder(path: Path, samples):
-    from PIL import Image, UnidentifiedImageError
-
-    classes = sorted(p for p in path.iterdir() if p.is_dir())
-    if not classes:
-        raise UserDataError(f"folder {path} has no class subfolders; put images in one per class")
-    files = [
-        (k, f)
-        for k, folder in enumerate(classes)
-        for f in sorted(folder.iterdir())
-        if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
-    ]
-    total = len(files)
-    if samples is not None:
-        files = files[:samples]
-    arrays, shape = [], None
-    for _, f in files:
-        try:
-            with Image.open(f) as img:
-                a = np.asarray(img.convert("L" if img.mode in ("1", "L", "LA") else "RGB"))
-        except (OSError, UnidentifiedImageError) as err:
-            raise UserDataError(f"cannot read image {f} ({err}); remove or replace it") from err
-        if shape is None:
-            shape = a.shape
-        elif a.shape != shape:
-            raise UserDataError(f"image {f} is {a.shape}, the first {shape}; resize all alike")
-        arrays.append(a)
-    x = np.stack(arrays) if arrays else np.zeros((0,), np.uint8)
-    y = np.array([k for k, _ in files], dtype=np.int64)
-    return x, y, [p.name for p in classes], total
-
-
-def check_data(model, x, y, class_names=None, warn: Callable[[str], None] | None = None):
+def check_data(
+    model,
+    x,
+    y,
+    class_names=None,
+    warn: Callable[[str], None] | None = None,
+    *,
+    scale: float | str | None = None,
+    logits: bool = False,
+    source: str | None = None,
+):
     """Check ``(x, y, class_names)`` against ``model``; return them ready to analyze.
 
-    x must match the model's input shape (a missing trailing channel axis of 1 is added)
-    and be finite; uint8 x fed to a float model is scaled to float32 in [0, 1] (x / 255).
-    y: one class in ``0..k-1`` per sample (integral floats and one-hot rows accepted);
-    k class names. On the first samples the model must output a distribution."""
-    warn = warn or _stderr_warning
+    Parameters
+    ----------
+    model : keras.Model
+        One input, one ``(batch, k)`` output.
+    x : array_like, shape (n, ...)
+        As the model takes it: a missing trailing channel axis of 1 is added, RGB becomes
+        grayscale (ITU-R 601 luma) or grayscale RGB to fit the model's channels (warned).
+        Values are passed as they are (integers cast to float32 for a float model),
+        times ``scale`` if given.
+    y : array_like, shape (n,), (n, 1) or one-hot (n, k)
+        Class indices in ``0..k-1`` (integral floats accepted) or class names. Classes
+        absent from y are fine (warned).
+    class_names : list of str, optional
+        k names. When they are an image folder's own subfolder names
+        (:class:`ClassNames` with ``given=False``), a count other than k is refused with
+        advice to pass ``--class-names``.
+    warn : callable(str), optional
+        Receives each warning (default: stderr), only if every check passes.
+    scale : float or str, optional
+        Multiply x by this (``1/255`` for a model trained on [0, 1]); see :func:`parse_scale`.
+    logits : bool
+        The model outputs any finite scores (logits) rather than a distribution.
+    source : {"folder", "npz", "idx"}, optional
+        Where x came from, for the advice on a shape mismatch (default: from
+        ``class_names.source`` when known).
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (n, *input_shape)
+    y : numpy.ndarray of int64, shape (n,)
+    class_names : list of str or None
+
+    Raises
+    ------
+    UserDataError
+        Too few or too many samples, x of a shape, dtype or values the model cannot take,
+        bad labels or class names, or a model whose output on the first 16 samples is not
+        a distribution (not finite, with ``logits=True``).
+    """
+    notes: list[str] = []
     k = int(model.outputs[0].shape[-1])
+    source = source or getattr(class_names, "source", None)
     x = np.asarray(x)
     y = np.asarray(y)
     n = len(x) if x.ndim else 0
@@ -239,75 +352,29 @@ def check_data(model, x, y, class_names=None, warn: Callable[[str], None] | None
     if n > MAX_SAMPLES:
         raise UserDataError(f"{n} samples exceed the limit of {MAX_SAMPLES:,}; pass --samples N")
     expected = tuple(model.inputs[0].shape)[1:]
-    if len(x.shape[1:]) + 1 == len(expected) and expected[-1] == 1:
-        if _shape_matches(x.shape[1:] + (1,), expected):
-            x = x[..., None]
-    if not _shape_matches(x.shape[1:], expected):
-        shown = tuple("?" if d is None else d for d in expected)
-        raise UserDataError(f"x has samples of shape {x.shape[1:]}, the model takes {shown}; fix x")
+    x = fit_shape(x, expected, source, notes)
     if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
         raise UserDataError(f"x has dtype {x.dtype}; store x as numbers (uint8 or float)")
+    x = scaled(x, scale, "float" in str(model.inputs[0].dtype))
     if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
         bad = int(np.count_nonzero(~np.isfinite(x)))
         raise UserDataError(f"x holds {bad} NaN or inf values; clean or drop those samples")
-    model_float = "float" in str(model.inputs[0].dtype)
-    if x.dtype == np.uint8 and model_float:
-        x = x.astype(np.float32) / 255.0
-    elif model_float and not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float32)
-    y = _check_labels(y, n, k)
-    if class_names is not None:
-        class_names = [str(c) for c in class_names]
-        if len(class_names) != k:
-            given = len(class_names)
-            raise UserDataError(f"{given} class names given, the model has {k} classes; give {k}")
+    names = check_names(class_names, k)
+    if is_text(y):
+        y = labels_from_names(y, names)
+    y = check_labels(y, n, k)
+    absent = np.setdiff1d(np.arange(k), y)
+    if len(absent):
+        shown = listed([f"{c}={names[c]}" if names else str(c) for c in absent], 10, quote=False)
+        notes.append(
+            f"the data hold {k - len(absent)} of the model's {k} classes; absent: {shown} "
+            "(the legend still lists all)"
+        )
     if k > DISTINCT_COLORS:
-        warn(
+        notes.append(
             f"{k} classes: absolute coloring repeats colors beyond {DISTINCT_COLORS}; "
             "relative coloring still works"
         )
-    _check_distribution(model, x[:16])
-    return x, y, class_names
-
-
-def _shape_matches(shape, expected) -> bool:
-    return len(shape) == len(expected) and all(
-        e is None or s == e for s, e in zip(shape, expected, strict=True)
-    )
-
-
-def _check_labels(y, n: int, k: int) -> np.ndarray:
-    if y.ndim == 2 and y.shape == (n, k) and np.isin(y, (0, 1)).all() and (y.sum(1) == 1).all():
-        y = np.argmax(y, axis=1)  # one-hot rows
-    elif y.ndim == 2 and y.shape[1:] == (1,):
-        y = y[:, 0]
-    if y.ndim != 1 or len(y) != n:
-        raise UserDataError(f"y has shape {y.shape}, x {n} samples; give one label per sample")
-    if y.dtype == bool or not np.issubdtype(y.dtype, np.number):
-        raise UserDataError(f"y has dtype {y.dtype}; give integer class indices 0..{k - 1}")
-    if np.issubdtype(y.dtype, np.floating) and (y != np.round(y)).any():
-        bad = y[y != np.round(y)][0]
-        raise UserDataError(f"y holds non-integer labels ({bad:g}); give class indices 0..{k - 1}")
-    if y.min() < 0:
-        raise UserDataError(f"y holds negative labels ({y.min():g}); give class indices 0..{k - 1}")
-    if y.max() >= k:
-        raise UserDataError(f"y holds label {y.max():g}, the model has {k} classes; use 0..{k - 1}")
-    return y.astype(np.int64)
-
-
-def _check_distribution(model, probe) -> None:
-    try:
-        out = np.asarray(model(probe, training=False), dtype=np.float64)
-    except Exception as err:  # whatever the model's layers raise on this input
-        text = " ".join(str(err).split())[:200]
-        raise UserDataError(f"the model fails on x ({text}); give x as the model takes it") from err
-    ok = (
-        np.isfinite(out).all()
-        and out.min() >= -1e-6
-        and out.max() <= 1 + 1e-6
-        and np.allclose(out.sum(axis=1), 1.0, atol=1e-3)
-    )
-    if not ok:
-        raise UserDataError(
-            "the model's output is not a class distribution (softmax); add a Softmax layer"
-        )
+    check_distribution(model, x[:16], logits)
+    emit(notes, warn)
+    return x, y, names

@@ -89,12 +89,21 @@ def test_analyze_stores_a_named_run(user_files, tmp_path):
     assert analysis.meta["network"] == "tiny_cnn"
     assert "tiny.keras" in analysis.meta["note"]
 
-    # --samples keeps the first N and says so; the default name is the model's stem.
+    # --samples draws a stratified sample and says so; the default name is the stem.
     result = run_cli("analyze", *args, "--samples", "12", cache=cache)
     assert result.returncode == 0, result.stderr
-    assert "using the first 12 of 40 samples" in result.stderr
+    assert "using a stratified sample of 12 of 40 samples (seed 0)" in result.stderr
     entries, analysis = stored_run(cache, "tiny")
     assert set(entries) == {"mine", "tiny"} and analysis.n == 12
+    assert np.bincount(analysis.labels).tolist() == [4, 4, 4]
+    # The same name again is refused (nothing changes) unless --replace.
+    result = run_cli("analyze", *args, "--samples", "9", cache=cache)
+    assert result.returncode == 2
+    assert "a run named 'tiny' exists already (tiny.keras, test.npz" in result.stderr
+    assert stored_run(cache, "tiny")[1].n == 12
+    result = run_cli("analyze", *args, "--samples", "9", "--replace", cache=cache)
+    assert result.returncode == 0, result.stderr
+    assert stored_run(cache, "tiny")[1].n == 9
 
 
 def test_serve_dry_run_analyzes_then_prints_the_url(user_files, tmp_path):
@@ -133,9 +142,9 @@ def test_idx_pair_by_images_file_and_by_folder(tmp_path):
     np.testing.assert_array_equal(got_x, x)
     np.testing.assert_array_equal(got_y, y)
     warnings = []
-    got_x, got_y, _ = userdata.load_data(tmp_path, samples=3, warn=warnings.append)
-    assert len(got_x) == len(got_y) == 3
-    assert warnings == ["using the first 3 of 5 samples (--samples 3)"]
+    got_x, got_y, _ = userdata.load_data(tmp_path, samples=3, first=True, warn=warnings.append)
+    np.testing.assert_array_equal(got_x, x[:3])
+    assert warnings == ["using the first 3 of 5 samples (--first)"]
 
 
 @pytest.mark.parametrize("mode, shape", [("L", (4, 6)), ("RGB", (4, 6, 3))])
@@ -149,15 +158,20 @@ def test_image_folder(tmp_path, mode, shape):
             pixels = rng.integers(0, 256, shape, dtype=np.uint8)
             Image.fromarray(pixels, mode=mode).save(tmp_path / cls / f"{i}.png")
     (tmp_path / "ant" / "notes.txt").write_text("ignored")
-    x, y, names = userdata.load_data(tmp_path)
-    assert names == ["ant", "zebra"]  # sorted subfolder names
+    warnings = []
+    x, y, names = userdata.load_data(tmp_path, warn=warnings.append)
+    assert names == ["ant", "zebra"]  # sorted subfolder names, and said so
+    assert warnings == [
+        "classes numbered by sorted folder name: 0=ant, 1=zebra; pass --class-names to map "
+        "them to the model's indices"
+    ]
     assert x.shape == (5, *shape) and x.dtype == np.uint8
     np.testing.assert_array_equal(y, [0, 0, 0, 1, 1])
     expected = np.asarray(Image.open(tmp_path / "zebra" / "1.png"))
     np.testing.assert_array_equal(x[4], expected)
 
 
-def test_check_data_scales_uint8_and_adds_the_channel_axis(keras):
+def test_check_data_keeps_uint8_values_and_adds_the_channel_axis(keras):
     from keras import layers
 
     model = keras.Sequential(
@@ -167,7 +181,7 @@ def test_check_data_scales_uint8_and_adds_the_channel_axis(keras):
     one_hot = np.eye(2, dtype=np.float32)[[0, 1, 1, 0]]
     got_x, got_y, names = userdata.check_data(model, x, one_hot, ["a", "b"])
     assert got_x.shape == (4, 3, 3, 1) and got_x.dtype == np.float32
-    assert got_x.max() == 1.0
+    assert got_x.max() == 255.0  # as it is: no silent / 255
     np.testing.assert_array_equal(got_y, [0, 1, 1, 0])
     assert names == ["a", "b"]
 

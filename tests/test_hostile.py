@@ -1,19 +1,18 @@
 """Hostile input to ``fracdash analyze``: one line on stderr, exit code 2, no
 traceback, and nothing written to the cache. Each case runs the real command line in
-a subprocess."""
+this process (click's CliRunner); test_cli_analyze.py runs a few in a subprocess."""
 
 from __future__ import annotations
 
 import os
 import pickle
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from fracdash.cli import main
 
 
 @pytest.fixture(scope="session")
@@ -48,12 +47,20 @@ def models(keras, tmp_path_factory):
             return t
 
     paths["custom"] = save("custom.keras", seq(Unknown(), layers.Dense(3, activation="softmax")))
+    # In this process the class is known; for the loader it must be unknown, as it is
+    # to a user who received the file without the code.
+    from keras.src.saving import object_registration
+
+    object_registration.GLOBAL_CUSTOM_OBJECTS.pop("hostile>Unknown")
+    object_registration.GLOBAL_CUSTOM_NAMES.pop(Unknown)
     inp = keras.Input((4,))
     two = keras.Model(
         inp,
         [layers.Dense(3, activation="softmax")(inp), layers.Dense(2, activation="softmax")(inp)],
     )
     paths["two_outputs"] = save("two.keras", two)
+    image = seq(layers.Flatten(), layers.Dense(3, activation="softmax"), shape=(4, 4, 1))
+    paths["image"] = save("image.keras", image)
     good.export(str(d / "savedmodel"), verbose=False)
     paths["savedmodel"] = d / "savedmodel"
     return paths
@@ -120,6 +127,20 @@ def _idx_two_images(tmp):
     return tmp / "idx"
 
 
+def _class_folders(*classes):
+    def build(tmp):
+        from PIL import Image
+
+        for k, cls in enumerate(classes):
+            (tmp / "imgs" / cls).mkdir(parents=True)
+            for i in range(2):
+                pixels = np.full((4, 4), 40 * k + i, np.uint8)
+                Image.fromarray(pixels).save(tmp / "imgs" / cls / f"{i}.png")
+        return tmp / "imgs"
+
+    return build
+
+
 def _raw_pickle(tmp):
     (tmp / "data.npz").write_bytes(pickle.dumps({"x": 1}))
     return tmp / "data.npz"
@@ -128,6 +149,18 @@ def _raw_pickle(tmp):
 def _csv(tmp):
     (tmp / "data.csv").write_text("1,2,3\n")
     return tmp / "data.csv"
+
+
+def _idx_test_only(tmp):
+    import gzip
+    import struct
+
+    (tmp / "idx").mkdir()
+    for name, a in (("t10k-images-idx3-ubyte.gz", np.zeros((4, 4, 4), np.uint8)),
+                    ("t10k-labels-idx1-ubyte.gz", np.arange(4, dtype=np.uint8) % 3)):  # fmt: skip
+        header = b"\0\0\x08" + bytes([a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape)
+        (tmp / "idx" / name).write_bytes(gzip.compress(header + a.tobytes()))
+    return tmp / "idx"
 
 
 def _names(tmp, n):
@@ -160,7 +193,7 @@ CASES = {
     "Lambda layer in .h5": ("lambda_h5", _data(), [], "Lambda layer"),
     "unknown custom layer": ("custom", _data(), [], "uses 'Unknown', a class Keras does not know"),
     "several outputs": ("two_outputs", _data(), [], "2 outputs"),
-    "output not a distribution": ("linear", _data(), [], "not a class distribution (softmax)"),
+    "output not a distribution": ("linear", _data(), [], "looks like logits); pass --logits"),
     "one output unit": ("one_unit", _data(), [], "k >= 2"),
     "SavedModel directory": ("savedmodel", _data(), [], "TensorFlow SavedModel"),
     "x shape mismatch": ("good", _data(x=np.zeros((6, 5), np.float32)), [], "model takes"),
@@ -182,19 +215,34 @@ CASES = {
     "images of two sizes": ("good", _image_folder_sizes, [], "resize"),
     "two IDX images files": ("good", _idx_two_images, [], "exactly one of each"),
     "run named like a scenario": ("good", _data(), ["--name", "easy"], "built-in scenario"),
+    "run named like a scenario subset": ("good", _data(), ["--name", "easy-300"], "built-in"),
+    "folder not among the class names": (
+        "image", _class_folders("cat", "emu"), "names:cat,dog,bird", "'emu'"),
+    "fewer folders than classes, no names": (
+        "image", _class_folders("cat", "dog"), [], "the folders name 2 classes but the model"),
+    "labels that are no class name": (
+        "good", _data(y=np.array(["c0", "c1", "emu", "c0", "c1", "c2"])), "names3", "'emu'"),
+    "scale that is no number": ("good", _data(), ["--scale", "abc"], "--scale 'abc'"),
+    "scale of zero": ("good", _data(), ["--scale", "0"], "positive"),
+    "train split of a test-only pair": ("image", _idx_test_only, ["--split", "train"], "train"),
 }
 
 
+class Result:
+    """What the command did: exit code, stdout and stderr (CliRunner keeps them apart)."""
+
+    def __init__(self, result):
+        self.returncode = result.exit_code
+        self.stdout, self.stderr = result.stdout, result.stderr
+        self.exception = result.exception
+
+
 def run_cli(*args, cache):
-    env = {**os.environ, "FRACDASH_CACHE": str(cache), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, "-m", "fracdash.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
+    runner = CliRunner(env={"FRACDASH_CACHE": str(cache)})
+    result = Result(runner.invoke(main, list(args)))
+    if result.returncode not in (0, 2) and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback the user would have seen: show it here
+    return result
 
 
 def assert_cache_untouched(cache):
@@ -217,8 +265,11 @@ def test_hostile_input(case, models, tmp_path):
     model, data, extra, expected = CASES[case]
     model_path = models[model] if isinstance(model, str) else model(tmp_path)
     data_path = data(tmp_path)
-    if extra == "names2":
-        extra = _names(tmp_path, 2)
+    if extra in ("names2", "names3"):
+        extra = _names(tmp_path, int(extra[-1]))
+    elif isinstance(extra, str):  # "names:a,b,c"
+        (tmp_path / "names.txt").write_text(extra.split(":")[1].replace(",", "\n"))
+        extra = ["--class-names", str(tmp_path / "names.txt")]
     cache = tmp_path / "cache"
     args = ["analyze", "--model", str(model_path), "--data", str(data_path), *extra]
     result = run_cli(*args, "--cache-dir", str(cache), cache=cache)
@@ -256,8 +307,8 @@ def test_nan_in_activations(keras, tmp_path):
     assert result.returncode == 2, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last == (
-        "fracdash: error: layer activations hold NaN or inf (layer 'huge'); "
-        "check the model's weights and the input scaling"
+        "fracdash: error: layer 'huge' outputs NaN or inf; check the model's weights and "
+        "the input scaling (--scale)"
     )
     assert "Traceback" not in result.stderr
     from fracdash.cache import Store
@@ -281,12 +332,14 @@ def test_serve_needs_model_and_data(models, tmp_path):
 
 
 def test_debug_shows_the_traceback(models, tmp_path):
+    from fracdash.userdata import UserDataError
+
     cache = tmp_path / "cache"
     data = _data(x=NAN_X)(tmp_path)
     args = ["--debug", "analyze", "--model", str(models["good"]), "--data", str(data)]
-    result = run_cli(*args, "--cache-dir", str(cache), cache=cache)
-    assert result.returncode != 0
-    assert "Traceback" in result.stderr and "UserDataError" in result.stderr
+    result = CliRunner(env={"FRACDASH_CACHE": str(cache)}).invoke(main, args)
+    assert result.exit_code != 0  # the exception itself escapes, with its traceback
+    assert isinstance(result.exception, UserDataError) and "NaN" in str(result.exception)
 
 
 def test_many_classes_warn_but_succeed(models, tmp_path):

@@ -15,6 +15,7 @@ import pytest
 import fracdash
 from fracdash.cache import Store
 from fracdash.runs import catalog
+from fracdash.errors import RunError
 from fracdash.userdata import UserDataError
 
 TINY_MODEL = """
@@ -64,7 +65,7 @@ def test_show_serves_the_run_on_a_port(tiny, tmp_path):
         assert status == 200 and "nb-run" in layout
         assert "nb-run" in catalog(Store(tmp_path))
         # The run's predictions are the model's own (computed here independently).
-        probs = model.predict(x[..., None].astype(np.float32) / 255.0, verbose=0)
+        probs = model.predict(x[..., None].astype(np.float32), verbose=0)  # x as it is
         np.testing.assert_array_equal(shown.analysis.predictions, probs.argmax(axis=1))
         assert shown.analysis.class_names == ["a", "b", "c"]
         assert [layer.name for layer in shown.analysis.layers][-1] == "prediction"
@@ -82,7 +83,7 @@ def test_show_refuses_bad_input_and_modes(tiny, tmp_path):
         fracdash.show(model, x, y, cache_dir=tmp_path, mode="inline")
     with pytest.raises(ValueError, match="unknown mode"):
         fracdash.show(model, x, y, cache_dir=tmp_path, mode="window")
-    with pytest.raises(UserDataError, match="scenario"):
+    with pytest.raises(RunError, match="scenario"):
         fracdash.show(model, x, y, name="easy", cache_dir=tmp_path, block=False)
     assert catalog(Store(tmp_path)) == {}
 
