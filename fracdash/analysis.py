@@ -89,9 +89,8 @@ class Analysis:
     Attributes
     ----------
     layers : list of LayerGlyph
-        Input layer(s) first (their glyph is the raw data's), output layer last.
-    edges : list of (str, str)
-        Data flow between shown layers.
+        Input layer(s) first (their glyph is the raw data's), output layer last. Each
+        names its inputs: the graph is stored there once (:attr:`edges` derives from it).
     labels : ndarray of int64, shape (n,)
         Ground-truth classes.
     predictions : ndarray of int64, shape (n,)
@@ -105,12 +104,16 @@ class Analysis:
     """
 
     layers: list[LayerGlyph]
-    edges: list[tuple[str, str]]
     labels: np.ndarray
     predictions: np.ndarray
     class_names: list[str]
     color_by: str = "truth"
     meta: dict = field(default_factory=dict)
+
+    @property
+    def edges(self) -> list[tuple[str, str]]:
+        """Data flow between shown layers, ``(source, target)``, in layer order."""
+        return [(src, g.name) for g in self.layers for src in g.inputs]
 
     @property
     def n(self) -> int:
@@ -149,7 +152,7 @@ class Analysis:
         names, edges = remove_nodes(self.layer_names, self.edges, drop)
         preds = {name: tuple(s for s, t in edges if t == name) for name in names}
         layers = [replace(g, inputs=preds[g.name]) for g in self.layers if g.name in preds]
-        return replace(self, layers=layers, edges=edges)
+        return replace(self, layers=layers)
 
     def recolored(self, color_by: str) -> Analysis:
         """Same orders, glyphs colored by ``"truth"`` or ``"predicted"`` labels."""
@@ -188,7 +191,6 @@ class Analysis:
             )
         header = {
             "layers": header_layers,
-            "edges": [list(e) for e in self.edges],
             "class_names": list(self.class_names),
             "color_by": self.color_by,
             "meta": self.meta,
@@ -212,7 +214,6 @@ class Analysis:
             ]
         return cls(
             layers=layers,
-            edges=[tuple(e) for e in header["edges"]],
             labels=labels,
             predictions=predictions,
             class_names=header["class_names"],

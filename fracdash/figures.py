@@ -57,13 +57,9 @@ def confusion_figure(analysis) -> go.Figure:
 
 
 def _predecessors(analysis) -> dict[str, list[str]]:
-    """Inputs of each layer, from ``layer.inputs`` and ``analysis.edges``, first-seen order."""
-    preds: dict[str, list[str]] = {g.name: [] for g in analysis.layers}
-    pairs = [(src, g.name) for g in analysis.layers for src in g.inputs]
-    for src, dst in [*pairs, *analysis.edges]:
-        if src in preds and dst in preds and src not in preds[dst]:
-            preds[dst].append(src)
-    return preds
+    """Inputs of each layer (shown ones only), in the order the layer lists them."""
+    shown = {g.name for g in analysis.layers}
+    return {g.name: [s for s in dict.fromkeys(g.inputs) if s in shown] for g in analysis.layers}
 
 
 def branch_paths(analysis, limit: int = MAX_PATHS) -> list[list[str]]:

@@ -214,7 +214,6 @@ def analyze(
     ]
     analysis = Analysis(
         layers=glyphs,
-        edges=net.edges,
         labels=y,
         predictions=predictions,
         class_names=class_names,

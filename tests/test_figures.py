@@ -31,7 +31,6 @@ def make_analysis(names, edges, n=N, k=4, seed=0, predictions=None):
     ]
     return Analysis(
         layers=layers,
-        edges=list(edges),
         labels=labels,
         predictions=np.asarray(predictions, dtype=np.int64),
         class_names=CLASSES[:k],

@@ -27,7 +27,6 @@ def analysis():
     ]
     return Analysis(
         layers=layers,
-        edges=[("input", "dense")],
         labels=labels,
         predictions=rng.integers(0, k, n),
         class_names=list("abcd"),
@@ -85,3 +84,15 @@ def test_many_classes_fall_back_to_rgb():
     pixels = decode(glyphs.index_png(image, palette, "#000000"))
     assert tuple(pixels[0, 0]) == (0, 0, 0)
     assert tuple(pixels[19, 14]) == palette[298]
+
+
+def test_the_graph_is_stored_once(analysis):
+    """Edges derive from each layer's inputs: no second copy to keep in step."""
+    import json
+
+    a = analysis
+    assert a.edges == [("input", "dense")]
+    with np.load(io.BytesIO(a.to_bytes()), allow_pickle=False) as z:
+        header = json.loads(z["header"].tobytes().decode())
+    assert "edges" not in header and header["layers"][1]["inputs"] == ["input"]
+    assert Analysis.from_bytes(a.to_bytes()).edges == a.edges

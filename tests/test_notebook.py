@@ -14,8 +14,8 @@ import pytest
 
 import fracdash
 from fracdash.cache import Store
-from fracdash.runs import catalog
 from fracdash.errors import RunError
+from fracdash.runs import catalog
 from fracdash.userdata import UserDataError
 
 TINY_MODEL = """

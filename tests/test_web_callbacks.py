@@ -44,14 +44,13 @@ def toy_analysis(n: int = 40, seed: int = 0) -> Analysis:
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, len(CLASSES), n).astype(np.int64)
     labels[: len(CLASSES)] = np.arange(len(CLASSES))  # every class present
-    layers, edges, previous = [], [], ()
+    layers, previous = [], ()
     for name, kind, shape in LAYERS:
         layers.append(make_glyph(name, kind, previous, shape, rng.permutation(n), labels))
-        edges += [(p, name) for p in previous]
         previous = (name,)
     predictions = np.where(rng.random(n) < 0.8, labels, (labels + 1) % len(CLASSES))
     analysis = Analysis(
-        layers=layers, edges=edges, labels=labels, predictions=predictions, class_names=CLASSES
+        layers=layers, labels=labels, predictions=predictions, class_names=CLASSES
     )
     analysis.meta.update(note="toy model, seeded", paper="none")
     return analysis
