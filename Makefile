@@ -37,10 +37,11 @@ bench: $(STAMP)
 	$(BIN)/pip install -q --no-deps pyclustertend
 	$(BIN)/python bench/run.py
 
-# 20 loopback clients for 60 s against gunicorn -w 2 on the store (read only); see
-# docs/deploy.md. Writes bench/results/loadtest-*.json; fails on any error.
+# locust, headless: 20 users for 60 s on 127.0.0.1 against gunicorn -w 2 on the store (read
+# only; $$FRACDASH_CACHE or ~/.cache/fracdash); see docs/deploy.md. Writes
+# bench/results/loadtest-*.json; fails on any error. locust comes with the test extra.
 loadtest: $(STAMP)
-	$(BIN)/python bench/loadtest.py --clients 20 --seconds 60
+	$(BIN)/python bench/loadtest.py --users 20 --run-time 60s
 
 clean:
 	rm -rf $(VENV) .pytest_cache

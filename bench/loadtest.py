@@ -1,30 +1,30 @@
-"""Bounded load test of the hosted dashboard: ``python bench/loadtest.py``.
+"""Bounded load test of the hosted dashboard, on locust: ``python bench/loadtest.py``.
 
 Loopback only. Starts its own ``gunicorn app:server -w 2`` on a free 127.0.0.1 port
-against a store (default ``$FRACDASH_CACHE`` or ``~/.cache/fracdash``, only read), unless
-``--url`` names a running server on this machine. Then ``--clients`` threads (20) loop
-for ``--seconds`` (60) doing what a browser does: ``GET /``, ``GET /_dash-layout`` and
-the page's server callbacks (open a run, DAG, charts, legend, options, zoom on a glyph),
-built from the server's own ``/_dash-dependencies``, on runs picked among the catalog.
-Recoloring and class focus run in the browser, so ``render_dag`` alternates the
-coloring it is sent. Every request is timed; an error is an exception, a status other
-than 200, or a callback answer without the expected content. Prints a table per
-endpoint, writes ``bench/results/loadtest-YYYYMMDD-HHMM.json``, and exits 1 on any error.
-Cold renders (the first view of a run in each worker) are included in the figures.
+against a store (``--cache-dir``, default ``$FRACDASH_CACHE`` or ``~/.cache/fracdash``,
+only read), unless ``--url`` names a running server on this machine. Then runs locust
+headless (``bench/locustfile.py``: ``--users`` 20, all started at once, for
+``--run-time`` 60s, after which locust stops by itself) on the computed runs of the
+store, or those named by ``--runs``. Prints a table per request, writes
+``bench/results/loadtest-YYYYMMDD-HHMM.json`` (requests, errors, p50, p95, max, per
+request and over all) and exits 1 on any error, on a request never made, or when locust
+fails. Cold renders (the first view of a run in each worker) are included.
+locust is not a dependency of fracdash: ``make loadtest`` installs it in the venv.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import importlib.metadata
 import json
 import os
 import platform
-import random
+import re
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -34,9 +34,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 RESULTS = ROOT / "bench" / "results"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-TIMEOUT = 120.0  # per request; as gunicorn's --timeout
 ENDPOINTS = ["GET /", "GET /_dash-layout", "select_run", "render_dag", "render_charts",
              "render_legend", "refresh_options", "toggle_zoom"]  # fmt: skip
 
@@ -55,12 +55,20 @@ def check_loopback(url: str) -> str:
     return url.rstrip("/")
 
 
-def fetch(url: str, body: dict | None = None) -> tuple[int, bytes]:
+def seconds_of(run_time: str) -> int:
+    """locust's ``--run-time`` (``60s``, ``2m``, ``90``) in seconds; ValueError otherwise."""
+    match = re.fullmatch(r"(\d+)([sm]?)", run_time)
+    if not match:
+        raise ValueError(run_time)
+    return int(match[1]) * (60 if match[2] == "m" else 1)
+
+
+def fetch(url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, bytes]:
     data = None if body is None else json.dumps(body).encode()
     headers = {"Content-Type": "application/json"} if body is not None else {}
     request = urllib.request.Request(url, data=data, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()
@@ -108,129 +116,37 @@ def gunicorn(cache_dir: Path, workers: int = 2):
                 process.wait(timeout=10)
 
 
-class Callbacks:
-    """Bodies of ``POST /_dash-update-component``, shaped as the Dash renderer sends them."""
-
-    def __init__(self, dependencies: list[dict]):
-        self.outputs = {}
-        for dep in dependencies:
-            if dep.get("clientside_function"):
-                continue
-            self.outputs[tuple(f"{o['id']}.{o['property']}" for o in self.split(dep["output"]))] = (
-                dep["output"]
-            )
-
-    @staticmethod
-    def split(output: str) -> list[dict]:
-        """``..a.x...b.y@hash..`` -> [{"id": "a", "property": "x"}, {"id": "b", ...}]."""
-        parts = output[2:-2].split("...") if output.startswith("..") else [output]
-        return [
-            {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]}
-            for part in parts
-        ]
-
-    def body(self, outs: tuple, inputs: list, state: list = (), changed=None) -> dict:
-        """The request of the callback with outputs ``outs`` ("id.property", ...)."""
-        output = self.outputs[outs]
-        outputs = self.split(output)
-        inputs = [{"id": i, "property": p, "value": v} for i, p, v in inputs]
-        first = inputs[0]
-        trigger = changed or f"{first['id']}.{first['property']}"
-        return {
-            "output": output,
-            "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": inputs,
-            "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
-            "changedPropIds": [trigger],
-        }
+def computed_runs(url: str) -> list[str]:
+    """The runs the page offers as computed, asked as the page does (the run list)."""
+    body = {"output": "scenario.options", "outputs": {"id": "scenario", "property": "options"},
+            "inputs": [{"id": "run", "property": "data", "value": None}], "state": [],
+            "changedPropIds": ["run.data"]}  # fmt: skip
+    status, answer = fetch(url + "/_dash-update-component", body)
+    if status != 200:
+        raise SystemExit(f"loadtest: the run list answered HTTP {status}")
+    options = json.loads(answer)["response"]["scenario"]["options"]
+    return [o["value"] for o in options if "(not computed)" not in str(o["label"])]
 
 
-def client_loop(url, calls, runs, deadline, seed, record, layers):
-    rng = random.Random(seed)
-    update = url + "/_dash-update-component"
-    while time.monotonic() < deadline:
-        run = rng.choice(runs)
-        simplify = rng.choice([[], ["on"]])
-        coloring = rng.choice(["absolute", "relative"])
-        steps = [
-            ("GET /", url + "/", None, None),
-            ("GET /_dash-layout", url + "/_dash-layout", None, None),
-            ("select_run", update,
-             calls.body(("run.data", "compute.data", "progress.children"),
-                        [("scenario", "value", run)]),
-             lambda r, run=run: r["response"]["run"]["data"] == run),
-            ("render_dag", update,
-             calls.body(("dag.children", "glyph-variants.data"),
-                        [("run", "data", run), ("simplify", "value", simplify)],
-                        [("coloring", "value", coloring)]),
-             lambda r: isinstance(r["response"]["glyph-variants"]["data"], dict)),
-            ("render_charts", update,
-             calls.body(("confusion.figure", "quality-chart.figure"),
-                        [("run", "data", run), ("simplify", "value", simplify)]),
-             lambda r: "data" in r["response"]["confusion"]["figure"]),
-            ("render_legend", update,
-             calls.body(("legend.children", "note.children"), [("run", "data", run)]),
-             lambda r: len(r["response"]["legend"]["children"]) > 0),
-            ("refresh_options", update,
-             calls.body(("scenario.options",), [("run", "data", run)]),
-             lambda r: len(r["response"]["scenario"]["options"]) >= len(runs)),
-        ]  # fmt: skip
-        if layers.get(run):
-            layer = rng.choice(layers[run])
-            glyph = json.dumps({"layer": layer, "type": "glyph"}, separators=(",", ":"))
-            body = calls.body(
-                ("glyph-zoom-body.children", "glyph-zoom.hidden"),
-                [("glyph-zoom-close", "n_clicks", 0)],
-                [("run", "data", run), ("coloring", "value", coloring)],
-                changed=f"{glyph}.n_clicks",
-            )
-            # The pattern-matching input comes first, as a list of the matching glyphs.
-            click = {"id": {"layer": layer, "type": "glyph"}, "property": "n_clicks", "value": 1}
-            body["inputs"].insert(0, [click])
-            steps.append(("toggle_zoom", update, body,
-                          lambda r: r["response"]["glyph-zoom"]["hidden"] is False))  # fmt: skip
-        for name, target, body, check in steps:
-            if time.monotonic() >= deadline:
-                return
-            start = time.perf_counter()
-            error = None
-            try:
-                status, payload = fetch(target, body)
-                if status != 200:
-                    error = f"HTTP {status}"
-                elif check is not None:
-                    answer = json.loads(payload)
-                    if not check(answer):
-                        error = "unexpected answer"
-                    elif name == "render_dag" and run not in layers:
-                        layers[run] = sorted(answer["response"]["glyph-variants"]["data"])
-            except Exception as err:  # counted and reported, never raised
-                error = f"{type(err).__name__}: {err}"
-            record(name, time.perf_counter() - start, error)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def summarize(samples: dict[str, list[float]], errors: dict[str, list[str]]) -> dict:
-    rows = {}
-    for name in [*ENDPOINTS, "all"]:
-        times = samples.get(name, [])
-        rows[name] = {
-            "requests": len(times),
-            "errors": len(errors.get(name, [])),
-            "p50_ms": round(1000 * percentile(times, 50), 1) if times else None,
-            "p95_ms": round(1000 * percentile(times, 95), 1) if times else None,
-            "max_ms": round(1000 * max(times), 1) if times else None,
-        }
-    return rows
+def read_stats(prefix: Path) -> tuple[dict, list[str]]:
+    """Rows per request name (and "all") from locust's CSV, and the first failures."""
+    rows = {name: {"requests": 0, "errors": 0, "p50_ms": None, "p95_ms": None, "max_ms": None}
+            for name in [*ENDPOINTS, "all"]}  # fmt: skip
+    with open(f"{prefix}_stats.csv", newline="") as f:
+        for line in csv.DictReader(f):
+            name = "all" if line["Name"] == "Aggregated" else line["Name"]
+            count = int(line["Request Count"])
+            rows[name] = {"requests": count, "errors": int(line["Failure Count"])}
+            for field, column in (("p50_ms", "50%"), ("p95_ms", "95%"),
+                                  ("max_ms", "Max Response Time")):  # fmt: skip
+                rows[name][field] = round(float(line[column]), 1) if count else None
+    with open(f"{prefix}_failures.csv", newline="") as f:
+        failures = [f"{r['Name']}: {r['Error']} (x{r['Occurrences']})" for r in csv.DictReader(f)]
+    return rows, failures[:10]
 
 
 def table(rows: dict) -> str:
-    lines = [f"{'endpoint':<18} {'requests':>9} {'errors':>7} {'p50 ms':>9} {'p95 ms':>9} "
+    lines = [f"{'request':<18} {'requests':>9} {'errors':>7} {'p50 ms':>9} {'p95 ms':>9} "
              f"{'max ms':>9}"]  # fmt: skip
     for name, row in rows.items():
         cells = [row[k] if row[k] is not None else "-" for k in ("p50_ms", "p95_ms", "max_ms")]
@@ -239,49 +155,35 @@ def table(rows: dict) -> str:
     return "\n".join(lines)
 
 
-def load(url: str, clients: int, seconds: float) -> dict:
-    """Run the clients against ``url``; the measured rows and the first errors."""
+def load(url: str, users: int, run_time: str, runs: list[str] | None) -> dict:
+    """locust against ``url``; the measured rows, the first failures, locust's status."""
     health = wait_healthy(url, limit=30)
-    _, deps = fetch(url + "/_dash-dependencies")
-    calls = Callbacks(json.loads(deps))
-    _, options = fetch(url + "/_dash-update-component", calls.body(
-        ("scenario.options",), [("run", "data", None)]))  # fmt: skip
-    runs = [o["value"] for o in json.loads(options)["response"]["scenario"]["options"]
-            if "(not computed)" not in str(o["label"])]  # fmt: skip
+    offered = computed_runs(url)
+    if runs:
+        unknown = [r for r in runs if r not in offered]
+        if unknown:
+            raise SystemExit(f"loadtest: not computed in the store: {', '.join(unknown)}")
+    runs = runs or offered
     if not runs:
         raise SystemExit("loadtest: the store has no computed run")
-    samples: dict[str, list[float]] = {}
-    errors: dict[str, list[str]] = {}
-    lock = threading.Lock()
-
-    def record(name, elapsed, error):
-        with lock:
-            for key in (name, "all"):
-                samples.setdefault(key, []).append(elapsed)
-                if error:
-                    errors.setdefault(key, []).append(error)
-
-    layers: dict[str, list[str]] = {}
-    start = time.monotonic()
-    deadline = start + seconds
-    threads = [
-        threading.Thread(target=client_loop, daemon=True,
-                         args=(url, calls, runs, deadline, seed, record, layers))
-        for seed in range(clients)
-    ]  # fmt: skip
-    for thread in threads:
-        thread.start()
-    for thread in threads:  # a request started before the deadline ends within TIMEOUT
-        thread.join(timeout=max(0.0, deadline - time.monotonic()) + TIMEOUT + 5)
-    elapsed = time.monotonic() - start
-    return {
-        "health": health,
-        "runs": runs,
-        "elapsed_s": round(elapsed, 1),
-        "rows": summarize(samples, errors),
-        "first_errors": [e for name in ENDPOINTS for e in errors.get(name, [])[:3]],
-        "still_running": sum(t.is_alive() for t in threads),
-    }
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = Path(tmp) / "locust"
+        command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+                   "--users", str(users), "--spawn-rate", str(users), "--run-time", run_time,
+                   "--host", url, "--runs", ",".join(runs), "--csv", str(prefix),
+                   "--only-summary", "--loglevel", "WARNING"]  # fmt: skip
+        start = time.monotonic()
+        # locust stops itself at --run-time; the timeout only guards against a hang.
+        done = subprocess.run(command, cwd=ROOT, timeout=seconds_of(run_time) + 180, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+        elapsed = time.monotonic() - start
+        if not Path(f"{prefix}_stats.csv").exists():
+            sys.stderr.write(done.stdout[-4000:])
+            raise SystemExit(f"loadtest: locust exited with {done.returncode}, no statistics")
+        rows, failures = read_stats(prefix)
+    return {"health": health, "runs": runs, "elapsed_s": round(elapsed, 1), "rows": rows,
+            "first_errors": failures, "locust_exit_code": done.returncode,
+            "locust_output_tail": done.stdout[-2000:] if done.returncode else ""}  # fmt: skip
 
 
 def git_commit() -> str:
@@ -297,52 +199,68 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running server on 127.0.0.1/localhost (else: start one)")
     parser.add_argument("--cache-dir", type=Path, help="store for the server started here")
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--runs", help="runs to open, comma-separated (default: all computed)")
+    parser.add_argument("--users", type=int, default=20, help="locust users (default 20)")
+    parser.add_argument("--run-time", default="60s", help="locust's --run-time (default 60s)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the JSON result")
     args = parser.parse_args(argv)
-    if args.clients < 1 or not 0 < args.seconds <= 600:
-        parser.error("--clients must be >= 1 and --seconds in (0, 600]")
-    if args.url:
-        url = check_loopback(args.url)
-        result = load(url, args.clients, args.seconds)
+    try:
+        seconds = seconds_of(args.run_time)
+    except ValueError:
+        parser.error("--run-time: seconds or minutes, as 60s, 2m or 90")
+    if args.users < 1 or not 0 < seconds <= 600:
+        parser.error("--users must be >= 1 and --run-time in (0, 600] seconds")
+    url = check_loopback(args.url) if args.url else None
+    try:
+        version = importlib.metadata.version("locust")
+    except importlib.metadata.PackageNotFoundError:
+        raise SystemExit("loadtest: locust is not installed: `make loadtest` installs it") from None
+    runs = [r for r in (args.runs or "").split(",") if r]
+    if url:
+        result = load(url, args.users, args.run_time, runs)
         server = {"url": url}
     else:
         cache = args.cache_dir or Path(
             os.environ.get("FRACDASH_CACHE") or Path.home() / ".cache" / "fracdash"
         )
         with gunicorn(cache.expanduser(), args.workers) as url:
-            result = load(url, args.clients, args.seconds)
+            result = load(url, args.users, args.run_time, runs)
         server = {"gunicorn": f"app:server -w {args.workers} --timeout 120",
                   "store": str(cache)}  # fmt: skip
     now = datetime.now(timezone.utc)
     report = {
         "date": now.isoformat(timespec="seconds"),
         "commit": git_commit(),
+        "tool": f"locust {version} (bench/locustfile.py, headless)",
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
-        },  # fmt: skip
+        },
         "server": server,
-        "clients": args.clients,
-        "seconds": args.seconds,
+        "users": args.users,
+        "run_time": args.run_time,
         **result,
     }
-    print(table(result["rows"]))
-    total = result["rows"]["all"]
-    print(
-        f"{total['requests']} requests, {total['errors']} errors, "
-        f"{result['elapsed_s']} s, {args.clients} clients, runs: {', '.join(result['runs'])}"
-    )
+    rows = result["rows"]
+    never = [name for name in ENDPOINTS if not rows[name]["requests"]]
+    print(table(rows))
+    total, runs = rows["all"], ", ".join(result["runs"])
+    print(f"{total['requests']} requests, {total['errors']} errors, "
+          f"{result['elapsed_s']} s, {args.users} users, runs: {runs}")  # fmt: skip
     for error in result["first_errors"]:
         print("error:", error)
+    if never:
+        print("error: never requested:", ", ".join(never))
+    if result["locust_exit_code"]:
+        print(result["locust_output_tail"], f"error: locust exited with "
+              f"{result['locust_exit_code']}", sep="\n")  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"loadtest-{now:%Y%m%d-%H%M}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {path}")
-    return 1 if total["errors"] or result["still_running"] else 0
+    return 1 if rows["all"]["errors"] or never or result["locust_exit_code"] else 0
 
 
 if __name__ == "__main__":

@@ -1,11 +1,10 @@
 """Hosted mode: ``/healthz``, no filesystem path accepted from the page, assets found
 without the checkout, ``gunicorn app:server -w 2`` on one shared store (debug off), and
-the bounded load test (bench/loadtest.py) on a small store."""
+the bounded load test (bench/loadtest.py, run as a command) on a small store."""
 
 from __future__ import annotations
 
 import builtins
-import importlib.util
 import io
 import json
 import os
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from dash import dcc, html, no_update
+from helpers import Callbacks
 from test_web_callbacks import toy_analysis, walk
 
 from fracdash import __version__
@@ -62,13 +62,6 @@ def dashboard(tmp_path_factory):
     cache = tmp_path_factory.mktemp("hosted") / "cache"
     store_toy(cache)
     return create_app(cache_dir=cache, default_run="toy")
-
-
-def load_loadtest():
-    spec = importlib.util.spec_from_file_location("loadtest", ROOT / "bench" / "loadtest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # -- /healthz -------------------------------------------------------------------------
@@ -158,7 +151,7 @@ def test_unknown_runs_and_paths_get_a_message_and_open_no_file(dashboard, monkey
 
 def test_a_path_posted_to_the_server_is_answered_with_a_message(dashboard):
     client = dashboard.server.test_client()
-    calls = load_loadtest().Callbacks(client.get("/_dash-dependencies").get_json())
+    calls = Callbacks(client.get("/_dash-dependencies").get_json())
     body = calls.body(
         ("run.data", "compute.data", "progress.children"),
         [("scenario", "value", "../../etc/passwd")],
@@ -241,7 +234,7 @@ def test_gunicorn_two_workers_serve_the_page_on_one_store(cache):
             assert status == 200 and ids.SCENARIO in text and "toy" in text
             status, text = request(url + "/_dash-dependencies")
             assert status == 200
-            calls = load_loadtest().Callbacks(json.loads(text))
+            calls = Callbacks(json.loads(text))
             update = url + "/_dash-update-component"
             # The request the renderer sends when a run is picked in the dropdown.
             status, text = request(update, {
@@ -295,36 +288,33 @@ def test_gunicorn_two_workers_serve_the_page_on_one_store(cache):
 # -- the load test -------------------------------------------------------------------------
 
 
+def loadtest(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "bench" / "loadtest.py"), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)  # fmt: skip
+
+
 def test_loadtest_refuses_targets_off_this_machine():
-    loadtest = load_loadtest()
     for url in ["http://example.com:8050", "http://10.0.0.1:8050/", "https://127.0.0.1:1",
                 "http://127.0.0.1.example.com/", "ftp://localhost/"]:  # fmt: skip
-        with pytest.raises(SystemExit, match="refusing"):
-            loadtest.check_loopback(url)
-    assert loadtest.check_loopback("http://localhost:8050/") == "http://localhost:8050"
-    with pytest.raises(SystemExit, match="refusing"):
-        loadtest.main(["--url", "http://192.168.1.1:8050", "--seconds", "1"])
+        done = loadtest("--url", url, "--run-time", "1s")
+        assert done.returncode != 0 and "refusing" in done.stderr, (url, done.stderr)
 
 
 @pytest.mark.slow
-def test_loadtest_runs_bounded_and_reports_every_endpoint(cache, tmp_path, capsys):
-    loadtest = load_loadtest()
+def test_loadtest_runs_bounded_and_reports_every_endpoint(cache, tmp_path):
     start = time.monotonic()
-    code = loadtest.main(
-        ["--cache-dir", str(cache), "--clients", "3", "--seconds", "3", "--out", str(tmp_path)]
-    )
+    done = loadtest("--cache-dir", str(cache), "--users", "3", "--run-time", "3s",
+                    "--out", str(tmp_path), timeout=180)  # fmt: skip
     assert time.monotonic() - start < 90
-    printed = capsys.readouterr().out
-    assert code == 0, printed
+    assert done.returncode == 0, done.stdout + done.stderr
     (result,) = tmp_path.glob("loadtest-*.json")
     report = json.loads(result.read_text())
-    assert report["clients"] == 3 and report["runs"] == ["toy"]
-    assert report["still_running"] == 0
-    for name in loadtest.ENDPOINTS:
-        row = report["rows"][name]
+    assert report["users"] == 3 and report["runs"] == ["toy"]
+    assert report["tool"].startswith("locust ")
+    for name, row in report["rows"].items():
         assert row["requests"] > 0 and row["errors"] == 0, (name, row)
         assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["max_ms"]
-    assert "toggle_zoom" in printed and "0 errors" in printed
+    assert "toggle_zoom" in done.stdout and "0 errors" in done.stdout
     store = Store(cache)
     try:
         assert catalog(store).keys() == {"toy"}  # the store is only read

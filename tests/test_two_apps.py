@@ -8,7 +8,8 @@ import time
 
 import pytest
 from dash import no_update
-from test_hosted import load_loadtest, store_toy
+from helpers import Callbacks
+from test_hosted import store_toy
 from test_web_callbacks import toy_analysis, walk
 
 from fracdash.cache import Store, stage_key
@@ -49,7 +50,7 @@ def offered(app) -> list[str]:
 
 def calls_of(app):
     client = app.server.test_client()
-    return client, load_loadtest().Callbacks(client.get("/_dash-dependencies").get_json())
+    return client, Callbacks(client.get("/_dash-dependencies").get_json())
 
 
 def test_each_app_offers_only_its_own_runs(apps):
