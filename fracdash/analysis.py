@@ -43,7 +43,7 @@ class LayerGlyph:
     curve_order : int
         Hilbert order p; the glyph is ``2**p`` pixels wide.
     quality : float
-        SPEC §6 quality under the analysis' coloring labels.
+        docs/method.md §6 quality under the analysis' coloring labels.
     codes : ndarray of int64, shape (n,)
         Relative-coloring code of the k-th sample in order.
     """
@@ -147,7 +147,7 @@ class Analysis:
 
     def simplified(self) -> Analysis:
         """The same analysis without reorder-only layers (Flatten, Reshape, Permute),
-        their successors linked to their predecessors (SPEC §2)."""
+        their successors linked to their predecessors (docs/method.md §2)."""
         drop = [g.name for g in self.layers if g.kind in REORDER_KINDS]
         names, edges = remove_nodes(self.layer_names, self.edges, drop)
         preds = {name: tuple(s for s, t in edges if t == name) for name in names}

@@ -1,7 +1,8 @@
 """MNIST and Fashion-MNIST from IDX files on disk, with numpy only.
 
-Directory resolution (SPEC): the explicit ``data_dir`` argument, then the ``FRACDASH_DATA``
-environment variable, then ``/usr/share/datasets/<name>/`` (Debian's ``dataset-*`` packages).
+Directory resolution (docs/method.md §8): the explicit ``data_dir`` argument, then the
+``FRACDASH_DATA`` environment variable, then ``/usr/share/datasets/<name>/`` (Debian's
+``dataset-*`` packages).
 An explicit or environment directory may hold the four IDX files directly or in a ``<name>/``
 subfolder. Only when no directory is found does :func:`load_dataset` try Keras's own download.
 """

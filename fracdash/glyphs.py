@@ -1,4 +1,4 @@
-"""Glyph PNGs: an index image plus a palette (SPEC §6).
+"""Glyph PNGs: an index image plus a palette (docs/method.md §6).
 
 Every coloring of a layer is the same index image under another palette, so a
 recoloring (class focus, relative coloring) never touches the analysis itself.

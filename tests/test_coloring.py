@@ -1,4 +1,4 @@
-"""fracdash.core.coloring: relative codes, quality and index images (SPEC §6)."""
+"""fracdash.core.coloring: relative codes, quality and index images (docs/method.md §6)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ MOORE = [(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dx or dy]
 
 
 def reference_codes(labels) -> list[int]:
-    """SPEC §6 literally: [label(k-1) == label(k)] + [label(k+1) == label(k)]."""
+    """docs/method.md §6 literally: [label(k-1) == label(k)] + [label(k+1) == label(k)]."""
     labels = list(labels)
     n = len(labels)
     codes = []

@@ -1,4 +1,4 @@
-"""The numerical core and the package root import without the heavy stack (SPEC §3-6)."""
+"""The numerical core and the package root import without the heavy stack (docs/method.md §3-6)."""
 
 from __future__ import annotations
 

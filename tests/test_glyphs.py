@@ -1,4 +1,4 @@
-"""Glyph PNGs: true size, one pixel per sample, colors per SPEC §6."""
+"""Glyph PNGs: true size, one pixel per sample, colors per docs/method.md §6."""
 
 from __future__ import annotations
 

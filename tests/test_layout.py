@@ -1,4 +1,4 @@
-"""Sugiyama layout of the layer graph (SPEC §1-2): no overlaps, edges downward, stable."""
+"""Sugiyama layout of the layer graph (docs/method.md §1-2): no overlaps, edges downward, stable."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The paper's networks as specified (SPEC §7), and scenarios end to end at reduced size."""
+"""The paper's networks as specified (docs/method.md §7), and scenarios end to end at reduced
+size."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""fracdash.core.vat: the exact VAT order (SPEC §4) against a brute-force reference."""
+"""fracdash.core.vat: the exact VAT order (docs/method.md §4) against a brute-force reference."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import DTYPES, brute_vat, check
+from helpers import DTYPES, brute_vat, check
 
 from fracdash import vat_order
 

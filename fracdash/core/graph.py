@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-#: Keras layer classes that are the identity at inference: never shown (SPEC §2).
+#: Keras layer classes that are the identity at inference: never shown (docs/method.md §2).
 IDENTITY_KINDS = frozenset(
     {
         "Dropout",
@@ -23,7 +23,7 @@ IDENTITY_KINDS = frozenset(
 )
 
 #: Keras layer classes that only reorder values: Euclidean distances between samples
-#: are unchanged, so their glyph equals their predecessor's (SPEC §2).
+#: are unchanged, so their glyph equals their predecessor's (docs/method.md §2).
 REORDER_KINDS = frozenset({"Flatten", "Reshape", "Permute"})
 
 

@@ -1,4 +1,4 @@
-"""Prim's order on certified float32 distances, compiled with numba (SPEC §4).
+"""Prim's order on certified float32 distances, compiled with numba (docs/method.md §4).
 
 The loop visits every sample once and reads one row of the float32 distance matrix per
 visit: O(n²) work that numpy could only do with a dozen interpreter round trips per

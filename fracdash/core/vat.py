@@ -1,4 +1,4 @@
-"""Exact VAT ordering (SPEC §4) in O(n² + n·d) memory and BLAS time.
+"""Exact VAT ordering (docs/method.md §4) in O(n² + n·d) memory and BLAS time.
 
 VAT (Bezdek & Hathaway 2002) on the dissimilarity matrix R: start at the row of the
 first maximum of R in row-major order, then repeatedly append the unvisited sample

@@ -1,4 +1,5 @@
-"""The layer DAG of a Keras 3 model (SPEC §2), and one flat model giving every shown layer's output.
+"""The layer DAG of a Keras 3 model (docs/method.md §2), and one flat model giving every shown
+layer's output.
 
 The DAG is read from ``model.get_config()``; the activation model re-calls the original layer
 objects (nested models' layers included) on new inputs, so it shares the trained weights.

@@ -1,4 +1,4 @@
-"""The paper's five scenarios (SPEC §7): networks, data, seeded training, storage.
+"""The paper's five scenarios (docs/method.md §7): networks, data, seeded training, storage.
 
 A trained model is stored as ``<cache>/models/<recipe digest>.keras``, where the
 recipe covers everything that determines the weights (architecture version, training
