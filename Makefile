@@ -10,7 +10,7 @@ ifneq ($(wildcard ../shared/datasets/mnist),)
 export FRACDASH_DATA ?= $(abspath ../shared/datasets)
 endif
 
-.PHONY: install run test bench loadtest lint clean
+.PHONY: install run test test-fast bench loadtest lint clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -22,6 +22,11 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python app.py
+
+# The inner loop: the in-process tier (no browser, no training, no subprocess smoke tests).
+test-fast: $(STAMP)
+	$(BIN)/ruff check fracdash tests bench
+	$(BIN)/python -m pytest -m "not slow and not browser" -q
 
 # The browser tests need a Chromium: fracdash.browser finds one ($$FRACDASH_CHROMIUM,
 # /usr/bin/chromium) or installs one (Debian's chromium as root, else Playwright's own).

@@ -1,6 +1,70 @@
-"""Helpers shared by the tests (no fixtures: those are in conftest.py)."""
+"""Helpers shared by the tests: independent brute-force references, small hand-made
+analyses, and the Dash request builder (fixtures are in conftest.py). Test modules import
+from here, never from each other."""
 
 from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+
+from fracdash import vat_order
+from fracdash.analysis import Analysis, make_glyph
+from fracdash.cache import Store, stage_key
+from fracdash.runs import register
+
+DTYPES = [np.float32, np.float64]
+
+
+def distance_matrix(x, dtype=np.float64) -> np.ndarray:
+    """R[i, j] = sqrt(sum_k (x_ik - x_jk)^2), by broadcasting, one row at a time."""
+    x = np.asarray(x).astype(dtype)
+    n = x.shape[0]
+    r = np.empty((n, n), dtype=dtype)
+    for i in range(n):
+        r[i] = np.sqrt(np.sum((x - x[i][None, :]) ** 2, axis=1))
+    return r
+
+
+def brute_vat(x, dtype=np.float64) -> np.ndarray:
+    """VAT by the book: first maximum of R in row-major order, then Prim with argmin."""
+    x = np.asarray(x)
+    r = distance_matrix(x.reshape(len(x), -1), dtype)
+    n = r.shape[0]
+    start = int(np.unravel_index(np.argmax(r), r.shape)[0])
+    order = [start]
+    visited = np.zeros(n, dtype=bool)
+    visited[start] = True
+    to_set = r[start].astype(np.float64)
+    for _ in range(1, n):
+        cand = np.where(visited, np.inf, to_set)
+        j = int(np.argmin(cand))
+        order.append(j)
+        visited[j] = True
+        to_set = np.minimum(to_set, r[j])
+    return np.array(order, dtype=np.int64)
+
+
+def normalised(x) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros_like(x)
+    for i, row in enumerate(x):
+        norm = np.sqrt(np.sum(row * row))
+        if norm > 0:
+            out[i] = row / norm
+    return out
+
+
+def check(x, metric="euclidean") -> np.ndarray:
+    got = vat_order(x, metric=metric)
+    ref = brute_vat(normalised(x) if metric == "cosine" else x)
+    assert isinstance(got, np.ndarray)
+    assert got.dtype == np.int64
+    assert got.shape == (len(x),)
+    assert sorted(got.tolist()) == list(range(len(x)))
+    np.testing.assert_array_equal(got, ref)
+    return got
 
 
 class Callbacks:
@@ -38,3 +102,91 @@ class Callbacks:
             "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
             "changedPropIds": [trigger],
         }
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def star_near_ties(rng, spokes: int = 12, scale: float = 1e-9):
+    """Points whose distances to the visited set differ by ~``scale`` relative.
+
+    Two far anchors A = -1000 e0 and B = +1000 e0 (the most dissimilar pair, so VAT
+    starts at one of them), a centre C at the origin, and spokes (1 + eps_k) e_{k+1}
+    (pairwise >= sqrt(2) apart, each sqrt(1000^2 + 1) from the anchors), all shifted
+    by a large common vector. VAT goes anchor, C, then the spokes by increasing
+    eps_k (each at distance 1 + eps_k from C), then the other anchor: a ranking that
+    float32 arithmetic cannot see. Rows are shuffled so that index order and eps
+    order disagree.
+
+    Returns the rows, the indices of the anchors and of C, and the spokes' indices
+    in the expected order.
+    """
+    d = spokes + 1
+    anchors = np.zeros((2, d))
+    anchors[0, 0], anchors[1, 0] = -1000.0, 1000.0
+    centre = np.zeros((1, d))
+    eps = scale * (1.0 + rng.permutation(spokes))
+    spoke_rows = np.zeros((spokes, d))
+    for k in range(spokes):
+        spoke_rows[k, k + 1] = 1.0 + eps[k]
+    x = np.vstack([anchors, centre, spoke_rows])
+    x += 1e3 * rng.standard_normal(d)  # large common vector
+    perm = rng.permutation(len(x))
+    x = x[perm]
+    where = np.argsort(perm)  # new index of old row i
+    return x, {int(where[0]), int(where[1])}, int(where[2]), where[3 + np.argsort(eps)]
+
+
+CLASSES = ["cat", "dog", "bird"]
+# (name, kind, per-sample output shape), a chain in data-flow order.
+LAYERS = [
+    ("input", "InputLayer", (6, 6, 1)),
+    ("conv", "Conv2D", (4, 4, 3)),
+    ("flatten", "Flatten", (48,)),
+    ("dense", "Dense", (8,)),
+    ("prediction", "Activation", (3,)),
+]
+
+
+def toy_analysis(n: int = 40, seed: int = 0) -> Analysis:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, len(CLASSES), n).astype(np.int64)
+    labels[: len(CLASSES)] = np.arange(len(CLASSES))  # every class present
+    layers, previous = [], ()
+    for name, kind, shape in LAYERS:
+        layers.append(make_glyph(name, kind, previous, shape, rng.permutation(n), labels))
+        previous = (name,)
+    predictions = np.where(rng.random(n) < 0.8, labels, (labels + 1) % len(CLASSES))
+    analysis = Analysis(
+        layers=layers, labels=labels, predictions=predictions, class_names=CLASSES
+    )
+    analysis.meta.update(note="toy model, seeded", paper="none")
+    return analysis
+
+
+def walk(component):
+    """Every Dash component in a tree, depth first."""
+    yield component
+    children = getattr(component, "children", None)
+    if not isinstance(children, (list, tuple)):
+        children = [children]
+    for child in children:
+        if hasattr(child, "to_plotly_json"):
+            yield from walk(child)
+
+
+def store_toy(cache: Path, name: str = "toy", seed: int = 0) -> None:
+    """Store a small hand-made analysis under run ``name`` (no TensorFlow)."""
+    store = Store(cache)
+    try:
+        analysis = toy_analysis(seed=seed)
+        key = stage_key("analysis", {"test": "hosted", "seed": seed})
+        analysis.meta["key"] = key
+        store.set_bytes(key, analysis.to_bytes())
+        register(store, name, analysis)
+    finally:
+        store.close()

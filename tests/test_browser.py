@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import free_port
 
 from fracdash.browser import ARGS as CHROMIUM_ARGS
 from fracdash.browser import BrowserNotFound, find_chromium
@@ -52,12 +52,6 @@ GLYPH_COLORS_JS = """async () => {
   }
   return out;
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -329,4 +323,10 @@ def test_screenshot_of_the_default_view(page):
     wait_for_colors(page, absolute_coloring)
     path = ARTIFACTS / "dashboard.png"
     page.screenshot(path=str(path), full_page=True)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    with Image.open(path) as shot:
+        assert shot.width == 1280 and shot.height >= 900  # the viewport, whole page
+        colors = {"#" + bytes(c).hex() for _, c in shot.convert("RGB").getcolors(2**24)}
+    # Every class color of the glyphs is in the picture (pixelated scaling keeps them).
+    assert {class_color(k).lower() for k in range(10)} <= colors

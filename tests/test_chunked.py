@@ -8,8 +8,12 @@ import pytest
 from fracdash.core import chunked
 
 
-@pytest.mark.parametrize("chunk_bytes", [8 * 50 * 7, 8 * 50 * 256, 2**30])
-def test_round_trip(tmp_path, monkeypatch, chunk_bytes):
+# (CHUNK_BYTES, the chunk width it gives for 50 rows of 600 columns): a budget for 7
+# columns is raised to the 256-column floor; 300 columns; the whole width in one chunk.
+@pytest.mark.parametrize(
+    ("chunk_bytes", "width"), [(8 * 50 * 7, 256), (8 * 50 * 300, 300), (2**30, 600)]
+)
+def test_round_trip(tmp_path, monkeypatch, chunk_bytes, width):
     monkeypatch.setattr(chunked, "CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(4)
     x = rng.normal(size=(50, 600)).astype(np.float32)
@@ -19,7 +23,10 @@ def test_round_trip(tmp_path, monkeypatch, chunk_bytes):
     np.testing.assert_array_equal(m.to_array(), x)
     # A chunk is valid until the next one is read (one buffer is reused): copy each.
     pieces = [(f0, f1, chunk.copy()) for f0, f1, chunk in m.column_chunks()]
-    assert pieces[0][0] == 0 and pieces[-1][1] == 600
+    assert m.width == width
+    assert [(f0, f1) for f0, f1, _ in pieces] == [
+        (f0, min(600, f0 + width)) for f0 in range(0, 600, width)
+    ]
     np.testing.assert_array_equal(np.concatenate([c for _, _, c in pieces], axis=1), x)
     m.remove()
     assert not (tmp_path / "layer.f32").exists()

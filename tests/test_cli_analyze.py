@@ -68,6 +68,7 @@ def stored_run(cache, name):
         store.close()
 
 
+@pytest.mark.slow  # a subprocess smoke test of the real command line (TensorFlow import)
 def test_analyze_stores_a_named_run(user_files, tmp_path):
     cache = tmp_path / "cache"
     d = user_files
@@ -106,6 +107,7 @@ def test_analyze_stores_a_named_run(user_files, tmp_path):
     assert stored_run(cache, "tiny")[1].n == 9
 
 
+@pytest.mark.slow  # a subprocess smoke test of the real command line (TensorFlow import)
 def test_serve_dry_run_analyzes_then_prints_the_url(user_files, tmp_path):
     cache = tmp_path / "cache"
     d = user_files

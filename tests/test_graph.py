@@ -1,10 +1,11 @@
-"""fracdash.core.graph: layer kinds, topological order and node removal (SPEC §2)."""
+"""fracdash.core.graph: layer kinds, topological order and node removal (docs/method.md §2)."""
 
 from __future__ import annotations
 
 import itertools
 import random
 
+import numpy as np
 import pytest
 
 from fracdash.core import IDENTITY_KINDS, REORDER_KINDS, remove_nodes, topological_order
@@ -106,9 +107,42 @@ def test_shares_input_order_only_for_one_input_reorders():
     assert not shares_input_order("Conv2D", ("x",)) and not shares_input_order("Dropout", ("x",))
 
 
-def test_kinds_are_immutable():
-    assert isinstance(IDENTITY_KINDS, frozenset)
-    assert isinstance(REORDER_KINDS, frozenset)
+def _kind_layer(keras, kind):
+    """A Keras layer of class ``kind`` with arguments it needs, for (4, 4, 2) inputs."""
+    args = {"Reshape": ((16, 2),), "Permute": ((2, 1, 3),), "SpatialDropout1D": (0.5,)}
+    if kind in ("Dropout", "SpatialDropout2D", "SpatialDropout3D", "AlphaDropout"):
+        args[kind] = (0.5,)
+    if kind in ("GaussianNoise", "GaussianDropout"):
+        args[kind] = (0.5,)
+    return getattr(keras.layers, kind)(*args.get(kind, ()))
+
+
+@pytest.mark.parametrize("kind", sorted(IDENTITY_KINDS | REORDER_KINDS))
+def test_kinds_behave_as_classified(keras, kind):
+    """Checked against Keras itself at inference: an identity kind returns its input, a
+    reorder kind keeps every pairwise distance (its glyph may reuse its input's order)."""
+    shape = (4, 2) if kind == "SpatialDropout1D" else (4, 4, 2)
+    if kind == "SpatialDropout3D":
+        shape = (2, 2, 2, 2)
+    x = np.random.default_rng(0).normal(size=(6, *shape)).astype(np.float32)
+    out = np.asarray(_kind_layer(keras, kind)(x, training=False))
+    if kind in IDENTITY_KINDS:
+        np.testing.assert_array_equal(out, x)
+    else:
+        flat_in, flat_out = x.reshape(6, -1), out.reshape(6, -1)
+        d_in = np.linalg.norm(flat_in[:, None] - flat_in[None], axis=-1)
+        d_out = np.linalg.norm(flat_out[:, None] - flat_out[None], axis=-1)
+        np.testing.assert_allclose(d_out, d_in, rtol=1e-6)
+        assert not np.array_equal(flat_out, flat_in) or kind != "Permute"
+
+
+def test_a_real_layer_changes_distances(keras):
+    """The check above can fail: a Dense layer does not keep distances."""
+    x = np.random.default_rng(1).normal(size=(6, 8)).astype(np.float32)
+    out = np.asarray(keras.layers.Dense(8)(x))
+    d_in = np.linalg.norm(x[:, None] - x[None], axis=-1)
+    d_out = np.linalg.norm(out[:, None] - out[None], axis=-1)
+    assert not np.allclose(d_out, d_in, rtol=1e-3)
 
 
 # --------------------------------------------------------------------------- topological_order

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,12 +20,11 @@ from pathlib import Path
 
 import pytest
 from dash import dcc, html, no_update
-from helpers import Callbacks
-from test_web_callbacks import toy_analysis, walk
+from helpers import Callbacks, free_port, store_toy, walk
 
 from fracdash import __version__
-from fracdash.cache import Store, stage_key
-from fracdash.runs import catalog, register
+from fracdash.cache import Store
+from fracdash.runs import catalog
 from fracdash.web import app as web_app
 from fracdash.web import create_app, ids
 from fracdash.web.app import context_of
@@ -35,19 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ["../../etc/passwd", "/etc/passwd", "~/.ssh/id_rsa", "file:///etc/passwd",
            "easy/../../../etc/passwd", "x" * 10_000, "", None, ["easy"], {"run": "easy"},
            3]  # fmt: skip
-
-
-def store_toy(cache: Path, name: str = "toy", seed: int = 0) -> None:
-    """Store a small hand-made analysis under run ``name`` (no TensorFlow)."""
-    store = Store(cache)
-    try:
-        analysis = toy_analysis(seed=seed)
-        key = stage_key("analysis", {"test": "hosted", "seed": seed})
-        analysis.meta["key"] = key
-        store.set_bytes(key, analysis.to_bytes())
-        register(store, name, analysis)
-    finally:
-        store.close()
 
 
 @pytest.fixture
@@ -185,12 +170,6 @@ def test_assets_are_found_from_env_checkout_or_working_directory(tmp_path, monke
 
 
 # -- gunicorn -w 2 on one store ------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(url, body=None, timeout=30):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from helpers import brute_vat
 from keras import layers
-from reference import brute_vat
 
 from fracdash import pipeline
 from fracdash.cache import Store

@@ -4,13 +4,13 @@ kernel (nbclient runs the notebook; the cell's output must hold the page's frame
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import textwrap
 import urllib.request
 
 import numpy as np
 import pytest
+from helpers import free_port
 
 import fracdash
 from fracdash.cache import Store
@@ -29,12 +29,6 @@ model = keras.Sequential(
     name="tiny_nb",
 )
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import brute_vat
+from helpers import brute_vat
 
 import fracdash
 from fracdash import pipeline

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from reference import brute_vat
-from test_vat_precision import star_near_ties
+from helpers import brute_vat, star_near_ties
 
 from fracdash import vat_order
 from fracdash.core import chunked, vat

@@ -8,9 +8,7 @@ import time
 
 import pytest
 from dash import no_update
-from helpers import Callbacks
-from test_hosted import store_toy
-from test_web_callbacks import toy_analysis, walk
+from helpers import Callbacks, store_toy, toy_analysis, walk
 
 from fracdash.cache import Store, stage_key
 from fracdash.runs import catalog, register

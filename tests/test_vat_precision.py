@@ -5,39 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import DTYPES, brute_vat, check
+from helpers import DTYPES, brute_vat, check, star_near_ties
 
 from fracdash import vat_order
-
-
-def star_near_ties(rng, spokes: int = 12, scale: float = 1e-9):
-    """Points whose distances to the visited set differ by ~``scale`` relative.
-
-    Two far anchors A = -1000 e0 and B = +1000 e0 (the most dissimilar pair, so VAT
-    starts at one of them), a centre C at the origin, and spokes (1 + eps_k) e_{k+1}
-    (pairwise >= sqrt(2) apart, each sqrt(1000^2 + 1) from the anchors), all shifted
-    by a large common vector. VAT goes anchor, C, then the spokes by increasing
-    eps_k (each at distance 1 + eps_k from C), then the other anchor: a ranking that
-    float32 arithmetic cannot see. Rows are shuffled so that index order and eps
-    order disagree.
-
-    Returns the rows, the indices of the anchors and of C, and the spokes' indices
-    in the expected order.
-    """
-    d = spokes + 1
-    anchors = np.zeros((2, d))
-    anchors[0, 0], anchors[1, 0] = -1000.0, 1000.0
-    centre = np.zeros((1, d))
-    eps = scale * (1.0 + rng.permutation(spokes))
-    spoke_rows = np.zeros((spokes, d))
-    for k in range(spokes):
-        spoke_rows[k, k + 1] = 1.0 + eps[k]
-    x = np.vstack([anchors, centre, spoke_rows])
-    x += 1e3 * rng.standard_normal(d)  # large common vector
-    perm = rng.permutation(len(x))
-    x = x[perm]
-    where = np.argsort(perm)  # new index of old row i
-    return x, {int(where[0]), int(where[1])}, int(where[2]), where[3 + np.argsort(eps)]
 
 
 def check_star(x, anchors, centre, expected_spokes):

@@ -17,9 +17,9 @@ import pytest
 from dash import no_update
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
+from helpers import CLASSES, LAYERS, toy_analysis, walk
 from PIL import Image
 
-from fracdash.analysis import Analysis, make_glyph
 from fracdash.cache import Store, stage_key
 from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
 from fracdash.runs import register
@@ -29,33 +29,6 @@ from fracdash.web.loading import run_options, scenario_of
 from fracdash.web.panels import progress_text
 
 ROOT = Path(__file__).resolve().parents[1]
-CLASSES = ["cat", "dog", "bird"]
-# (name, kind, per-sample output shape), a chain in data-flow order.
-LAYERS = [
-    ("input", "InputLayer", (6, 6, 1)),
-    ("conv", "Conv2D", (4, 4, 3)),
-    ("flatten", "Flatten", (48,)),
-    ("dense", "Dense", (8,)),
-    ("prediction", "Activation", (3,)),
-]
-
-
-def toy_analysis(n: int = 40, seed: int = 0) -> Analysis:
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, len(CLASSES), n).astype(np.int64)
-    labels[: len(CLASSES)] = np.arange(len(CLASSES))  # every class present
-    layers, previous = [], ()
-    for name, kind, shape in LAYERS:
-        layers.append(make_glyph(name, kind, previous, shape, rng.permutation(n), labels))
-        previous = (name,)
-    predictions = np.where(rng.random(n) < 0.8, labels, (labels + 1) % len(CLASSES))
-    analysis = Analysis(
-        layers=layers, labels=labels, predictions=predictions, class_names=CLASSES
-    )
-    analysis.meta.update(note="toy model, seeded", paper="none")
-    return analysis
-
-
 @pytest.fixture
 def cb(tmp_path):
     """A dashboard on a store holding the toy analysis as run ``toy``: its server
@@ -69,17 +42,6 @@ def cb(tmp_path):
     context = context_of(create_app(store, default_run="toy"))
     yield SimpleNamespace(store=store, **context.callbacks)
     store.close()
-
-
-def walk(component):
-    """Every Dash component in a tree, depth first."""
-    yield component
-    children = getattr(component, "children", None)
-    if not isinstance(children, (list, tuple)):
-        children = [children]
-    for child in children:
-        if hasattr(child, "to_plotly_json"):
-            yield from walk(child)
 
 
 def glyph_images(tree):
