@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     TF_CPP_MIN_LOG_LEVEL=3 \
-    FRACDASH_CACHE=/data \
+    FRACDASH_STORE=/data \
     FRACDASH_ASSETS=/app/assets
 
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin fracdash \

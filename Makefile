@@ -43,7 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 # locust, headless: 20 users for 60 s on 127.0.0.1 against gunicorn -w 2 on the store (read
-# only; $$FRACDASH_CACHE or ~/.cache/fracdash); see docs/deploy.md. Writes
+# only; $$FRACDASH_STORE or ~/.cache/fracdash); see docs/deploy.md. Writes
 # bench/results/loadtest-*.json; fails on any error. locust comes with the test extra.
 loadtest: $(STAMP)
 	$(BIN)/python bench/loadtest.py --users 20 --run-time 60s

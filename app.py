@@ -1,7 +1,7 @@
 """The fracdash dashboard: ``python app.py [--host H] [--port P] [--debug]``.
 
 Also the WSGI target (``gunicorn app:server -w 2``, see docs/deploy.md): importing this
-module builds the app on the default store (``$FRACDASH_CACHE`` or ``~/.cache/fracdash``),
+module builds the app on the default store (``$FRACDASH_STORE`` or ``~/.cache/fracdash``),
 debug off, with ``/healthz``. It never imports TensorFlow; only computing a missing
 scenario does, inside a background job.
 """
@@ -23,7 +23,7 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (reloader, tools)")
     parser.add_argument(
-        "--cache-dir", help="fracdash store (default: $FRACDASH_CACHE or ~/.cache/fracdash)"
+        "--cache-dir", help="fracdash store (default: $FRACDASH_STORE or ~/.cache/fracdash)"
     )
     parser.add_argument("--run", default="easy", help="scenario or stored run opened first")
     parser.add_argument(

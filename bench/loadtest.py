@@ -1,7 +1,7 @@
 """Bounded load test of the hosted dashboard, on locust: ``python bench/loadtest.py``.
 
 Loopback only. Starts its own ``gunicorn app:server -w 2`` on a free 127.0.0.1 port
-against a store (``--cache-dir``, default ``$FRACDASH_CACHE`` or ``~/.cache/fracdash``,
+against a store (``--cache-dir``, default ``$FRACDASH_STORE`` or ``~/.cache/fracdash``,
 only read), unless ``--url`` names a running server on this machine. Then runs locust
 headless (``bench/locustfile.py``: ``--users`` 20, all started at once, for
 ``--run-time`` 60s, after which locust stops by itself) on the computed runs of the
@@ -93,7 +93,7 @@ def wait_healthy(url: str, process=None, limit: float = 90.0) -> dict:
 def gunicorn(cache_dir: Path, workers: int = 2):
     """``gunicorn app:server -w workers`` on a free loopback port; yields its URL."""
     port = free_port()
-    env = dict(os.environ, FRACDASH_CACHE=str(cache_dir), TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, FRACDASH_STORE=str(cache_dir), TF_CPP_MIN_LOG_LEVEL="3")
     command = [sys.executable, "-m", "gunicorn", "app:server", "-w", str(workers),
                "-b", f"127.0.0.1:{port}", "--timeout", "120"]  # fmt: skip
     with tempfile.TemporaryFile() as log:
@@ -222,7 +222,7 @@ def main(argv=None) -> int:
         server = {"url": url}
     else:
         cache = args.cache_dir or Path(
-            os.environ.get("FRACDASH_CACHE") or Path.home() / ".cache" / "fracdash"
+            os.environ.get("FRACDASH_STORE") or Path.home() / ".cache" / "fracdash"
         )
         with gunicorn(cache.expanduser(), args.workers) as url:
             result = load(url, args.users, args.run_time, runs)

@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from reference import brute_vat  # noqa: E402
 
-from fracdash.cache import Store, default_cache_dir  # noqa: E402
 from fracdash.core import vat_order  # noqa: E402
 from fracdash.datasets import load_dataset  # noqa: E402
+from fracdash.store import Store, default_store_dir  # noqa: E402
 
 SCENARIOS = ["easy", "generalization", "problematic", "simplification", "realistic"]
 TARGETS = {
@@ -239,7 +239,7 @@ def free_port() -> int:
 
 def bench_warm_start(cache: Path) -> dict:
     code = (
-        "import time; t=time.perf_counter(); from fracdash.cache import Store; "
+        "import time; t=time.perf_counter(); from fracdash.store import Store; "
         f"from fracdash.runs import load_run; a=load_run(Store({str(cache)!r}), 'easy'); "
         "from fracdash.glyphs import glyph_pngs; [glyph_pngs(a, g.name) for g in a.layers]; "
         "print(time.perf_counter()-t)"
@@ -273,7 +273,7 @@ def bench_warm_start(cache: Path) -> dict:
 
 
 def main() -> None:
-    store = Store(default_cache_dir())
+    store = Store(default_store_dir())
     from fracdash.runs import precompute_scenario
 
     for name in SCENARIOS:  # trains once per recipe; stores everything

@@ -10,9 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fracdash.cache import Store  # noqa: E402
 from fracdash.models.scenarios import SCENARIOS  # noqa: E402
 from fracdash.runs import load_run  # noqa: E402
+from fracdash.store import Store  # noqa: E402
 
 
 def main() -> None:

@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from fracdash.cache import Store
+    from fracdash.store import Store
     from fracdash.runs import load_run
 
     store = Store(args.cache_dir)

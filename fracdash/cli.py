@@ -17,10 +17,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import click  # noqa: E402
 
 from fracdash import __version__  # noqa: E402
-from fracdash.cache import Store, default_cache_dir  # noqa: E402
 from fracdash.core.vat import METRICS  # noqa: E402
 from fracdash.errors import FracdashError  # noqa: E402
 from fracdash.progress import ProgressBars  # noqa: E402
+from fracdash.store import Store, default_store_dir  # noqa: E402
 
 METRIC_HELP = (
     "How two samples' activations at a layer are compared: euclidean (the paper's: "
@@ -73,9 +73,12 @@ def _fail(ctx, message: str, err: BaseException | None = None):
 
 def _cache_option(fn):
     return click.option(
+        "--store",
         "--cache-dir",
+        "cache_dir",
         type=click.Path(file_okay=False, path_type=Path),
-        help="The store (default: $FRACDASH_CACHE or ~/.cache/fracdash).",
+        help="The store (default: $FRACDASH_STORE or ~/.cache/fracdash); --cache-dir is "
+        "its older name.",
     )(fn)
 
 
@@ -156,7 +159,7 @@ def precompute(ctx, scenario, samples, epochs, train_samples, metric, cache_dir,
     problematic, simplification or realistic."""
     from fracdash.runs import precompute_scenario, run_name
 
-    store = Store(cache_dir or default_cache_dir())
+    store = Store(cache_dir or default_store_dir())
     quiet_keras_import()
     try:
         analysis = precompute_scenario(
@@ -187,7 +190,7 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
 
     model_path, data_path = Path(opts["model_path"]), Path(opts["data_path"])
     name = opts["name"] if opts["name"] is not None else model_path.stem
-    directory = Path(cache_dir or default_cache_dir()).expanduser()
+    directory = Path(cache_dir or default_store_dir()).expanduser()
     # A store that does not exist yet holds no runs: it is created only once all passed.
     store = Store(directory) if (directory / "store").is_dir() else None
     try:
@@ -276,7 +279,7 @@ def runs_command(ctx, delete, cache_dir):
     """List the stored runs (what the dashboard offers), or delete one."""
     from fracdash.runs import catalog, delete_run
 
-    store = Store(cache_dir or default_cache_dir())
+    store = Store(cache_dir or default_store_dir())
     if delete is not None:
         try:
             freed = delete_run(store, delete)

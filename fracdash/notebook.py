@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from fracdash.cache import Store, default_cache_dir
 from fracdash.errors import PortInUse
 from fracdash.serving import check_port
+from fracdash.store import Store, default_store_dir
 
 #: Dash's own display modes inside Jupyter, plus "server" (serve on a port).
 MODES = ("inline", "external", "jupyterlab", "tab", "server")
@@ -87,7 +87,7 @@ def show(
     replace : bool
         Overwrite a stored run of the same name (refused otherwise).
     cache_dir : path-like, optional
-        The fracdash store (``$FRACDASH_CACHE`` or ``~/.cache/fracdash``).
+        The fracdash store (``$FRACDASH_STORE`` or ``~/.cache/fracdash``).
     host, port : str, int
         Where the server listens (loopback by default).
     mode : {"inline", "external", "jupyterlab", "tab", "server"}, optional
@@ -121,7 +121,7 @@ def show(
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     if mode != "server" and not jupyter:
         raise ValueError(f"mode {mode!r} needs a Jupyter kernel; use mode='server' here")
-    store = Store(cache_dir or default_cache_dir())
+    store = Store(cache_dir or default_store_dir())
     name = check_run_name(store, name if name is not None else model.name, replace=replace)
     check_port(host, port)  # before minutes of work, not after
     if samples is not None:

@@ -1,6 +1,6 @@
 """The one place the stage order lives: model + labelled data -> :class:`Analysis`.
 
-Stages, each keyed by content (see :mod:`fracdash.cache`):
+Stages, each keyed by content (see :mod:`fracdash.store`):
 
 1. *graph*      the shown layer DAG (keras, not cached: cheap and needs the model);
 2. *forward*    activations of the layers still to order, and the predictions;
@@ -14,7 +14,7 @@ distances, so it reuses its predecessor's order instead of being computed again.
 
 Each order is stored as soon as it is computed, so a killed run resumes from the
 finished layers. Processes sharing a store order each layer under that layer's lock
-(:meth:`fracdash.cache.Store.lock`), so two runs of the same analysis compute every
+(:meth:`fracdash.store.Store.lock`), so two runs of the same analysis compute every
 order once; both still run the forward pass. ``FRACDASH_LOG=debug`` logs each order
 computed, or found stored by another process, to stderr.
 """
@@ -28,10 +28,10 @@ from collections.abc import Callable
 import numpy as np
 
 from fracdash.analysis import Analysis, make_glyph
-from fracdash.cache import Store, array_digest, stage_key
 from fracdash.core import shares_input_order, vat_order
 from fracdash.core.vat import METRICS, NonFiniteValues
 from fracdash.errors import ActivationError
+from fracdash.store import Store, array_digest, stage_key
 
 #: progress(stage, done, total, detail): stage "forward" counts batches; stage "order"
 #: counts work, each layer weighing its width plus ``LAYER_WORK`` (the Gram's cost grows

@@ -12,8 +12,8 @@ import re
 from datetime import datetime, timezone
 
 from fracdash.analysis import Analysis
-from fracdash.cache import Store, stage_key
 from fracdash.errors import RunError
+from fracdash.store import Store, stage_key
 
 CATALOG_KEY = stage_key("catalog")
 #: Characters a run name may not hold: it appears in URLs, file names and listings.

@@ -11,8 +11,8 @@ import numpy as np
 
 from fracdash import vat_order
 from fracdash.analysis import Analysis, make_glyph
-from fracdash.cache import Store, stage_key
 from fracdash.runs import register
+from fracdash.store import Store, stage_key
 
 DTYPES = [np.float32, np.float64]
 

@@ -56,8 +56,8 @@ GLYPH_COLORS_JS = """async () => {
 
 @pytest.fixture(scope="session")
 def web_cache(tmp_path_factory):
-    from fracdash.cache import Store
     from fracdash.runs import precompute_scenario
+    from fracdash.store import Store
 
     cache = tmp_path_factory.mktemp("web-cache")
     store = Store(cache)

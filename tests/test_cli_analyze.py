@@ -58,8 +58,8 @@ def run_cli(*args, cache):
 
 
 def stored_run(cache, name):
-    from fracdash.cache import Store
     from fracdash.runs import catalog, load_run
+    from fracdash.store import Store
 
     store = Store(cache)
     try:

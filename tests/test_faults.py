@@ -66,8 +66,8 @@ def wide_files(keras, tmp_path_factory):
 def order_keys(wide_files):
     """Store key of each layer's order, derived as the CLI derives it."""
     from fracdash import userdata
-    from fracdash.cache import array_digest, stage_key
     from fracdash.models.activations import model_digest
+    from fracdash.store import array_digest, stage_key
 
     model = userdata.load_model(wide_files / "wide.keras")
     x, y, _ = userdata.load_data(wide_files / "test.npz")
@@ -122,7 +122,7 @@ def computed(stderr: str) -> Counter:
 
 
 def open_store(cache):
-    from fracdash.cache import Store
+    from fracdash.store import Store
 
     return Store(cache)
 

@@ -23,8 +23,8 @@ from dash import dcc, html, no_update
 from helpers import Callbacks, free_port, store_toy, walk
 
 from fracdash import __version__
-from fracdash.cache import Store
 from fracdash.runs import catalog
+from fracdash.store import Store
 from fracdash.web import app as web_app
 from fracdash.web import create_app, ids
 from fracdash.web.app import context_of

@@ -248,8 +248,8 @@ def run_cli(*args, cache):
 def assert_cache_untouched(cache):
     """Nothing written: the store directory was never even created."""
     if cache.exists():
-        from fracdash.cache import Store
         from fracdash.runs import catalog
+        from fracdash.store import Store
 
         store = Store(cache)
         try:
@@ -311,8 +311,8 @@ def test_nan_in_activations(keras, tmp_path):
         "the input scaling (--scale)"
     )
     assert "Traceback" not in result.stderr
-    from fracdash.cache import Store
     from fracdash.runs import catalog
+    from fracdash.store import Store
 
     store = Store(cache)
     try:
@@ -350,8 +350,8 @@ def test_many_classes_warn_but_succeed(models, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "fracdash: warning: 25 classes: absolute coloring repeats colors" in result.stderr
     assert "relative coloring still works" in result.stderr
-    from fracdash.cache import Store
     from fracdash.runs import catalog
+    from fracdash.store import Store
 
     store = Store(cache)
     try:

@@ -15,9 +15,9 @@ from helpers import brute_vat
 from keras import layers
 
 from fracdash import pipeline
-from fracdash.cache import Store
 from fracdash.models.activations import forward
 from fracdash.models.network import Network, network_graph
+from fracdash.store import Store
 
 SHAPE = (6, 6, 3)
 N = 5

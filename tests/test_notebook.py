@@ -13,9 +13,9 @@ import pytest
 from helpers import free_port
 
 import fracdash
-from fracdash.cache import Store
 from fracdash.errors import RunError
 from fracdash.runs import catalog
+from fracdash.store import Store
 from fracdash.userdata import UserDataError
 
 TINY_MODEL = """

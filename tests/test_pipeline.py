@@ -9,7 +9,7 @@ from helpers import brute_vat
 
 import fracdash
 from fracdash import pipeline
-from fracdash.cache import Store
+from fracdash.store import Store
 
 
 def keras_activation(keras, model, name, x):

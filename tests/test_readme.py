@@ -114,8 +114,8 @@ def test_readme_has_the_python_api_examples():
 
 def test_readme_python_blocks_run(readme_data, tmp_path, monkeypatch):
     from fracdash import curve_positions
-    from fracdash.cache import Store
     from fracdash.runs import catalog
+    from fracdash.store import Store
 
     work, home, cache = tmp_path / "work", tmp_path / "home", tmp_path / "cache"
     for d in (work, home):

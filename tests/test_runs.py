@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fracdash.cache import Store
 from fracdash.errors import RunError
 from fracdash.runs import (
     CATALOG_KEY,
@@ -16,6 +15,7 @@ from fracdash.runs import (
     delete_run,
     load_run,
 )
+from fracdash.store import Store
 
 
 def data(seed, n=24):
@@ -105,3 +105,14 @@ def test_store_expands_the_home_directory(tmp_path, monkeypatch):
         assert s.directory.is_dir() and not (tmp_path / "~").exists()
     finally:
         s.close()
+
+
+def test_store_location_from_the_environment(tmp_path, monkeypatch):
+    from fracdash.store import default_store_dir
+
+    monkeypatch.delenv("FRACDASH_STORE", raising=False)
+    monkeypatch.setenv("FRACDASH_CACHE", str(tmp_path / "old"))  # the older name still works
+    assert default_store_dir() == tmp_path / "old"
+    monkeypatch.setenv("FRACDASH_STORE", "~/new")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_store_dir() == tmp_path / "new"

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fracdash.cache import Store
 from fracdash.models import scenarios
 from fracdash.runs import catalog, load_run
+from fracdash.store import Store
 
 
 def test_lenet5_matches_the_paper(keras):

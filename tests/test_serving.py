@@ -38,8 +38,8 @@ def test_taken_port_raises_an_ordinary_exception(taken_port):
 
 def test_show_on_a_taken_port_fails_before_analyzing(toy_sequential, taken_port, tmp_path):
     import fracdash
-    from fracdash.cache import Store
     from fracdash.runs import catalog
+    from fracdash.store import Store
 
     x = np.random.default_rng(0).random((12, 5, 5, 1), dtype=np.float32)
     y = np.arange(12) % 4

@@ -10,8 +10,8 @@ import pytest
 from dash import no_update
 from helpers import Callbacks, store_toy, toy_analysis, walk
 
-from fracdash.cache import Store, stage_key
 from fracdash.runs import catalog, register
+from fracdash.store import Store, stage_key
 from fracdash.web import create_app, ids
 from fracdash.web.app import context_of
 

@@ -29,8 +29,8 @@ def cli(*args, cache):
 
 
 def stored(cache, name):
-    from fracdash.cache import Store
     from fracdash.runs import catalog, load_run
+    from fracdash.store import Store
 
     store = Store(cache)
     try:
@@ -202,7 +202,7 @@ def test_runs_lists_and_deletes(indicator, tmp_path, toy_sequential):
     assert [line.split()[0] for line in cli("runs", cache=cache).stdout.splitlines()[1:]] == [
         "second"
     ]
-    from fracdash.cache import Store
+    from fracdash.store import Store
     from fracdash.web.loading import run_options
 
     store = Store(cache)
@@ -257,7 +257,7 @@ def test_version_and_metric_help():
     from fracdash import __version__
 
     assert runner.invoke(main, ["--version"]).output.strip() == f"fracdash, version {__version__}"
-    text = " ".join(runner.invoke(main, ["analyze", "--help"]).output.split())
+    text = " ".join(runner.invoke(main, ["analyze", "--help"]).output.split()).replace("- ", "-")
     assert "euclidean (the paper's: straight-line distance) or cosine" in text
 
 

@@ -20,9 +20,9 @@ from dash._utils import AttributeDict
 from helpers import CLASSES, LAYERS, toy_analysis, walk
 from PIL import Image
 
-from fracdash.cache import Store, stage_key
 from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
 from fracdash.runs import register
+from fracdash.store import Store, stage_key
 from fracdash.web import create_app, ids
 from fracdash.web.app import context_of
 from fracdash.web.loading import run_options, scenario_of

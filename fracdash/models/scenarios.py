@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fracdash.cache import array_digest
 from fracdash.datasets import CLASS_NAMES, load_dataset
+from fracdash.store import array_digest
 
 # Bumped per network when its architecture or initialisation changes.
 ARCH_VERSION = {"lenet5": 1, "double_lenet5": 1, "vgg16": 2}

@@ -62,8 +62,8 @@ def create_app(
     ----------
     cache_dir : path-like or Store, optional
         The fracdash store, as its folder (opened here) or an open
-        :class:`~fracdash.cache.Store` (the caller closes it);
-        ``$FRACDASH_CACHE`` or ``~/.cache/fracdash`` by default.
+        :class:`~fracdash.store.Store` (the caller closes it);
+        ``$FRACDASH_STORE`` or ``~/.cache/fracdash`` by default.
     default_run : str
         Scenario (or stored run) opened first; computed in the background if missing.
     samples : int, optional

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dash import DiskcacheManager
 
-from fracdash.cache import Store
+from fracdash.store import Store
 
 
 class AppJobs(DiskcacheManager):
@@ -100,7 +100,7 @@ def make_context(
     ----------
     store_or_cache_dir : Store or path-like, optional
         An open store (the caller keeps and closes it), or its folder (opened here);
-        ``$FRACDASH_CACHE`` or ``~/.cache/fracdash`` by default.
+        ``$FRACDASH_STORE`` or ``~/.cache/fracdash`` by default.
     default_run, samples, compute
         As in :class:`AppContext`; a scenario name as ``default_run`` becomes its
         run name at ``samples``.

@@ -10,9 +10,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fracdash.analysis import Analysis
-from fracdash.cache import Store
 from fracdash.models.scenarios import SCENARIOS
 from fracdash.runs import catalog, run_name
+from fracdash.store import Store
 from fracdash.web.dag import DagView, dag_view
 
 NETWORK_LABELS = {"lenet5": "LeNet5", "double_lenet5": "DoubleLeNet5", "vgg16": "VGG16"}

@@ -8,8 +8,8 @@ import time
 from dash import Input, Output, no_update
 from dash.exceptions import PreventUpdate
 
-from fracdash.cache import Store
 from fracdash.runs import precompute_scenario
+from fracdash.store import Store
 from fracdash.web import ids
 from fracdash.web.callbacks.guard import run_or_none, unknown_run
 from fracdash.web.loading import run_key, run_options, scenario_of

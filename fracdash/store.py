@@ -1,9 +1,12 @@
-"""Content-addressed store on diskcache (STYLE.md).
+"""The store: fracdash's one content-addressed place for results, on diskcache.
+
+"Store" is the project's one word for it (older spellings still accepted: ``cache=``,
+``--cache-dir``, ``$FRACDASH_CACHE``).
 
 Keys are sha256 digests of ``{stage, params, parents, CACHE_VERSION}``; chaining a
 stage's key into the next one means that a changed parameter recomputes only the
 stages after it. Values are stored as bytes (``numpy.save`` without pickle, or JSON),
-so reading the cache never unpickles anything. diskcache writes each value in one
+so reading the store never unpickles anything. diskcache writes each value in one
 SQLite transaction: an interrupted run leaves finished entries whole and no half entry.
 """
 
@@ -23,9 +26,10 @@ import numpy as np
 CACHE_VERSION = 1
 
 
-def default_cache_dir() -> Path:
-    """``$FRACDASH_CACHE``, else ``~/.cache/fracdash``."""
-    env = os.environ.get("FRACDASH_CACHE")
+def default_store_dir() -> Path:
+    """``$FRACDASH_STORE`` (or its older name ``$FRACDASH_CACHE``), else
+    ``~/.cache/fracdash``."""
+    env = os.environ.get("FRACDASH_STORE") or os.environ.get("FRACDASH_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "fracdash"
 
 
@@ -61,13 +65,13 @@ class Store:
     Parameters
     ----------
     directory : path-like, optional
-        Where the cache lives; :func:`default_cache_dir` by default.
+        Where the cache lives; :func:`default_store_dir` by default.
     """
 
     def __init__(self, directory=None):
         import diskcache
 
-        self.directory = Path(directory).expanduser() if directory else default_cache_dir()
+        self.directory = Path(directory).expanduser() if directory else default_store_dir()
         self.directory.mkdir(parents=True, exist_ok=True)
         self._cache = diskcache.Cache(str(self.directory / "store"), size_limit=2**40)
 
