@@ -1,4 +1,4 @@
-"""fracdash.core.hilbert: curve order, Hilbert points and glyph placement (SPEC §5)."""
+"""fracdash.core.hilbert: curve order, Hilbert points and glyph placement (docs/method.md §5)."""
 
 from __future__ import annotations
 

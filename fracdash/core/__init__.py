@@ -11,6 +11,7 @@ from fracdash.core.coloring import (
     quality,
     relative_codes,
 )
+from fracdash.core.gilbert import compact_positions, compact_shape, gilbert_points
 from fracdash.core.graph import (
     IDENTITY_KINDS,
     REORDER_KINDS,
@@ -18,17 +19,30 @@ from fracdash.core.graph import (
     shares_input_order,
     topological_order,
 )
-from fracdash.core.hilbert import curve_order, curve_positions, hilbert_points
+from fracdash.core.hilbert import (
+    CURVES,
+    curve_order,
+    curve_positions,
+    grid_shape,
+    hilbert_points,
+    positions_for,
+)
 from fracdash.core.vat import vat_order
 
 __all__ = [
+    "CURVES",
     "IDENTITY_KINDS",
     "REORDER_KINDS",
     "class_image",
     "code_image",
+    "compact_positions",
+    "compact_shape",
     "curve_order",
     "curve_positions",
+    "gilbert_points",
+    "grid_shape",
     "hilbert_points",
+    "positions_for",
     "quality",
     "relative_codes",
     "shares_input_order",

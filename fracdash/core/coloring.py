@@ -1,4 +1,4 @@
-"""Colorings and the quality metric of a glyph (SPEC §6).
+"""Colorings and the quality metric of a glyph (docs/method.md §6).
 
 Glyphs are kept as *index images* — one integer per pixel, ``-1`` where no sample
 sits — so that every coloring is only a palette applied to the same image.

@@ -1,13 +1,17 @@
-"""Placement of ordered samples on a Hilbert curve (SPEC §5).
+"""Placement of ordered samples on a Hilbert curve (docs/method.md §5).
 
 The curve convention is the ``hilbertcurve`` package's (``HilbertCurve(p, 2)``);
 :func:`hilbert_points` is a vectorised port of its ``point_from_distance`` and must
-match it exactly (a test compares them for p = 1..9).
+match it exactly (a test compares them for p = 1..9). :func:`positions_for` and
+:func:`grid_shape` choose between this square curve and the zero-waste rectangle of
+:mod:`fracdash.core.gilbert`.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from fracdash.core.gilbert import compact_positions, compact_shape
 
 
 def curve_order(n: int) -> int:
@@ -93,3 +97,64 @@ def curve_positions(n: int) -> tuple[int, np.ndarray]:
     p = curve_order(n)
     skip = (4**p - n) // 2
     return p, hilbert_points(p, skip + np.arange(n, dtype=np.int64))
+
+
+#: Curve kinds of :func:`positions_for` and :func:`grid_shape`: the square Hilbert
+#: curve of the paper (:func:`curve_positions`) and the zero-waste rectangle
+#: (:func:`fracdash.core.gilbert.compact_positions`).
+CURVES = ("paper", "compact")
+
+
+def _check_curve(curve: str) -> None:
+    if curve not in CURVES:
+        raise ValueError(f"unknown curve {curve!r}; expected one of {CURVES}")
+
+
+def grid_shape(n: int, curve: str = "paper") -> tuple[int, int]:
+    """Glyph size for ``n`` samples placed by :func:`positions_for` with ``curve``.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples, at least 1.
+    curve : {"paper", "compact"}
+        ``"paper"``: the ``2**p x 2**p`` square of :func:`curve_positions`;
+        ``"compact"``: the near-square rectangle of
+        :func:`fracdash.core.gilbert.compact_shape`, less than one row empty.
+
+    Returns
+    -------
+    (int, int)
+        ``(W, H)``: width (columns, x) and height (rows, y) in pixels.
+    """
+    _check_curve(curve)
+    if curve == "compact":
+        return compact_shape(n)
+    side = 2 ** curve_order(n)
+    return side, side
+
+
+def positions_for(n: int, curve: str = "paper") -> np.ndarray:
+    """Pixel of the k-th sample in order, on the glyph of :func:`grid_shape`.
+
+    The default stays the paper's square curve so that callers switching to this
+    function from :func:`curve_positions` keep their glyphs; pass ``curve="compact"``
+    for the zero-waste rectangle.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples, at least 1.
+    curve : {"paper", "compact"}
+        See :func:`grid_shape`.
+
+    Returns
+    -------
+    ndarray of int64, shape (n, 2)
+        ``(x, y)`` pixel of the k-th sample, inside ``grid_shape(n, curve)``;
+        consecutive samples are edge-adjacent pixels.
+    """
+    _check_curve(curve)
+    if curve == "compact":
+        return compact_positions(n)
+    return curve_positions(n)[1]
