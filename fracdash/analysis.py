@@ -14,14 +14,20 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from fracdash.core import (
+    CURVES,
     REORDER_KINDS,
     class_image,
     code_image,
-    curve_positions,
+    grid_shape,
+    positions_for,
     quality,
     relative_codes,
     remove_nodes,
 )
+
+#: The curve glyphs are drawn on unless a view asks for another (docs/method.md §5):
+#: the zero-waste rectangle; "paper" is the paper's square Hilbert curve.
+DEFAULT_CURVE = "compact"
 
 
 @dataclass(frozen=True)
@@ -40,10 +46,12 @@ class LayerGlyph:
         Sample indices in VAT order.
     positions : ndarray of int64, shape (n, 2)
         ``(x, y)`` pixel of sample ``i`` (indexed by sample, not by rank).
-    curve_order : int
-        Hilbert order p; the glyph is ``2**p`` pixels wide.
+    curve : {"compact", "paper"}
+        The curve the samples are laid on.
+    width, height : int
+        The glyph's size in pixels (one pixel per sample slot).
     quality : float
-        docs/method.md §6 quality under the analysis' coloring labels.
+        docs/method.md §6 quality under the analysis' coloring labels, on this grid.
     codes : ndarray of int64, shape (n,)
         Relative-coloring code of the k-th sample in order.
     """
@@ -54,21 +62,32 @@ class LayerGlyph:
     output_shape: tuple[int, ...]
     order: np.ndarray
     positions: np.ndarray
-    curve_order: int
+    curve: str
+    width: int
+    height: int
     quality: float
     codes: np.ndarray
 
     @property
     def side(self) -> int:
-        return 2**self.curve_order
+        """The glyph's larger side in pixels (its only side on the paper's square curve)."""
+        return max(self.width, self.height)
+
+    @property
+    def curve_order(self) -> int | None:
+        """Hilbert order p of the paper's ``2**p`` square curve; None on "compact"."""
+        return self.width.bit_length() - 1 if self.curve == "paper" else None
 
 
-def make_glyph(name, kind, inputs, output_shape, order, labels) -> LayerGlyph:
-    """Place ``order`` on the Hilbert curve and color it with ``labels`` (n,)."""
+def make_glyph(
+    name, kind, inputs, output_shape, order, labels, curve: str = DEFAULT_CURVE
+) -> LayerGlyph:
+    """Place ``order`` on ``curve`` ("compact" or "paper") and color it with ``labels``."""
     order = np.asarray(order, dtype=np.int64)
-    p, by_rank = curve_positions(order.size)
+    by_rank = positions_for(order.size, curve)
     positions = np.empty_like(by_rank)
     positions[order] = by_rank
+    width, height = grid_shape(order.size, curve)
     return LayerGlyph(
         name=name,
         kind=kind,
@@ -76,7 +95,9 @@ def make_glyph(name, kind, inputs, output_shape, order, labels) -> LayerGlyph:
         output_shape=tuple(int(s) for s in output_shape),
         order=order,
         positions=positions,
-        curve_order=p,
+        curve=curve,
+        width=width,
+        height=height,
         quality=quality(positions, labels),
         codes=relative_codes(labels[order]),
     )
@@ -158,22 +179,37 @@ class Analysis:
         """Same orders, glyphs colored by ``"truth"`` or ``"predicted"`` labels."""
         if color_by not in ("truth", "predicted"):
             raise ValueError(f"color_by must be 'truth' or 'predicted', not {color_by!r}")
+        return self._relaid(color_by, self.curve)
+
+    @property
+    def curve(self) -> str:
+        """The curve every glyph is laid on ("compact" or "paper")."""
+        return self.layers[0].curve if self.layers else DEFAULT_CURVE
+
+    def on_curve(self, curve: str) -> Analysis:
+        """Same orders laid on ``curve`` ("compact" or "paper"); qualities are those of
+        that grid (docs/method.md §6). Nothing is reordered."""
+        if curve not in CURVES:
+            raise ValueError(f"curve must be one of {', '.join(CURVES)}, not {curve!r}")
+        return self if curve == self.curve else self._relaid(self.color_by, curve)
+
+    def _relaid(self, color_by: str, curve: str) -> Analysis:
         labels = self.labels if color_by == "truth" else self.predictions
         layers = [
-            make_glyph(g.name, g.kind, g.inputs, g.output_shape, g.order, labels)
+            make_glyph(g.name, g.kind, g.inputs, g.output_shape, g.order, labels, curve)
             for g in self.layers
         ]
         return replace(self, layers=layers, color_by=color_by)
 
     def class_image(self, name: str) -> np.ndarray:
-        """(side, side) int32 image of class indices, -1 where empty."""
+        """(height, width) int32 image of class indices, -1 where empty."""
         g = self.layer(name)
-        return class_image(g.positions, self.color_labels, g.side)
+        return class_image(g.positions, self.color_labels, (g.width, g.height))
 
     def code_image(self, name: str) -> np.ndarray:
-        """(side, side) int32 image of relative codes 0/1/2, -1 where empty."""
+        """(height, width) int32 image of relative codes 0/1/2, -1 where empty."""
         g = self.layer(name)
-        return code_image(g.positions[g.order], g.codes, g.side)
+        return code_image(g.positions[g.order], g.codes, (g.width, g.height))
 
     # -- serialisation: npz of arrays + JSON header, never pickle --------------
     def to_bytes(self) -> bytes:

@@ -41,8 +41,8 @@ def decode(png: bytes) -> np.ndarray:
 def test_absolute_colors_every_sample_pixel(analysis):
     g = analysis.layer("dense")
     pixels = decode(glyphs.absolute_png(analysis, "dense"))
-    assert pixels.shape == (8, 8, 3)  # 50 samples -> order 3
-    occupied = np.zeros((8, 8), dtype=bool)
+    assert pixels.shape == (7, 8, 3) == (g.height, g.width, 3)  # 50 samples: 8 x 7
+    occupied = np.zeros((7, 8), dtype=bool)
     for i, (x, y) in enumerate(g.positions):
         assert tuple(pixels[y, x]) == rgb(glyphs.class_color(int(analysis.labels[i])))
         occupied[y, x] = True

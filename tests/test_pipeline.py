@@ -100,18 +100,37 @@ def test_nested_model_is_expanded(keras, toy_data):
     np.testing.assert_array_equal(a.layer("inner_conv").order, brute_vat(acts))
 
 
-def test_glyph_geometry_and_quality(toy_branched, toy_data):
+@pytest.mark.parametrize("curve", ["compact", "paper"])
+def test_glyph_geometry_and_quality(toy_branched, toy_data, curve):
     x, y, _, _ = toy_data
-    a = fracdash.analyze(toy_branched, x, y)
-    p, by_rank = fracdash.curve_positions(len(x))
+    a = fracdash.analyze(toy_branched, x, y).on_curve(curve)
+    by_rank = fracdash.core.positions_for(len(x), curve)
+    width, height = fracdash.core.grid_shape(len(x), curve)
     for g in a.layers:
-        assert g.curve_order == p and sorted(g.order.tolist()) == list(range(len(x)))
+        assert (g.curve, g.width, g.height) == (curve, width, height)
+        assert sorted(g.order.tolist()) == list(range(len(x)))
         np.testing.assert_array_equal(g.positions[g.order], by_rank)
         assert g.quality == pytest.approx(fracdash.quality(g.positions, y))
         np.testing.assert_array_equal(g.codes, fracdash.relative_codes(y[g.order]))
         image = a.class_image(g.name)
-        assert image.shape == (2**p, 2**p) and (image >= 0).sum() == len(x)
+        assert image.shape == (height, width) and (image >= 0).sum() == len(x)
         assert image[g.positions[5, 1], g.positions[5, 0]] == y[5]
+    if curve == "compact":  # zero waste: less than one row empty
+        assert width * height - len(x) < width
+
+
+def test_the_curve_is_a_view_setting(toy_branched, toy_data):
+    """Switching curves re-lays the same orders; qualities follow the grid shown."""
+    x, y, _, _ = toy_data
+    compact = fracdash.analyze(toy_branched, x, y)
+    paper = compact.on_curve("paper")
+    assert compact.curve == "compact" and paper.curve == "paper"
+    for c, p in zip(compact.layers, paper.layers, strict=True):
+        np.testing.assert_array_equal(c.order, p.order)
+        assert p.quality == pytest.approx(fracdash.quality(p.positions, y))
+    assert paper.on_curve("compact").layers[-1].quality == compact.layers[-1].quality
+    with pytest.raises(ValueError, match="compact, paper|paper, compact"):
+        compact.on_curve("hilbert")
 
 
 def test_labels_predicted(toy_branched, toy_data):

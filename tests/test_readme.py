@@ -113,7 +113,7 @@ def test_readme_has_the_python_api_examples():
 
 
 def test_readme_python_blocks_run(readme_data, tmp_path, monkeypatch):
-    from fracdash import curve_positions
+    from fracdash.core import positions_for
     from fracdash.runs import catalog
     from fracdash.store import Store
 
@@ -156,8 +156,10 @@ def test_readme_python_blocks_run(readme_data, tmp_path, monkeypatch):
         for layer in a.layers:
             assert sorted(layer.order.tolist()) == list(range(N))
             assert layer.positions.shape == (N, 2)
-            assert isinstance(layer.curve_order, int) and 4**layer.curve_order >= N
-            np.testing.assert_array_equal(layer.positions[layer.order], curve_positions(N)[1])
+            assert layer.curve == "compact" and layer.width * layer.height >= N
+            np.testing.assert_array_equal(
+                layer.positions[layer.order], positions_for(N, "compact")
+            )
             assert isinstance(layer.quality, float) and 0.0 <= layer.quality <= 1.0
         assert a.edges and all(isinstance(e, tuple) and len(e) == 2 for e in a.edges)
         for source, target in a.edges:  # "topological order"

@@ -36,24 +36,31 @@ def relative_codes(labels_in_order) -> np.ndarray:
     return codes
 
 
-def _grid_side(positions: np.ndarray) -> int:
-    return int(positions.max()) + 1 if positions.size else 1
+def _grid_shape(positions: np.ndarray) -> tuple[int, int]:
+    """(W, H) of the smallest square holding every pixel (the default image size)."""
+    side = int(positions.max()) + 1 if positions.size else 1
+    return side, side
 
 
-def _paint(positions, values, side: int | None) -> np.ndarray:
+def _paint(positions, values, size) -> np.ndarray:
     positions = np.asarray(positions, dtype=np.int64).reshape(-1, 2)
     values = np.asarray(values).reshape(-1)
     if positions.shape[0] != values.shape[0]:
         raise ValueError(
             f"positions hold {positions.shape[0]} pixels but {values.shape[0]} values were given"
         )
-    side = _grid_side(positions) if side is None else int(side)
-    image = np.full((side, side), EMPTY, dtype=np.int32)
+    if size is None:
+        width, height = _grid_shape(positions)
+    elif np.ndim(size) == 0:
+        width = height = int(size)
+    else:
+        width, height = (int(v) for v in size)
+    image = np.full((height, width), EMPTY, dtype=np.int32)
     image[positions[:, 1], positions[:, 0]] = values
     return image
 
 
-def class_image(positions, labels, side: int | None = None) -> np.ndarray:
+def class_image(positions, labels, side=None) -> np.ndarray:
     """Image of class indices, row ``y`` and column ``x``; ``-1`` where empty.
 
     Parameters
@@ -62,17 +69,18 @@ def class_image(positions, labels, side: int | None = None) -> np.ndarray:
         ``(x, y)`` pixel of each sample.
     labels : array_like of int, shape (n,)
         Class of each sample, aligned with ``positions``.
-    side : int, optional
-        Image side (``2**p``); by default the smallest square holding every pixel.
+    side : int or (int, int), optional
+        Image side (a square), or ``(W, H)`` for a rectangular glyph; by default the
+        smallest square holding every pixel.
 
     Returns
     -------
-    ndarray of int32, shape (side, side)
+    ndarray of int32, shape (H, W)
     """
     return _paint(positions, labels, side)
 
 
-def code_image(positions, codes, side: int | None = None) -> np.ndarray:
+def code_image(positions, codes, side=None) -> np.ndarray:
     """Image of relative codes (0, 1, 2), ``-1`` where empty; see :func:`class_image`."""
     return _paint(positions, codes, side)
 
@@ -102,7 +110,7 @@ def quality(positions, labels) -> float:
         raise ValueError("quality needs at least one sample")
     if labels.min() < 0:
         raise ValueError("labels must be non-negative class indices")
-    side = _grid_side(positions)
+    side = max(_grid_shape(positions))
     padded = np.full((side + 2, side + 2), EMPTY, dtype=np.int64)
     xs, ys = positions[:, 0] + 1, positions[:, 1] + 1
     padded[ys, xs] = labels
