@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from reference import brute_vat  # noqa: E402
+from helpers import brute_vat  # noqa: E402
 
 from fracdash.core import vat_order  # noqa: E402
 from fracdash.datasets import load_dataset  # noqa: E402

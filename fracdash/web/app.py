@@ -11,6 +11,11 @@ from pathlib import Path
 EXTENSION = "fracdash"
 #: Stylesheet and scripts (hover focus, clientside recoloring), at the repository root.
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
+#: What Dash must not load into the page from the assets folder: the JS modules' tests,
+#: the standalone export's script (inlined into exported files, not the page), and the
+#: vendored plotly bundle (loaded lazily by the first chart: assets/plotly-source.js).
+#: Dash matches it against file names (not paths), in every subfolder.
+ASSETS_IGNORE = r"^plotly-cartesian.*\.js$|^standalone.*\.js$|\.test\.m?js$"
 
 
 def assets_folder() -> Path:
@@ -91,7 +96,10 @@ def create_app(
         title="fracdash",
         update_title=None,
         assets_folder=str(assets_folder()),
+        assets_ignore=ASSETS_IGNORE,
         background_callback_manager=context.jobs,
+        # gzip/brotli for every response (flask-compress): the page weighs a third.
+        compress=True,
     )
     app.layout = partial(page, context)
     register_all(app, context)

@@ -13,7 +13,17 @@ from fracdash.web import ids
 from fracdash.web.context import AppContext
 from fracdash.web.loading import run_options
 
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+#: Charts offer no way to send data off the server: no Plotly logo link, no "Edit in
+#: Chart Studio" / "Share chart" (both upload the figure to Plotly's cloud), no link.
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "sendData": False,
+    "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio"],
+}
 
 
 def controls(context: AppContext) -> html.Div:
