@@ -118,14 +118,19 @@ def gunicorn(cache_dir: Path, workers: int = 2):
 
 def computed_runs(url: str) -> list[str]:
     """The runs the page offers as computed, asked as the page does (the run list)."""
-    body = {"output": "scenario.options", "outputs": {"id": "scenario", "property": "options"},
-            "inputs": [{"id": "run", "property": "data", "value": None}], "state": [],
-            "changedPropIds": ["run.data"]}  # fmt: skip
+    body = {"output": "..scenario.options...jobs-tick.disabled..",
+            "outputs": [{"id": "scenario", "property": "options"},
+                        {"id": "jobs-tick", "property": "disabled"}],
+            "inputs": [{"id": "run", "property": "data", "value": None},
+                       {"id": "computed", "property": "data", "value": None},
+                       {"id": "jobs-tick", "property": "n_intervals", "value": None}],
+            "state": [], "changedPropIds": ["run.data"]}  # fmt: skip
     status, answer = fetch(url + "/_dash-update-component", body)
     if status != 200:
         raise SystemExit(f"loadtest: the run list answered HTTP {status}")
     options = json.loads(answer)["response"]["scenario"]["options"]
-    return [o["value"] for o in options if "(not computed)" not in str(o["label"])]
+    return [o["value"] for o in options
+            if "(not computed" not in str(o["label"]) and "(computing" not in str(o["label"])]
 
 
 def read_stats(prefix: Path) -> tuple[dict, list[str]]:

@@ -33,7 +33,7 @@ CALLBACKS = {
     "render_dag": ("dag.children", "glyph-variants.data"),
     "render_charts": ("confusion.figure", "quality-chart.figure"),
     "render_legend": ("legend.children", "note.children"),
-    "refresh_options": ("scenario.options",),
+    "refresh_options": ("scenario.options", "jobs-tick.disabled"),
     "toggle_zoom": ("glyph-zoom-body.children", "glyph-zoom.hidden"),
 }
 DEPENDENCIES: dict[str, dict] = {}  # callback name -> its entry in /_dash-dependencies
@@ -148,10 +148,11 @@ class Browser(FastHttpUser):
         run = rng.choice(RUNS)
         simplify = rng.choice([[], ["on"]])
         coloring = rng.choice(["absolute", "relative"])
-        view = {"run.data": run, "simplify.value": simplify, "coloring.value": coloring}
+        view = {"run.data": run, "simplify.value": simplify, "coloring.value": coloring,
+                "computed.data": None, "jobs-tick.n_intervals": None}  # fmt: skip
         self.get("/")
         self.get("/_dash-layout")
-        self.call("select_run", body("select_run", {"scenario.value": run}),
+        self.call("select_run", body("select_run", {"scenario.value": run, "compute.data": None}),
                   lambda a: a["run"]["data"] == run)  # fmt: skip
         dag = self.call("render_dag", body("render_dag", view),
                         lambda a: isinstance(a["glyph-variants"]["data"], dict))  # fmt: skip

@@ -123,7 +123,7 @@ def test_unknown_runs_and_paths_get_a_message_and_open_no_file(dashboard, monkey
         assert run is no_update and compute is no_update
         assert message.startswith("unknown run") and len(message) < 120, message
         assert render_dag(value, [], "absolute")[1] is None
-        assert render_charts(value, ["on"]) == (no_update, no_update)
+        assert render_charts(value, ["on"]) == ({}, {})
         assert render_legend(value) == ([], "")
         if value:
             assert compute_run(progress.append, value) == (no_update, message)
@@ -140,6 +140,7 @@ def test_a_path_posted_to_the_server_is_answered_with_a_message(dashboard):
     body = calls.body(
         ("run.data", "compute.data", "progress.children"),
         [("scenario", "value", "../../etc/passwd")],
+        [("compute", "data", None)],
     )
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200
@@ -222,8 +223,8 @@ def test_gunicorn_two_workers_serve_the_page_on_one_store(cache):
                             {"id": "compute", "property": "data"},
                             {"id": "progress", "property": "children"}],
                 "inputs": [{"id": "scenario", "property": "value", "value": "toy"}],
+                "state": [{"id": "compute", "property": "data", "value": None}],
                 "changedPropIds": ["scenario.value"],
-                "state": [],
             })  # fmt: skip
             assert status == 200, text
             assert json.loads(text)["response"] == {

@@ -17,7 +17,7 @@ from fracdash.web.app import context_of
 
 #: Outputs ("id.property") of the three run callbacks, as /_dash-dependencies lists them.
 SELECT = ("run.data", "compute.data", "progress.children")
-COMPUTE = ("run.data", "progress.children")
+COMPUTE = ("computed.data", "progress.children")
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_each_app_offers_only_its_own_runs(apps):
     assert offered(one) == [*scenarios, "only-in-one"]
     assert offered(two) == [f"{s}-300" for s in scenarios] + ["only-in-two"]
     for app in apps:
-        options = context_of(app).callbacks["refresh_options"](None)
+        options, _ = context_of(app).callbacks["refresh_options"](None)
         assert [o["value"] for o in options] == offered(app)
     for app in apps:
         assert app.server.test_client().get("/healthz").get_json()["runs"] == 1
@@ -80,7 +80,8 @@ def test_a_run_only_in_store_one_opens_in_app_one_only(apps):
     # The same through each app's own server, as the browser asks.
     for app, answer in ((one, {"run": {"data": "only-in-one"}}), (two, None)):
         client, calls = calls_of(app)
-        body = calls.body(SELECT, [("scenario", "value", "only-in-one")])
+        body = calls.body(SELECT, [("scenario", "value", "only-in-one")],
+                          [("compute", "data", None)])  # fmt: skip
         response = client.post("/_dash-update-component", json=body).get_json()["response"]
         if answer is None:
             assert "unknown run 'only-in-one'" in response["progress"]["children"]
@@ -123,7 +124,7 @@ def test_background_jobs_compute_into_their_own_apps_store(apps, tmp_path, monke
     # Patched before the jobs fork: they inherit it and import no TensorFlow.
     monkeypatch.setattr("fracdash.web.callbacks.run.precompute_scenario", fake_precompute)
     response = compute_over_http(one, "easy")
-    assert response["run"] == {"data": "easy"}
+    assert response["computed"] == {"data": "easy"}
     assert response["progress"]["children"].startswith("computed easy")
     assert stored_runs(tmp_path / "one") == {"only-in-one", "easy"}
     assert stored_runs(tmp_path / "two") == {"only-in-two"}
@@ -131,7 +132,7 @@ def test_background_jobs_compute_into_their_own_apps_store(apps, tmp_path, monke
     assert context_of(two).callbacks["select_run"]("easy")[2].startswith("unknown run")
 
     response = compute_over_http(two, "easy-300")
-    assert response["run"] == {"data": "easy-300"}
+    assert response["computed"] == {"data": "easy-300"}
     assert stored_runs(tmp_path / "two") == {"only-in-two", "easy-300"}
     assert stored_runs(tmp_path / "one") == {"only-in-one", "easy"}
     # App one's run names are its own: "easy-300" is no scenario run there.

@@ -182,12 +182,13 @@ def test_charts_show_accuracy_and_quality(cb):
 
 def test_a_stored_run_opens_and_a_missing_scenario_is_computed(cb):
     assert cb.select_run("toy") == ("toy", no_update, "")
-    run, compute, text = cb.select_run("easy")
-    assert (run, compute) == (no_update, "easy") and "computing easy" in text
+    run, compute, view = cb.select_run("easy")
+    assert (run, compute) == (None, "easy")  # the previous run is cleared from the page
+    assert "computing easy" in str(view) and "queued" in str(view)
     options = {o["value"]: o["label"] for o in run_options(cb.store, None)}
     assert list(options)[:5] == ["easy", "generalization", "problematic", "simplification",
                                  "realistic"]  # fmt: skip
-    assert "(not computed)" in options["easy"] and "toy" in options
+    assert "(not computed: about " in options["easy"] and "toy" in options
     assert scenario_of("easy-300", 300) == "easy" and scenario_of("toy", None) is None
 
 
@@ -206,9 +207,12 @@ def test_background_job_reports_progress_and_registers_the_run(cb, monkeypatch):
     messages = []
     run, text = cb.compute_run(messages.append, "easy")
     assert run == "easy" and text.startswith("computed easy")
-    assert "forward pass: batch 3 of 10" in messages[1]
-    assert messages[2] == "computing easy — ordering layers: 31% (relu0)"
+    assert "forward pass" in str(messages[1]) and "batch 3 of 10" in str(messages[1])
+    assert "ordering layers" in str(messages[2]) and "31%" in str(messages[2])
+    assert "relu0" in str(messages[2])
     assert cb.select_run("easy")[0] == "easy"
+    assert cb.show_computed("easy", "easy") == "easy"
+    assert cb.show_computed("easy", "toy") is no_update  # the user looks elsewhere now
 
 
 def test_progress_text_names_stage_and_step():

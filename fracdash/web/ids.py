@@ -33,8 +33,12 @@ NOTE = "note"
 
 #: dcc.Store: name of the run shown (set once it is in the store).
 RUN = "run"
-#: dcc.Store: name of a run to compute in the background.
+#: dcc.Store: name of a run to compute in the background (the last one asked for).
 COMPUTE = "compute"
+#: dcc.Store: name of the run a background job has just finished.
+COMPUTED = "computed"
+#: dcc.Interval refreshing the run list while some job is running (disabled otherwise).
+JOBS_TICK = "jobs-tick"
 #: dcc.Store: focused class index (legend hover) or None.
 FOCUS = "focus"
 #: dcc.Store: every glyph's PNG variants, {layer: {"absolute", "relative", "focus"}}.

@@ -37,16 +37,25 @@ def scenario_label(name: str) -> str:
     return f"{name} — {NETWORK_LABELS.get(s.network, s.network)} on {data}"
 
 
-def run_options(store: Store, samples: int | None) -> list[dict]:
-    """Dropdown options: the five scenarios (marked when not computed yet), then every
-    other stored analysis in the catalog."""
+def run_options(store: Store, samples: int | None, compute: dict | None = None) -> list[dict]:
+    """Dropdown options: the five scenarios (marked when not computed yet, with what
+    computing them will cost, or how far a running job is), then every other stored
+    analysis in the catalog."""
+    from fracdash.web.computing import percent, read_progress
+    from fracdash.web.estimates import describe, estimate_seconds
+
     stored = catalog(store)
     options = []
     for run, scenario in scenario_runs(samples).items():
         label = scenario_label(scenario)
-        options.append(
-            {"label": label if run in stored else f"{label} (not computed)", "value": run}
-        )
+        if run not in stored:
+            job = read_progress(store, run)
+            if job is not None:
+                label += f" (computing: {percent(job) or 0}% of {job['stage']})"
+            else:
+                cost = estimate_seconds(scenario, samples, store.directory / "models", compute)
+                label += f" (not computed: {describe(cost)} to compute)"
+        options.append({"label": label, "value": run})
     shown = scenario_runs(samples).keys() | set(SCENARIOS)
     for run in sorted(set(stored) - shown):
         entry = stored[run]

@@ -28,7 +28,7 @@ GRAPH_CONFIG = {
 
 def controls(context: AppContext) -> html.Div:
     """Title, run dropdown (the app's default run selected if offered), coloring, simplify."""
-    options = run_options(context.store, context.samples)
+    options = run_options(context.store, context.samples, context.compute)
     values = {o["value"] for o in options}
     default = context.default_run
     value = default if default in values else options[0]["value"]
@@ -109,6 +109,8 @@ def page(context: AppContext) -> html.Div:
             zoom_panel(),
             dcc.Store(id=ids.RUN),
             dcc.Store(id=ids.COMPUTE),
+            dcc.Store(id=ids.COMPUTED),
+            dcc.Interval(id=ids.JOBS_TICK, interval=3000, disabled=True),
             dcc.Store(id=ids.FOCUS),
             dcc.Store(id=ids.GLYPH_VARIANTS),
         ],

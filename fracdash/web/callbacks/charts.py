@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, no_update
+from dash import Input, Output
 
 from fracdash.figures import confusion_figure, quality_figure
 from fracdash.web import ids
@@ -21,8 +21,8 @@ def register(app, context) -> dict:
     )
     def render_charts(run, simplify):
         analysis = load_analysis(context.store, run_or_none(run), bool(simplify))
-        if analysis is None:
-            return no_update, no_update
+        if analysis is None:  # nothing shown (a run being computed): no stale charts
+            return {}, {}
         return confusion_figure(analysis), quality_figure(analysis)
 
     return {"render_charts": render_charts}
