@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fracdash.errors import FracdashError
+
 #: Datasets this module knows.
 DATASETS = ("mnist", "fashion-mnist")
 
@@ -49,7 +51,7 @@ _APT = {"fashion-mnist": "dataset-fashion-mnist"}
 _IDX_DTYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-class DatasetError(ValueError):
+class DatasetError(FracdashError):
     """A dataset is missing, unknown, or its files are malformed."""
 
 

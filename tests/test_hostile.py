@@ -358,3 +358,25 @@ def test_many_classes_warn_but_succeed(models, tmp_path):
         assert catalog(store)["wide"]["n"] == 30
     finally:
         store.close()
+
+
+def test_precompute_without_data_is_one_line(tmp_path, monkeypatch):
+    """No data anywhere and no network: one line naming where it looked, exit 2."""
+    import sys
+    import types
+
+    from fracdash import datasets
+
+    def offline():
+        raise OSError("network unreachable")
+
+    module = types.SimpleNamespace(load_data=offline)
+    fake = types.SimpleNamespace(datasets=types.SimpleNamespace(mnist=module, fashion_mnist=module))
+    monkeypatch.setitem(sys.modules, "keras", fake)
+    monkeypatch.delenv("FRACDASH_DATA", raising=False)
+    monkeypatch.setattr(datasets, "SYSTEM_DATA_DIR", tmp_path / "none")
+    result = CliRunner().invoke(main, ["precompute", "easy", "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fracdash: error: mnist not found")
+    assert "set FRACDASH_DATA" in lines[0]
