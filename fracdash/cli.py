@@ -311,5 +311,52 @@ def _size(n: float) -> str:
     raise AssertionError("unreachable")
 
 
+@main.command("export")
+@click.argument("run")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Write the run as one self-contained HTML page (legend hover, coloring "
+    "switch; works offline).",
+)
+@click.option(
+    "--png",
+    "png_path",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Write the whole layer graph as a PNG, one pixel per sample.",
+)
+@click.option(
+    "--coloring",
+    type=click.Choice(["absolute", "relative"]),
+    default="absolute",
+    show_default=True,
+    help="The PNG's glyph coloring (the HTML has a switch).",
+)
+@click.option(
+    "--simplify",
+    is_flag=True,
+    help="Leave out Flatten, Reshape and Permute layers (the simplified network).",
+)
+@_cache_option
+@click.pass_context
+def export_command(ctx, run, html_path, png_path, coloring, simplify, cache_dir):
+    """Export stored run RUN: a standalone HTML page (--html) and/or a PNG of its layer
+    graph (--png). Each file is written whole or not at all."""
+    from fracdash.export.run import export_run
+
+    try:
+        written = export_run(
+            cache_dir or default_store_dir(), run, html=html_path, png=png_path,
+            coloring=coloring, simplify=simplify,
+        )  # fmt: skip
+    except FracdashError as err:
+        _fail(ctx, str(err), err)
+    for path, size in written:
+        click.echo(f"wrote {path} ({_size(size)})")
+
+
 if __name__ == "__main__":
     main()

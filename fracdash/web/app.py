@@ -111,6 +111,9 @@ def create_app(
         body, status = health(context.store)
         return body, status, {"Cache-Control": "no-store"}
 
+    from fracdash.export.routes import register_routes
+
+    register_routes(app.server, context)  # GET /export/<run>.png and /export/<run>.html
     return app
 
 

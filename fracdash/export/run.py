@@ -1,0 +1,86 @@
+"""Export a stored run to files: what ``fracdash export`` does, callable from Python."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fracdash.errors import RunError
+from fracdash.export.files import ExportError, check_target, write_atomic
+from fracdash.export.png import export_png
+from fracdash.export.standalone import export_html
+from fracdash.runs import catalog, load_run
+from fracdash.store import Store
+
+
+def export_run(
+    directory,
+    run: str,
+    *,
+    html=None,
+    png=None,
+    coloring: str = "absolute",
+    simplify: bool = False,
+) -> list[tuple[Path, int]]:
+    """Write stored run ``run`` as an HTML page and/or a PNG.
+
+    Parameters
+    ----------
+    directory : path-like
+        The store's folder; one that does not exist holds no runs (it is not created).
+    run : str
+        A run name of the store's catalog.
+    html, png : path-like, optional
+        Where to write the standalone page (:func:`export_html`) and the picture
+        (:func:`export_png`); at least one.
+    coloring : {"absolute", "relative"}
+        The PNG's coloring.
+    simplify : bool
+        Leave out reorder-only layers (``Analysis.simplified``).
+
+    Returns
+    -------
+    list of (Path, int)
+        Each file written and its size in bytes.
+
+    Raises
+    ------
+    ExportError
+        No target, a target that cannot be written (checked before any rendering),
+        both targets the same file, or a failed write (disk full, ...; no half-written
+        file is left).
+    RunError
+        ``run`` is not in the catalog (the message lists the stored runs), or its
+        analysis is gone.
+    """
+    targets = [check_target(p) for p in (html, png) if p is not None]
+    if not targets:
+        raise ExportError("nothing to export; pass --html FILE, --png FILE or both")
+    if len(targets) == 2 and targets[0].resolve() == targets[1].resolve():
+        raise ExportError(f"--html and --png both name {targets[0]}; give two files")
+    directory = Path(directory).expanduser()
+    store = Store(directory) if (directory / "store").is_dir() else None
+    try:
+        entries = catalog(store) if store is not None else {}
+        if run not in entries:
+            known = ", ".join(sorted(entries)) or "none"
+            raise RunError(f"no run named {run!r} in {directory}; stored runs: {known}")
+        analysis = load_run(store, run)
+    finally:
+        if store is not None:
+            store.close()
+    if analysis is None:
+        raise RunError(f"run {run!r} is listed but its analysis is gone; compute it again")
+    if simplify:
+        analysis = analysis.simplified()
+    # Everything rendered before anything is written: a failed render writes nothing.
+    outputs = []
+    if html is not None:
+        outputs.append((targets[0], export_html(analysis, run).encode("utf-8")))
+    if png is not None:
+        outputs.append((targets[-1], export_png(analysis, coloring, title=run)))
+    for path, data in outputs:
+        try:
+            write_atomic(path, data)
+        except OSError as err:
+            raise ExportError(f"cannot write {path}: {err.strerror or err}") from err
+    return [(path, len(data)) for path, data in outputs]

@@ -1,0 +1,219 @@
+"""A run as one self-contained HTML file: the layer graph, a legend that focuses a
+class on hover, and the absolute / relative coloring switch; offline, no server.
+
+Glyphs are ``<img>`` elements holding PNG data URIs, scaled by an integer factor with
+``image-rendering: pixelated`` (as on the live page); every variant of every glyph
+(absolute, relative, one focus per class) is inlined once, and the script
+(``assets/standalone/standalone.js``, inlined too) only swaps them. Nothing in the file
+names an external URL: no CDN, no web font, no ``<script src>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+from fracdash import __version__
+from fracdash.errors import FracdashError
+from fracdash.export.layout import glyph_size, graph_layout, run_line
+from fracdash.glyphs import RELATIVE_COLORS, RELATIVE_EMPTY, class_color, glyph_pngs
+
+#: A glyph is scaled by the largest integer factor keeping it within this size (px).
+GLYPH_TARGET = 128
+#: Height of the name line above and the quality line below each glyph (px).
+LABEL_HEIGHT = 18
+NODE_PADDING = 16
+HGAP, VGAP = 20.0, 30.0
+#: The module inlined in the page, under the assets folder.
+SCRIPT = Path("standalone") / "standalone.js"
+
+CSS = """
+body { margin: 0; padding: 10px 16px 16px; background: #f4f5f7; color: #1d2228;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+.fd-title { margin: 0; font-size: 22px; }
+.fd-note { margin: 4px 0 8px; font-size: 13px; color: #59606b; }
+.fd-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 18px; }
+.fd-coloring { border: 0; margin: 0; padding: 0; font-size: 14px; }
+.fd-coloring legend { float: left; margin-right: 8px; color: #59606b; font-size: 13px; }
+.fd-coloring label { margin-right: 10px; cursor: pointer; }
+.fd-legend { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 13px; }
+.fd-legend-item { display: flex; align-items: center; gap: 4px; cursor: default;
+  padding: 1px 4px; border-radius: 4px; }
+.fd-legend-item:hover, .fd-legend-item:focus { background: #e3e7ec; outline: none; }
+.fd-swatch { width: 12px; height: 12px; border: 1px solid #888; display: inline-block; }
+.fd-relative-key { display: none; font-size: 13px; color: #59606b; }
+body[data-coloring=relative] .fd-legend { opacity: 0.45; }
+body[data-coloring=relative] .fd-relative-key { display: block; }
+.fd-dag { margin-top: 10px; overflow: auto; background: #fff; border: 1px solid #d9dde3;
+  border-radius: 6px; padding: 6px 0; }
+.fd-dag-canvas { position: relative; margin: 0 auto; }
+.fd-edges-svg { position: absolute; left: 0; top: 0; overflow: visible; }
+.fd-edge { fill: none; stroke: #7d8a9c; stroke-width: 2.5; stroke-linecap: round; }
+.fd-node { position: absolute; z-index: 1; display: flex; flex-direction: column;
+  align-items: center; }
+.fd-node-name, .fd-node-quality { height: 18px; line-height: 18px; font-size: 12px;
+  white-space: nowrap; }
+.fd-node-name { font-weight: 600; }
+.fd-node-quality { color: #59606b; font-variant-numeric: tabular-nums; }
+.fd-glyph { display: block; image-rendering: pixelated; outline: 1px solid #d9dde3; }
+.fd-footer { margin-top: 8px; font-size: 12px; color: #59606b; }
+"""
+
+
+def png_uri(data: bytes) -> str:
+    """PNG bytes as a ``data:`` URI (the page then fetches nothing)."""
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def glyph_scale(width: int, height: int, target: int = GLYPH_TARGET) -> int:
+    """Integer factor drawing a glyph at most ``target`` px on its longer side (>= 1)."""
+    return max(1, target // max(width, height))
+
+
+def script_source() -> str:
+    """The standalone page's script, read from the assets folder.
+
+    Raises
+    ------
+    FracdashError
+        The assets folder holds no ``standalone/standalone.js`` (an install without the
+        checkout's ``assets/``; ``$FRACDASH_ASSETS`` names another).
+    """
+    from fracdash.web.app import assets_folder
+
+    path = assets_folder() / SCRIPT
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise FracdashError(
+            f"cannot read the export's script {path} ({err.strerror or err}); "
+            "set FRACDASH_ASSETS to the checkout's assets folder"
+        ) from err
+    # Either would change how the HTML parser reads the inline <script> (end it early).
+    if "</script" in source.lower() or "<!--" in source:
+        raise FracdashError(f"{path} holds '</script' or '<!--'; it cannot be inlined")
+    return source
+
+
+def _json_for_script(value) -> str:
+    """JSON safe inside ``<script>``: no ``</`` can close the element."""
+    return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
+
+
+def _edge_path(p0, p1) -> str:
+    (x0, y0), (x1, y1) = p0, p1
+    mid = (y0 + y1) / 2
+    return f"M{x0:.1f},{y0:.1f} C{x0:.1f},{mid:.1f} {x1:.1f},{mid:.1f} {x1:.1f},{y1:.1f}"
+
+
+def _legend(class_names) -> str:
+    esc = html.escape
+    items = "".join(
+        f'<div class="fd-legend-item" role="listitem" tabindex="0" data-class="{k}" '
+        f'title="hover: show only class {esc(str(name))}">'
+        f'<span class="fd-swatch" style="background-color:{class_color(k)}"></span>'
+        f'<span class="fd-class-name">{esc(str(name))}</span></div>'
+        for k, name in enumerate(class_names)
+    )
+    return f'<div class="fd-legend" role="list" aria-label="classes">{items}</div>'
+
+
+def _relative_key() -> str:
+    black, gray, white = RELATIVE_COLORS
+    parts = [(black, "no neighbour of its class"), (gray, "one"), (white, "both"),
+             (RELATIVE_EMPTY, "empty")]  # fmt: skip
+    return '<div class="fd-relative-key">' + " · ".join(
+        f'<span class="fd-swatch" style="background-color:{c}"></span> {t}' for c, t in parts
+    ) + "</div>"  # fmt: skip
+
+
+def export_html(analysis, title: str) -> str:
+    """The run as one self-contained HTML page (legend hover, coloring switch).
+
+    Parameters
+    ----------
+    analysis : Analysis
+        Every layer of it is drawn (pass ``analysis.simplified()`` for the simplified
+        network), on the dashboard's Sugiyama layout, top to bottom.
+    title : str
+        The page's heading and ``<title>``, e.g. the run's name.
+
+    Returns
+    -------
+    str
+        The HTML document: one ``<img class="fd-glyph">`` per layer (its absolute
+        coloring, ``data-layer`` naming the layer), the variants as JSON in
+        ``#fd-variants`` and the inlined script; no external URL.
+    """
+    esc = html.escape
+    views, sizes = {}, {}
+    for g in analysis.layers:
+        w, h = glyph_size(analysis, g.name)
+        scale = glyph_scale(w, h)
+        pngs = glyph_pngs(analysis, g.name)
+        views[g.name] = (w * scale, h * scale, pngs)
+        sizes[g.name] = (w * scale + NODE_PADDING, h * scale + 2 * LABEL_HEIGHT)
+    graph = graph_layout(analysis, sizes, hgap=HGAP, vgap=VGAP)
+    k = len(analysis.class_names)
+    variants = {
+        name: {"absolute": png_uri(p["absolute"]), "relative": png_uri(p["relative"]),
+               "focus": [png_uri(p[f"focus-{c}"]) for c in range(k)]}
+        for name, (_, _, p) in views.items()
+    }  # fmt: skip
+    # No xmlns: inline SVG in HTML needs none, and the file must name no URL at all.
+    paths = "".join(
+        f'<path class="fd-edge" data-source="{esc(s)}" data-target="{esc(t)}" '
+        f'd="{_edge_path(p0, p1)}" stroke-dasharray="2 6"/>'
+        for s, t, p0, p1 in graph.edges
+    )
+    nodes = []
+    for g in analysis.layers:
+        dw, dh, _ = views[g.name]
+        box = graph.boxes[g.name]
+        nodes.append(
+            f'<div class="fd-node" data-layer="{esc(g.name)}" style="left:{box.x:.0f}px;'
+            f'top:{box.y:.0f}px;width:{box.w:.0f}px"><div class="fd-node-name">{esc(g.name)}'
+            f'</div><img class="fd-glyph" data-layer="{esc(g.name)}" alt="{esc(g.name)}" '
+            f'title="{esc(g.name)} ({esc(g.kind)})" width="{dw}" height="{dh}" '
+            f'src="{variants[g.name]["absolute"]}"><div class="fd-node-quality">'
+            f"{g.quality:.3f}</div></div>"
+        )
+    coloring = "".join(
+        f'<label><input type="radio" name="fd-coloring" value="{c}" autocomplete="off"'
+        f"{' checked' if c == 'absolute' else ''}> {c}</label>"
+        for c in ("absolute", "relative")
+    )
+    size_style = f"width:{graph.width}px;height:{graph.height}px"
+    nodes_html = "".join(nodes)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="fracdash {__version__}">
+<title>{esc(title)} — fracdash</title>
+<style>{CSS}</style>
+</head>
+<body data-coloring="absolute">
+<h1 class="fd-title">{esc(title)}</h1>
+<p class="fd-note">{esc(run_line(analysis))}</p>
+<div class="fd-controls">
+<fieldset class="fd-coloring"><legend>coloring</legend>{coloring}</fieldset>
+{_legend(analysis.class_names)}
+{_relative_key()}
+</div>
+<div class="fd-dag"><div class="fd-dag-canvas" style="{size_style}">
+<svg class="fd-edges-svg" width="{graph.width}" height="{graph.height}">{paths}</svg>
+{nodes_html}
+</div></div>
+<p class="fd-footer">Exported by fracdash {__version__}: one pixel per sample, hover a class \
+to show only it. This file works offline.</p>
+<script type="application/json" id="fd-variants">{_json_for_script(variants)}</script>
+<script>
+{script_source()}
+</script>
+</body>
+</html>
+"""
