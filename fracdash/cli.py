@@ -1,4 +1,4 @@
-"""Command line: ``fracdash precompute SCENARIO``, ``analyze``, ``serve``, ``runs``.
+"""Command line: ``fracdash precompute SCENARIO``, ``analyze``, ``serve``, ``runs``, ``export``.
 
 TensorFlow's import-time log lines are silenced (TF_CPP_MIN_LOG_LEVEL) so that users
 see fracdash's own messages; errors are one line on stderr with exit code 2. Every
