@@ -3,7 +3,9 @@
 The public API (keep it stable): :func:`vat_order`, :func:`curve_positions`,
 :func:`relative_codes`, :func:`quality`, :func:`analyze`, :class:`Analysis` and
 :func:`show` (the dashboard on your model, inline in Jupyter or on a port).
-Importing this package does not import tensorflow or dash; :func:`analyze` does.
+Importing this package does not import tensorflow or dash; :func:`analyze` imports
+what its model needs (keras, or onnx and onnxruntime for an ONNX model or a PyTorch
+module).
 """
 
 from fracdash.core import curve_positions, quality, relative_codes, vat_order
@@ -21,7 +23,7 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # analyze/Analysis live in the pipeline, which needs keras when it runs a model.
+    # analyze/Analysis live in the pipeline, which imports a framework when it runs a model.
     if name in ("analyze", "Analysis"):
         from fracdash import pipeline
 

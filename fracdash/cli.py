@@ -95,7 +95,8 @@ def _user_options(required: bool):
     path = click.Path(path_type=Path)
     options = [
         click.option("--model", "model_path", type=path, required=required,
-                     help="A Keras model file (.keras or .h5), loaded in safe mode."),
+                     help="A model file: Keras (.keras or .h5, loaded in safe mode) or "
+                     "ONNX (.onnx). PyTorch: export it to ONNX first (README)."),
         click.option("--data", "data_path", type=path, required=required,
                      help="Test set: .npz (x, y), IDX images file or folder, or a folder "
                      "of images with one subfolder per class."),
@@ -203,7 +204,8 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
             data_path, opts["samples"], warn=notes.append, first=opts["first"],
             split=opts["split"], class_names=names or None,
         )  # fmt: skip
-        quiet_keras_import()
+        if model_path.suffix.lower() != ".onnx":  # an ONNX model never needs TensorFlow
+            quiet_keras_import()
         model = userdata.load_model(model_path)
         x, y, names = userdata.check_data(
             model, x, y, names, warn=notes.append, scale=scale, logits=opts["logits"]

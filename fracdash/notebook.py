@@ -67,15 +67,18 @@ def show(
 
     Parameters
     ----------
-    model : keras.Model
-        A trained classifier with one output, a distribution over k classes.
+    model : keras.Model, onnx.ModelProto, torch.nn.Module or path
+        A trained classifier with one output, a distribution over k classes: a Keras
+        model, an ONNX model (``.onnx`` path, bytes or ``onnx.ModelProto``) or a PyTorch
+        module (exported to ONNX by tracing it on ``x[:1]``).
     x, y : array_like
         Test inputs as the model takes them (passed as they are: see ``scale``) and
         their classes in ``0..k-1`` (or class names, when ``class_names`` holds them).
     class_names : list of str, optional
         k names (``"0".."k-1"`` by default).
     name : str, optional
-        Run name shown in the dashboard (default: the model's name).
+        Run name shown in the dashboard (default: the model's name, an ONNX file's stem,
+        a PyTorch module's class name).
     samples : int, optional
         Use this many samples: a seeded stratified sample (``first=True``: the first ones).
     first : bool
@@ -113,6 +116,7 @@ def show(
     from fracdash import userdata
     from fracdash.progress import ProgressBars
     from fracdash.runs import analyze_run, check_run_name
+    from fracdash.sources import as_source
     from fracdash.web import create_app
 
     jupyter = in_jupyter()
@@ -122,6 +126,7 @@ def show(
     if mode != "server" and not jupyter:
         raise ValueError(f"mode {mode!r} needs a Jupyter kernel; use mode='server' here")
     store = Store(cache_dir or default_store_dir())
+    model = as_source(model, example=x)  # a PyTorch module is exported once, here
     name = check_run_name(store, name if name is not None else model.name, replace=replace)
     check_port(host, port)  # before minutes of work, not after
     if samples is not None:

@@ -2,7 +2,8 @@
 
 Stages, each keyed by content (see :mod:`fracdash.store`):
 
-1. *graph*      the shown layer DAG (keras, not cached: cheap and needs the model);
+1. *graph*      the shown layer DAG (from the model source: Keras, ONNX or PyTorch,
+                :mod:`fracdash.sources`; not cached: cheap and needs the model);
 2. *forward*    activations of the layers still to order, and the predictions;
 3. *order*      exact VAT order per layer, key = (model, data, layer, metric);
 4. *glyph*      Hilbert placement, colorings, quality (cheap; from the orders);
@@ -24,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -134,8 +136,11 @@ def analyze(
 
     Parameters
     ----------
-    model : keras.Model
-        A trained classifier with one output (a class distribution over k classes).
+    model : keras.Model, onnx.ModelProto, torch.nn.Module, ModelSource or path
+        A trained classifier with one output (a class distribution over k classes): a
+        Keras model, an ONNX model (a ``.onnx`` path, bytes or ``onnx.ModelProto``), a
+        PyTorch module (exported to ONNX by tracing it on ``x[:1]``), or a ``.keras`` /
+        ``.h5`` path (:func:`fracdash.sources.as_source`).
     x : ndarray, shape (n, ...), or a list of them
         Test inputs, as the model takes them (a list for a multi-input model).
     y : array_like of int, shape (n,)
@@ -154,13 +159,14 @@ def analyze(
     -------
     Analysis
     """
-    from fracdash.models.activations import forward, model_digest
-    from fracdash.models.network import network_graph
+    from fracdash.models.activations import DEFAULT_BATCH, forward
+    from fracdash.sources import as_source
 
     xs = _as_inputs(x)
     y = _check_inputs(xs, y, metric, labels)
     store = _as_store(cache)
-    net = network_graph(model)
+    source = as_source(model, example=xs[0])
+    net = source.network(xs[0][:1])
     k = int(net.nodes[-1].output_shape[-1])
     class_names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
     if len(class_names) != k:
@@ -168,16 +174,16 @@ def analyze(
     if y.max() >= k:
         raise ValueError(f"labels must lie in 0..{k - 1}; found {int(y.max())}")
 
-    parents = (model_digest(model), array_digest(*xs))
+    parents = (source.digest(), array_digest(*xs))
     nodes = net.nodes
     # A reorder-only layer with one input shares its predecessor's order.
-    source = {}
+    shares = {}
     for node in nodes:
         alias = shares_input_order(node.kind, node.inputs)
-        source[node.name] = source[node.inputs[0]] if alias else node.name
+        shares[node.name] = shares[node.inputs[0]] if alias else node.name
     keys = {
         name: stage_key("order", {"layer": name, "metric": metric}, parents)
-        for name in set(source.values())
+        for name in set(shares.values())
     }
     pred_key = stage_key("predictions", {}, parents)
 
@@ -189,7 +195,10 @@ def analyze(
     todo = [node.name for node in nodes if node.name in keys and node.name not in orders]
     if todo or predictions is None:
         report = (lambda d, t: progress("forward", d, t, "")) if progress else None
-        with forward(net, xs, [*todo, nodes[-1].name], progress=report) as acts:
+        batch = source.batch_size or DEFAULT_BATCH
+        wanted = [*todo, nodes[-1].name]
+        outputs = partial(source.layer_outputs, net)
+        with forward(net, xs, wanted, batch_size=batch, progress=report, outputs=outputs) as acts:
             predictions = np.argmax(acts.array(nodes[-1].name), axis=1).astype(np.int64)
             if store is not None:
                 store.set_array(pred_key, predictions)
@@ -209,7 +218,7 @@ def analyze(
 
     color = y if labels == "truth" else predictions
     glyphs = [
-        make_glyph(n.name, n.kind, n.inputs, n.output_shape, orders[source[n.name]], color)
+        make_glyph(n.name, n.kind, n.inputs, n.output_shape, orders[shares[n.name]], color)
         for n in nodes
     ]
     analysis = Analysis(

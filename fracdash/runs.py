@@ -121,12 +121,16 @@ def analyze_run(
     """Analyze a user's model on checked data, store it and register it as ``name``.
 
     ``x, y, class_names`` must already have passed :func:`fracdash.userdata.check_data`.
-    The name is checked first (:func:`check_run_name`), so nothing is computed for a
-    name that cannot be stored; ``about`` describes the run in listings.
+    ``model`` is anything :func:`fracdash.sources.as_source` takes (a Keras model, an
+    ONNX model, a PyTorch module, a model source). The name is checked first
+    (:func:`check_run_name`), so nothing is computed for a name that cannot be stored;
+    ``about`` describes the run in listings.
     """
     from fracdash.pipeline import analyze
+    from fracdash.sources import as_source
 
     name = check_run_name(store, name, replace=replace)
+    model = as_source(model, example=x)
     meta = {"network": model.name, "source": "user", **(meta or {})}
     analysis = analyze(
         model, x, y, class_names, metric=metric, cache=store, progress=progress, meta=meta

@@ -251,10 +251,42 @@ def fit_shape(x: np.ndarray, expected: tuple, source, notes: list[str]) -> np.nd
                 )
                 plane = x if x.ndim == 3 else x[..., 0]
                 return np.repeat(plane[..., None], 3, axis=-1)
+    first = _channels_first(x, expected, notes)
+    if first is not None:
+        return first
     raise UserDataError(
         f"x has samples of shape {shape}, the model takes {_shown(expected)}; "
         + _shape_fix(x, expected, source)
     )
+
+
+def _channels_first(x: np.ndarray, expected: tuple, notes: list[str]) -> np.ndarray | None:
+    """Images ``(n, h, w)`` or ``(n, h, w, c)`` for a model taking ``(c, h, w)`` (PyTorch's
+    layout, kept by its ONNX export), as :func:`fit_shape` does for channels last; None
+    if x is no such image set."""
+    if len(expected) != 3 or expected[0] not in (1, 3) or x.ndim not in (3, 4):
+        return None
+    channels = 1 if x.ndim == 3 else x.shape[-1]
+    if channels not in (1, 3) or not _shape_matches(x.shape[1:3], expected[1:]):
+        return None
+    if not np.issubdtype(x.dtype, np.number):
+        return None
+    hwc = x if x.ndim == 4 else x[..., None]
+    if channels == 3 and expected[0] == 1:
+        notes.append(
+            f"x holds RGB images, the model takes grayscale {_shown(expected)}: "
+            f"converted with ITU-R 601 luma ({LUMA[0]} R + {LUMA[1]} G + {LUMA[2]} B)"
+        )
+        hwc = _luma(hwc)[..., None]
+    elif channels == 1 and expected[0] == 3:
+        notes.append(
+            f"x holds grayscale images, the model takes RGB {_shown(expected)}: "
+            "each gray value repeated into R, G and B"
+        )
+        hwc = np.repeat(hwc, 3, axis=-1)
+    elif channels == 3:
+        notes.append(f"x holds images (h, w, 3), the model takes {_shown(expected)}: axes moved")
+    return np.ascontiguousarray(np.moveaxis(hwc, -1, 1))
 
 
 def _shown(expected) -> tuple:
@@ -303,11 +335,13 @@ def check_labels(y, n: int, k: int) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def check_distribution(model, probe, logits: bool) -> None:
-    """The model runs on ``probe`` and outputs finite scores, a distribution unless
-    ``logits``."""
+def check_distribution(predict, probe, logits: bool) -> None:
+    """``predict`` (a model source's probe call) runs on ``probe`` and outputs finite
+    scores, a distribution unless ``logits``."""
     try:
-        out = np.asarray(model(probe, training=False), dtype=np.float64)
+        out = np.asarray(predict(probe), dtype=np.float64)
+    except UserDataError:
+        raise  # already says what to fix (an ONNX input dtype)
     except Exception as err:  # whatever the model's layers raise on this input
         text = " ".join(str(err).split())[:200]
         raise UserDataError(f"the model fails on x ({text}); give x as the model takes it") from err

@@ -1,4 +1,4 @@
-"""A user's own Keras model and labelled test set, loaded safely and checked.
+"""A user's own model (Keras, ONNX) and labelled test set, loaded safely and checked.
 
 Every problem raises :class:`UserDataError` with a one-line message of the form
 ``"<problem>; <what to do>"``, which the command line prints as is. Nothing here
@@ -26,7 +26,6 @@ Warnings go to ``warn`` (stderr by default), only once the whole step has succee
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,126 +48,19 @@ from fracdash.userchecks import (
     stratified_indices,
 )
 from fracdash.userfiles import SAVEZ, ClassNames, UserDataError, emit, listed, name_index
+from fracdash.usermodel import MODEL_SUFFIXES, check_model_file, load_model
 
 __all__ = [
     "DISTINCT_COLORS", "LUMA", "MAX_SAMPLES", "SAMPLE_SEED", "ClassNames", "UserDataError",
     "check_data", "check_model_file", "labels_from_names", "load_class_names", "load_data",
-    "load_model", "parse_scale", "sample", "stratified_indices",
+    "MODEL_SUFFIXES", "load_model", "parse_scale", "sample", "stratified_indices",
 ]  # fmt: skip
 
 #: The most samples one analysis takes (an n x n distance workspace must fit in memory).
 MAX_SAMPLES = 1_000_000
 #: Classes the absolute coloring tells apart; beyond it, colors repeat.
 DISTINCT_COLORS = 20
-MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 SPLITS = ("test", "train")
-RESAVE = "save the model with model.save('model.keras')"
-
-
-def check_model_file(path) -> Path:
-    """Check a model file without importing Keras (fast: the command line does this
-    before TensorFlow's start-up).
-
-    Parameters
-    ----------
-    path : path-like
-        A ``.keras`` archive or a legacy ``.h5``/``.hdf5`` file.
-
-    Returns
-    -------
-    Path
-        ``path``, which exists and starts like its format.
-
-    Raises
-    ------
-    UserDataError
-        A missing path, a directory (a SavedModel gets instructions), another suffix, or
-        a file that is not a zip archive (``.keras``) or HDF5 (``.h5``).
-    """
-    path = Path(path)
-    if not path.exists():
-        raise UserDataError(f"model {path} does not exist; give the path of a .keras or .h5 file")
-    if path.is_dir():
-        if (path / "saved_model.pb").exists():
-            raise UserDataError(
-                f"{path} is a TensorFlow SavedModel, which Keras 3 cannot load as a model "
-                "(only as an opaque keras.layers.TFSMLayer, without its layers); load it in "
-                "TensorFlow 2.x (tf.keras) and save it with model.save('model.keras')"
-            )
-        raise UserDataError(f"model {path} is a directory; give a .keras or .h5 file")
-    if path.suffix.lower() not in MODEL_SUFFIXES:
-        raise UserDataError(f"model {path} is not a .keras or .h5 file; {RESAVE}")
-    magic = _head(path, 8)
-    if path.suffix.lower() == ".keras" and magic[:4] != b"PK\x03\x04":
-        raise UserDataError(f"model {path} is not a .keras archive (corrupt?); {RESAVE}")
-    if path.suffix.lower() != ".keras" and magic != b"\x89HDF\r\n\x1a\n":
-        raise UserDataError(f"model {path} is not an HDF5 file (corrupt?); {RESAVE}")
-    return path
-
-
-def load_model(path):
-    """Load a Keras 3 model in safe mode, uncompiled.
-
-    Parameters
-    ----------
-    path : path-like
-        A ``.keras`` (or legacy ``.h5``) file; see :func:`check_model_file`.
-
-    Returns
-    -------
-    keras.Model
-        One input and one ``(batch, k >= 2)`` output.
-
-    Raises
-    ------
-    UserDataError
-        A file :func:`check_model_file` refuses, one Keras cannot load (unknown or Lambda
-        layers), or a model of another structure.
-    """
-    path = check_model_file(path)
-    import keras
-
-    try:
-        keras_zip = path.suffix.lower() == ".keras"
-        load = keras.saving.load_model if keras_zip else keras.models.load_model
-        model = load(path, compile=False, safe_mode=True)
-    except Exception as err:  # keras raises many types for a bad file
-        raise UserDataError(_load_problem(path, err)) from err
-    return _check_structure(model, path)
-
-
-def _head(path: Path, size: int) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(size)
-    except OSError as err:
-        raise UserDataError(f"cannot read model {path} ({err}); check its permissions") from err
-
-
-def _load_problem(path: Path, err: Exception) -> str:
-    text = " ".join(str(err).split())
-    unknown = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
-    if unknown or "Unknown layer" in text:
-        what = repr(unknown.group(1)) if unknown else "a layer"
-        return f"model {path} uses {what}, a class Keras does not know; use built-in layers"
-    if "Lambda" in text or "safe_mode" in text:
-        return f"model {path} holds a Lambda layer, which safe mode refuses; use built-in layers"
-    return f"cannot load model {path} ({text[:200]}); {RESAVE} in Keras 3"
-
-
-def _check_structure(model, path: Path):
-    outputs = getattr(model, "outputs", None) or []
-    inputs = getattr(model, "inputs", None) or []
-    shape = tuple(outputs[0].shape) if len(outputs) == 1 else ()
-    if len(outputs) != 1:
-        problem = f"has {len(outputs)} outputs; give a classifier with one output"
-    elif len(inputs) != 1:
-        problem = f"has {len(inputs)} inputs; use fracdash.analyze() for multi-input models"
-    elif len(shape) != 2 or shape[-1] is None or shape[-1] < 2:
-        problem = f"outputs {shape}, not (batch, k >= 2); end it with Dense(k) and Softmax"
-    else:
-        return model
-    raise UserDataError(f"model {path} {problem}")
 
 
 def load_class_names(path) -> list[str]:
@@ -302,8 +194,8 @@ def check_data(
 
     Parameters
     ----------
-    model : keras.Model
-        One input, one ``(batch, k)`` output.
+    model : keras.Model, ModelSource, onnx.ModelProto or torch.nn.Module
+        One input, one ``(batch, k)`` output (:func:`fracdash.sources.as_source`).
     x : array_like, shape (n, ...)
         As the model takes it: a missing trailing channel axis of 1 is added, RGB becomes
         grayscale (ITU-R 601 luma) or grayscale RGB to fit the model's channels (warned).
@@ -339,8 +231,9 @@ def check_data(
         bad labels or class names, or a model whose output on the first 16 samples is not
         a distribution (not finite, with ``logits=True``).
     """
+    from fracdash.sources import as_source
+
     notes: list[str] = []
-    k = int(model.outputs[0].shape[-1])
     source = source or getattr(class_names, "source", None)
     x = np.asarray(x)
     y = np.asarray(y)
@@ -351,11 +244,13 @@ def check_data(
         raise UserDataError(f"the data hold {n} sample; give at least 2 labelled samples")
     if n > MAX_SAMPLES:
         raise UserDataError(f"{n} samples exceed the limit of {MAX_SAMPLES:,}; pass --samples N")
-    expected = tuple(model.inputs[0].shape)[1:]
+    model = as_source(model, example=x)
+    k = int(model.n_classes)
+    expected = tuple(model.input_shape)
     x = fit_shape(x, expected, source, notes)
     if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
         raise UserDataError(f"x has dtype {x.dtype}; store x as numbers (uint8 or float)")
-    x = scaled(x, scale, "float" in str(model.inputs[0].dtype))
+    x = scaled(x, scale, "float" in model.input_dtype)
     if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
         bad = int(np.count_nonzero(~np.isfinite(x)))
         raise UserDataError(f"x holds {bad} NaN or inf values; clean or drop those samples")
@@ -375,6 +270,6 @@ def check_data(
             f"{k} classes: absolute coloring repeats colors beyond {DISTINCT_COLORS}; "
             "relative coloring still works"
         )
-    check_distribution(model, x[:16], logits)
+    check_distribution(model.predict, x[:16], logits)
     emit(notes, warn)
     return x, y, names

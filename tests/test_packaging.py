@@ -30,3 +30,14 @@ def test_gpu_extra_brings_cuda_tensorflow_on_linux_x86_64():
 def test_license_is_an_spdx_expression():
     meta = metadata("fracdash")
     assert meta["License-Expression"] == "MIT"
+
+
+def test_onnx_is_an_extra_and_in_the_test_extra():
+    env = {"platform_machine": "x86_64", "sys_platform": "linux"}
+    wanted = {"onnx", "onnxruntime"}
+    for extra, names in (("", set()), ("onnx", wanted), ("test", wanted | {"torch"})):
+        found = {r.name for r in requirements() if r.marker and r.marker.evaluate(
+            {**env, "extra": extra})}  # fmt: skip
+        assert found & (wanted | {"torch"}) == names, extra
+    torch = [r for r in requirements() if r.name == "torch"]
+    assert [str(r.specifier) for r in torch] == ["==2.13.0"]  # never an unpinned torch

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from fracdash.core.chunked import ChunkedMatrix
-from fracdash.models.network import Network
+from fracdash.models.nodes import Network
 
 DEFAULT_BATCH = 256
 DEFAULT_MEMORY_BUDGET = 3 * 2**29  # 1.5 GB of activations held in RAM before spilling
@@ -124,33 +124,38 @@ def forward(
     batch_size: int = DEFAULT_BATCH,
     memory_budget: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    outputs: Callable[[Sequence[str]], Callable[[list], list]] | None = None,
 ) -> Activations:
     """Run the inputs ``xs`` (one (n, ...) array per model input) through the network
     once, keeping the layers ``names``.
+
+    Parameters
+    ----------
+    outputs : callable(names) -> callable(batch) -> list of arrays, optional
+        What computes a batch's activations of the given layers: a model source's
+        :meth:`~fracdash.sources.ModelSource.layer_outputs`. Default: the Keras
+        ``network.activation_model``.
 
     Returns
     -------
     Activations
         ``acts[name]`` is a float32 array (n, prod(output_shape)).
     """
-    import keras
-
     names = list(dict.fromkeys(names))
     n = len(xs[0])
     budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
     acts = Activations(network, names, n, budget)
     names = acts.computed
-    index = {node.name: i for i, node in enumerate(network.nodes)}
-    outputs = [network.activation_model.outputs[index[name]] for name in names]
-    inputs = network.activation_model.inputs
-    sub = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs)
+    if outputs is None:
+        from fracdash.models.network import keras_outputs
+
+        run = keras_outputs(network, names)
+    else:
+        run = outputs(names)
     n_batches = -(-n // batch_size)
     for b in range(n_batches):
         rows = slice(b * batch_size, min(n, (b + 1) * batch_size))
-        batch = [a[rows] for a in xs]
-        outs = sub(batch[0] if len(batch) == 1 else batch, training=False)
-        if not isinstance(outs, list | tuple):
-            outs = [outs]
+        outs = run([a[rows] for a in xs])
         for name, out in zip(names, outs, strict=True):
             block = np.asarray(out, dtype=np.float32).reshape(rows.stop - rows.start, -1)
             acts.write(name, rows.start, block)

@@ -21,58 +21,12 @@ from typing import Any
 import keras
 
 from fracdash.core.graph import IDENTITY_KINDS, topological_order
+from fracdash.models.nodes import LayerNode, Network
+
+__all__ = ["LayerNode", "Network", "keras_outputs", "network_graph"]
 
 #: Names Keras gives an InputLayer nobody named; a Sequential's such input is shown as "input".
 _AUTO_INPUT_NAME = re.compile(r"input_layer(_\d+)?")
-
-
-@dataclass(frozen=True)
-class LayerNode:
-    """One shown layer call.
-
-    Attributes
-    ----------
-    name : str
-        The Keras layer name; ``"name:k"`` for call k > 0 of a shared layer;
-        ``"<model call path>/<name>"`` where a nested layer's name is taken (module docs).
-    kind : str
-        The Keras class name, e.g. ``"Conv2D"``, ``"InputLayer"``.
-    inputs : tuple of str
-        The shown nodes feeding this one (identity layers bridged).
-    output_shape : tuple of int
-        Per-sample output shape (no batch dimension).
-    relu : bool
-        The layer is ``max(x, 0)`` of its one input, element by element: an
-        ``Activation("relu")`` or a ``ReLU()`` with its defaults. Its activations can be
-        computed from its input's in place (:mod:`fracdash.models.activations`).
-    """
-
-    name: str
-    kind: str
-    inputs: tuple[str, ...]
-    output_shape: tuple[int, ...]
-    relu: bool = False
-
-
-@dataclass
-class Network:
-    """A model's shown layers and a model computing all of their activations.
-
-    Attributes
-    ----------
-    nodes : list of LayerNode
-        Topological order: InputLayer node(s) first, the output layer last.
-    activation_model : keras.Model
-        Maps the model's inputs to a list of outputs, one per node, in the order of ``nodes``.
-    """
-
-    nodes: list[LayerNode]
-    activation_model: keras.Model
-
-    @property
-    def edges(self) -> list[tuple[str, str]]:
-        """The ``(source, target)`` pairs given by the nodes' inputs."""
-        return [(src, node.name) for node in self.nodes for src in node.inputs]
 
 
 @dataclass(frozen=True)
@@ -339,3 +293,30 @@ def network_graph(model: keras.Model) -> Network:
         for name, out in zip(order, flat.outputs, strict=True)
     ]
     return Network(nodes=nodes, activation_model=flat)
+
+
+def keras_outputs(network: Network, names):
+    """A function of one input batch giving the activations of layers ``names``.
+
+    Parameters
+    ----------
+    network : Network
+        From :func:`network_graph` (its ``activation_model``).
+    names : sequence of str
+        Shown layers, in the order their arrays are wanted.
+
+    Returns
+    -------
+    callable(list of ndarray) -> list of ndarray
+        One array per name, ``(batch, *output_shape)``, for one array per model input.
+    """
+    index = {node.name: i for i, node in enumerate(network.nodes)}
+    outputs = [network.activation_model.outputs[index[name]] for name in names]
+    inputs = network.activation_model.inputs
+    sub = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs)
+
+    def run(batch):
+        outs = sub(batch[0] if len(batch) == 1 else batch, training=False)
+        return list(outs) if isinstance(outs, list | tuple) else [outs]
+
+    return run
