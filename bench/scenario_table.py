@@ -1,6 +1,10 @@
 """Print the README's scenario table (markdown) from the stored full-size runs.
 
-Run after ``fracdash precompute <scenario>`` for each of the five scenarios.
+    .venv/bin/python bench/scenario_table.py [--curve compact|paper]
+
+Run after ``fracdash precompute <scenario>`` for each of the five scenarios; the
+store is ``$FRACDASH_STORE`` (or ``~/.cache/fracdash``). Qualities are those of the
+chosen curve's grid (the page's default: compact).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from fracdash.store import Store  # noqa: E402
 
 
 def main() -> None:
+    curve = sys.argv[sys.argv.index("--curve") + 1] if "--curve" in sys.argv else "compact"
     store = Store()
     print("| scenario | network | trained → tested on | accuracy (paper) | quality by layer |")
     print("| --- | --- | --- | --- | --- |")
@@ -24,7 +29,8 @@ def main() -> None:
         if a is None:
             print(f"| {name} | {spec.network} | | not computed | |")
             continue
-        layers = ", ".join(f"{g.name} {g.quality:.3f}" for g in a.simplified().layers)
+        shown = a.on_curve(curve).simplified().layers
+        layers = ", ".join(f"{g.name} {g.quality:.3f}" for g in shown)
         data = f"{spec.train_on} → {spec.test_on}"
         accuracy = f"{100 * a.accuracy:.2f}% ({spec.paper})"
         print(f"| {name} | {spec.network} | {data} | {accuracy} | {layers} |")
