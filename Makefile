@@ -26,6 +26,8 @@ run: $(STAMP)
 # The inner loop: the in-process tier (no browser, no training, no subprocess smoke tests).
 test-fast: $(STAMP)
 	$(BIN)/ruff check fracdash tests bench
+	@command -v node >/dev/null || { echo "make: the page's JS tests need Node.js (apt-get install nodejs)"; exit 1; }
+	node --test assets/
 	$(BIN)/python -m pytest -m "not slow and not browser" -q
 
 # The browser tests need a Chromium: fracdash.browser finds one ($$FRACDASH_CHROMIUM,
@@ -33,6 +35,8 @@ test-fast: $(STAMP)
 # If none can be had it says what to install, and the browser tests fail (never skip).
 test: $(STAMP)
 	$(BIN)/ruff check fracdash tests bench
+	@command -v node >/dev/null || { echo "make: the page's JS tests need Node.js (apt-get install nodejs)"; exit 1; }
+	node --test assets/
 	FRACDASH_CHROMIUM="$$($(BIN)/python -m fracdash.browser --install)" $(BIN)/python -m pytest
 
 # pyclustertend is the peer measured against, never a runtime dependency. Its own pins

@@ -1,10 +1,13 @@
 """Write docs/screenshot.png: the dashboard's default view of a stored run.
 
-    .venv/bin/python docs/make_screenshot.py [--cache-dir DIR] [--run easy] [--out PATH]
+    .venv/bin/python docs/make_screenshot.py [--cache-dir DIR] [--run simplification]
+                                             [--size 1600x1000] [--out PATH]
 
 Serves ``app.py`` on a free port and photographs the page in Chromium (found as
-``fracdash.browser`` says; Playwright, headless, 1280 px wide, the whole page). The run
-must already be in the store (``fracdash precompute easy``): this script computes nothing.
+``fracdash.browser`` says; Playwright, headless) at one window size: the page is the
+window, the graph fitted into it, so the picture is exactly what a user sees. The run
+must already be in the store (``fracdash precompute simplification``): this script
+computes nothing.
 """
 
 from __future__ import annotations
@@ -44,19 +47,23 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", help="fracdash store (default: the usual one)")
-    parser.add_argument("--run", default="easy", help="stored run to show (default: easy)")
+    parser.add_argument(
+        "--run", default="simplification", help="stored run to show (default: simplification)"
+    )
+    parser.add_argument("--size", default="1600x1000", help="window, WxH (default: 1600x1000)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from fracdash.store import Store
     from fracdash.runs import load_run
+    from fracdash.store import Store
 
     store = Store(args.cache_dir)
     analysis = load_run(store, args.run)
     store.close()
     if analysis is None:
-        raise SystemExit(f"run {args.run!r} is not stored; compute it: fracdash precompute easy")
+        raise SystemExit(f"run {args.run!r} is not stored; compute it: fracdash precompute")
+    width, height = (int(v) for v in args.size.lower().split("x"))
 
     port = free_port()
     cmd = [sys.executable, "app.py", "--port", str(port), "--run", args.run]
@@ -75,17 +82,19 @@ def main() -> None:
             browser = playwright.chromium.launch(
                 executable_path=str(find_chromium()), headless=True, args=CHROMIUM_ARGS
             )
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport={"width": width, "height": height})
             page.goto(url)
+            # Every glyph loaded and placed (assets/dag_view.js fits the graph).
             page.wait_for_function(
-                "n => document.querySelectorAll('img.fd-glyph').length === n",
+                "n => document.querySelector('.fd-dag-canvas[data-laid-out]') && [...document"
+                ".querySelectorAll('img.fd-glyph')].filter(e => e.complete && e.naturalWidth"
+                " && e.style.width).length === n",
                 arg=len(analysis.layers),
             )
             page.wait_for_selector("path.fd-edge", state="attached")
-            page.wait_for_selector("#confusion .main-svg")
-            page.wait_for_timeout(500)  # let the charts finish drawing
+            page.wait_for_timeout(500)  # the last frame of the fit
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(args.out), full_page=True)
+            page.screenshot(path=str(args.out))
             browser.close()
     finally:
         proc.terminate()

@@ -7,6 +7,7 @@ runs in a subprocess on a free port, on a temporary store holding two small runs
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
@@ -18,8 +19,10 @@ from pathlib import Path
 import pytest
 from helpers import free_port
 
+from fracdash.analysis import DEFAULT_CURVE
 from fracdash.browser import ARGS as CHROMIUM_ARGS
 from fracdash.browser import BrowserNotFound, find_chromium
+from fracdash.core import grid_shape
 from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
 from fracdash.web import ids
 
@@ -103,9 +106,11 @@ def server(web_cache):
     proc.wait(timeout=20)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    # make test finds or installs one first (fracdash.browser); never skipped.
+    # make test finds or installs one first (fracdash.browser); never skipped. Module
+    # scope: Playwright's sync API allows one instance at a time, and other browser test
+    # modules start their own.
     try:
         chromium = find_chromium()
     except BrowserNotFound as err:
@@ -146,9 +151,13 @@ def glyph_layers(page) -> list[str]:
 
 
 def wait_for_layers(page, layers, timeout=30_000):
+    """Wait until the glyphs are those of ``layers`` and the page has placed them
+    (assets/dag_view.js positions every node once it has fitted the graph)."""
     page.wait_for_function(
-        "names => { const got = [...document.querySelectorAll('img.fd-glyph')]"
-        ".map(e => e.dataset.layer); return JSON.stringify(got) === JSON.stringify(names); }",
+        "names => { const got = [...document.querySelectorAll('img.fd-glyph')];"
+        " return JSON.stringify(got.map(e => e.dataset.layer)) === JSON.stringify(names)"
+        " && got.every(e => e.style.width)"
+        " && !!document.querySelector('.fd-dag-canvas[data-laid-out]'); }",
         arg=list(layers),
         timeout=timeout,
     )
@@ -186,21 +195,27 @@ def boxes(page) -> dict[str, dict]:
     return page.eval_on_selector_all(
         "img.fd-glyph",
         "els => Object.fromEntries(els.map(e => { const r = e.getBoundingClientRect();"
-        " return [e.dataset.layer, {x: r.x, y: r.y, w: r.width, h: r.height}]; }))",
+        " return [e.dataset.layer, {x: r.x, y: r.y, w: r.width, h: r.height,"
+        " column: +e.closest('.fd-node').dataset.column}]; }))",
     )
 
 
 def test_page_loads_every_glyph_at_its_true_size(page):
     sizes = page.eval_on_selector_all(
-        "img.fd-glyph", "els => els.map(e => [e.naturalWidth, e.naturalHeight, +e.dataset.side])"
+        "img.fd-glyph",
+        "els => els.map(e => [e.naturalWidth, e.naturalHeight, +e.dataset.width,"
+        " +e.dataset.height])",
     )
     assert len(sizes) == len(LENET5)
-    assert all(w == h == side == 32 for w, h, side in sizes)  # 300 samples -> 32x32
+    shape = grid_shape(SAMPLES, DEFAULT_CURVE)  # 300 samples -> 18x17 on the compact curve
+    assert all((w, h) == (dw, dh) == shape for w, h, dw, dh in sizes)
     assert page.eval_on_selector("img.fd-glyph", "e => getComputedStyle(e).imageRendering") == (
         "pixelated"
     )
     assert page.locator(f"#{ids.LEGEND} .fd-legend-item").count() == 10
     assert "easy-300" in page.inner_text(f"#{ids.NOTE}")
+    page.click(".fd-charts-toggle")  # the charts fold away under the legend
+    page.wait_for_selector(f"#{ids.CONFUSION} .main-svg")
     assert "accuracy" in page.inner_text(f"#{ids.CONFUSION}")
     # Edges flow: every path is animated along its direction.
     animations = page.eval_on_selector_all(
@@ -255,16 +270,31 @@ def test_simplify_removes_flatten_and_relinks(page):
 
 def test_switching_scenario_changes_the_network(page):
     chain = boxes(page)
-    assert len({round(b["x"]) for b in chain.values()}) == 1  # LeNet5: one column
+    # LeNet5: one chain, folded to fit the window; it reads down a column, then on at
+    # the top of the next column to the right.
+    for prev, nxt in itertools.pairwise(chain[name] for name in LENET5):
+        below = round(nxt["x"]) == round(prev["x"]) and nxt["y"] > prev["y"] + prev["h"]
+        next_column = nxt["x"] > prev["x"] + prev["w"] and nxt["y"] < prev["y"]
+        assert below or next_column, (prev, nxt)
     choose_run(page, "realistic-200 —")
     page.wait_for_selector("img.fd-glyph[data-layer='b_conv2d0']", timeout=30_000)
+    wait_for_layers(page, page.evaluate(
+        "() => JSON.parse(document.querySelector('.fd-dag-canvas').dataset.graph)"
+        ".nodes.map(n => n.name)"))  # fmt: skip
     layout = boxes(page)
     a = [b for name, b in layout.items() if name.startswith("a_")]
     b = [b for name, b in layout.items() if name.startswith("b_")]
     assert len(a) == len(b) >= 7
-    a_left, a_right = min(x["x"] for x in a), max(x["x"] + x["w"] for x in a)
-    b_left, b_right = min(x["x"] for x in b), max(x["x"] + x["w"] for x in b)
-    assert a_right <= b_left or b_right <= a_left, "branches overlap horizontally"
+    # Branches side by side: where the graph is folded into columns, a column holding
+    # both branches has b on the left of a, never one over the other.
+    columns = {x["column"] for x in a} & {x["column"] for x in b}
+    assert columns
+    for column in columns:
+        a_in = [x for x in a if x["column"] == column]
+        b_in = [x for x in b if x["column"] == column]
+        a_left = min(x["x"] for x in a_in)
+        b_right = max(x["x"] + x["w"] for x in b_in)
+        assert b_right <= a_left, "branches overlap horizontally"
     a_top, a_bottom = min(x["y"] for x in a), max(x["y"] + x["h"] for x in a)
     b_top, b_bottom = min(x["y"] for x in b), max(x["y"] + x["h"] for x in b)
     assert min(a_bottom, b_bottom) - max(a_top, b_top) > 0.5 * (a_bottom - a_top)
@@ -287,10 +317,12 @@ def test_clicking_a_glyph_opens_the_zoom(page):
     assert facts["layer"] == "conv2d1" and facts["kind"] == "Conv2D"
     assert facts["output shape"] == "24×24×16"
     assert facts["quality"] == quality and re.fullmatch(r"\d\.\d{3}", quality)
-    size = page.eval_on_selector(
-        f"#{ids.GLYPH_ZOOM} img", "e => [e.naturalWidth, e.getBoundingClientRect().width]"
+    width, height, shown = page.eval_on_selector(
+        f"#{ids.GLYPH_ZOOM} img",
+        "e => [e.naturalWidth, e.naturalHeight, e.getBoundingClientRect().width]",
     )
-    assert size == [32, 512]
+    assert [width, height] == list(grid_shape(SAMPLES, DEFAULT_CURVE))
+    assert shown == width * (512 // max(width, height))  # the largest factor within 512 px
     page.click(f"#{ids.GLYPH_ZOOM_CLOSE}")
     zoom.wait_for(state="hidden")
 

@@ -1,4 +1,5 @@
-"""Sugiyama layout of the layer graph (docs/method.md §1-2): no overlaps, edges downward, stable."""
+"""Sugiyama layout of the layer graph (docs/method.md §1-2): no overlaps, edges downward, stable;
+and the layering the page folds to fit the window (ranks, orders, lanes)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from fracdash.web.dag_layout import NodeBox, edge_points, sugiyama_layout
+from fracdash.web.dag_layout import NodeBox, edge_points, sugiyama_layout, sugiyama_ranks
 
 EPS = 1e-9
 
@@ -205,11 +206,12 @@ def test_deterministic_across_interpreters():
     cases = [[names, edges, square_sizes(names)], [r_names, r_edges, r_sizes]]
     code = (
         "import json, sys\n"
-        "from fracdash.web.dag_layout import sugiyama_layout\n"
+        "from fracdash.web.dag_layout import sugiyama_layout, sugiyama_ranks\n"
         "for names, edges, sizes in json.loads(sys.stdin.read()):\n"
         "    edges = [tuple(e) for e in edges]\n"
         "    sizes = {k: tuple(v) for k, v in sizes.items()}\n"
         "    print(repr(sugiyama_layout(names, edges, sizes)))\n"
+        "    print(repr(sugiyama_ranks(names, edges)))\n"
     )
     outs = [
         subprocess.run(
@@ -224,7 +226,10 @@ def test_deterministic_across_interpreters():
         for seed in (0, 1, 12345)
     ]
     assert len(set(outs)) == 1
-    here = [repr(sugiyama_layout(n, [tuple(e) for e in e_], s)) for n, e_, s in cases]
+    here = []
+    for n, e_, s in cases:
+        here += [repr(sugiyama_layout(n, [tuple(e) for e in e_], s))]
+        here += [repr(sugiyama_ranks(n, [tuple(e) for e in e_]))]
     assert outs[0].splitlines() == here
 
 
@@ -257,3 +262,94 @@ def test_edge_points_bottom_to_top_centre():
 def test_bad_input_raises(names, edges, sizes, match):
     with pytest.raises(ValueError, match=match):
         sugiyama_layout(names, edges, sizes)
+
+
+# --------------------------------------------------------------------------- the page's layering
+
+
+def longest_path_ranks(names, edges) -> dict[str, int]:
+    """Reference: a node's rank is the length of the longest path reaching it."""
+    rank = dict.fromkeys(names, 0)
+    for _ in names:  # relax |V| times: enough for any DAG
+        for src, dst in edges:
+            rank[dst] = max(rank[dst], rank[src] + 1)
+    return rank
+
+
+def check_ranking(names, edges):
+    r = sugiyama_ranks(names, edges)
+    assert list(r.rank) == list(names) == list(r.order) == list(r.x)
+    assert r.rank == longest_path_ranks(names, edges)
+    for src, dst in edges:
+        assert r.rank[dst] > r.rank[src], (src, dst)
+        assert len(r.via[src, dst]) == r.rank[dst] - r.rank[src] - 1
+    rows: dict[int, list[str]] = {}
+    for name in names:
+        rows.setdefault(r.rank[name], []).append(name)
+    for row in rows.values():
+        # Orders number each rank left to right; two nodes of a rank are a lane apart.
+        ordered = sorted(row, key=r.order.__getitem__)
+        assert [r.order[n] for n in ordered] == list(range(len(row)))
+        xs = [r.x[n] for n in ordered]
+        assert all(b - a >= 1 - EPS for a, b in itertools.pairwise(xs)), xs
+    lanes = [*r.x.values(), *(v for path in r.via.values() for v in path)]
+    assert min(lanes) == pytest.approx(0.0)
+    # A long edge passes beside the nodes of the ranks it crosses, never through one.
+    for (src, dst), path in r.via.items():
+        for step, lane in enumerate(path, start=r.rank[src] + 1):
+            assert all(abs(lane - r.x[n]) >= 0.5 for n in rows[step]), (src, dst, step)
+    return r
+
+
+@pytest.mark.parametrize("n", [1, 2, 10, 26])
+def test_ranks_of_a_chain_are_its_positions(n):
+    names, edges = chain(n)
+    r = check_ranking(names, edges)
+    assert [r.rank[name] for name in names] == list(range(n))
+    assert set(r.x.values()) == {0.0}
+
+
+def test_ranks_of_double_lenet_keep_the_branches_in_two_lanes():
+    names, edges = diamond()
+    r = check_ranking(names, edges)
+    a = {r.x[n] for n in names if n.startswith("a_")}
+    b = {r.x[n] for n in names if n.startswith("b_") or n == "rotate"}
+    assert len(a) == len(b) == 1 and abs(a.pop() - b.pop()) == pytest.approx(1.0)
+    # The shorter branch's last edge reaches the join through one lane, its own.
+    assert r.via["a_relu2", "concat"] == (r.x["a_relu2"],)
+
+
+def test_ranks_of_a_residual_block_put_the_skip_edge_beside_the_body():
+    names, edges, previous = ["input"], [], "input"
+    for k in range(3):
+        body = [f"b{k}_{part}" for part in ("conv1", "bn1", "relu1", "conv2", "bn2", "add")]
+        names += body
+        edges += [(previous, body[0]), *itertools.pairwise(body), (previous, body[-1])]
+        previous = body[-1]
+    r = check_ranking(names, edges)
+    skips = [(s, t) for s, t in edges if t.endswith("_add") and not s.endswith("_bn2")]
+    assert len(skips) == 3
+    for skip in skips:
+        # Past the five layers of the block, in one straight lane beside them.
+        assert len(r.via[skip]) == 5 and len(set(r.via[skip])) == 1, r.via[skip]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_ranks_of_random_dags(seed):
+    names, edges, _ = random_dag(seed)
+    check_ranking(names, edges)
+
+
+def test_ranks_of_components_sit_side_by_side_and_are_deterministic():
+    n1, e1 = chain(4, prefix="p")
+    n2, e2 = diamond()
+    r = check_ranking(n1 + n2, e1 + e2)
+    assert max(r.x[n] for n in n1) + 1 <= min(r.x[n] for n in n2)
+    assert sugiyama_ranks(n1 + n2, e1 + e2 + e1[:2]) == r  # duplicate edges change nothing
+
+
+def test_ranks_refuse_cycles_and_unknown_nodes():
+    with pytest.raises(ValueError, match="cycle"):
+        sugiyama_ranks(["a", "b"], [("a", "b"), ("b", "a")])
+    with pytest.raises(ValueError, match="not in the graph"):
+        sugiyama_ranks(["a"], [("a", "z")])

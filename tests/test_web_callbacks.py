@@ -20,6 +20,7 @@ from dash._utils import AttributeDict
 from helpers import CLASSES, LAYERS, toy_analysis, walk
 from PIL import Image
 
+from fracdash.core import grid_shape
 from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
 from fracdash.runs import register
 from fracdash.store import Store, stage_key
@@ -58,9 +59,13 @@ def colors(image: Image.Image) -> set[str]:
     return {"#{:02x}{:02x}{:02x}".format(*p) for p in np.unique(pixels, axis=0)}
 
 
+def graph_of(tree) -> dict:
+    """The graph the page lays out (assets/dag_fit.js), from the canvas's data-graph."""
+    return json.loads(tree.to_plotly_json()["props"]["data-graph"])
+
+
 def svg_edges(tree) -> set[tuple[str, str]]:
-    svg = next(c for c in walk(tree) if getattr(c, "className", None) == "fd-edges").children
-    return set(re.findall(r'data-source="([^"]+)" data-target="([^"]+)"', svg))
+    return {(e["source"], e["target"]) for e in graph_of(tree)["edges"]}
 
 
 def with_trigger(prop_id: str, value, fn, *args):
@@ -77,26 +82,37 @@ def test_every_layer_gets_one_glyph_at_its_true_size(cb):
     tree, variants = cb.render_dag("toy", [], "absolute")
     images = glyph_images(tree)
     assert [img.id for img in images] == [ids.glyph_id(name) for name, _, _ in LAYERS]
+    nodes = {n["name"]: n for n in graph_of(tree)["nodes"]}
     for img in images:
-        side = int(img.to_plotly_json()["props"]["data-side"])
-        assert decode(img.src).size == (side, side) == (8, 8)  # 40 samples -> 2**3
-        assert img.to_plotly_json()["props"]["data-layer"] == img.id["layer"]
-        assert img.style["width"] == f"{side * 16}px"  # integer scale up to 128 px
+        props = img.to_plotly_json()["props"]
+        size = (int(props["data-width"]), int(props["data-height"]))
+        # The PNG's own size, one pixel per sample slot, is what the page lays out.
+        assert decode(img.src).size == size == grid_shape(40, toy_analysis().curve)
+        node = nodes[img.id["layer"]]
+        assert (node["width"], node["height"]) == size
+        assert props["data-layer"] == img.id["layer"]
+        assert "style" not in props  # placed and sized in the browser, never by the server
     assert set(variants) == {name for name, _, _ in LAYERS}
     assert svg_edges(tree) == {("input", "conv"), ("conv", "flatten"), ("flatten", "dense"),
                                ("dense", "prediction")}  # fmt: skip
 
 
-def test_nodes_are_laid_out_top_to_bottom_without_overlap(cb):
+def test_nodes_carry_name_glyph_quality_and_their_sugiyama_rank(cb):
     tree, _ = cb.render_dag("toy", [], "absolute")
     nodes = [c for c in walk(tree) if getattr(c, "className", None) == "fd-node"]
-    tops = [float(n.style["top"].removesuffix("px")) for n in nodes]
-    assert tops == sorted(tops) and len(set(tops)) == len(tops)
     assert all(
         n.children[0].children == name for n, (name, _, _) in zip(nodes, LAYERS, strict=True)
     )
     quality = [n.children[2].children for n in nodes]
     assert all(re.fullmatch(r"\d\.\d{3}", q) for q in quality)
+    graph = graph_of(tree)
+    # A chain: one node per rank, top to bottom in data-flow order, all in one lane.
+    assert [(n["name"], n["rank"], n["order"]) for n in graph["nodes"]] == [
+        (name, i, 0) for i, (name, _, _) in enumerate(LAYERS)
+    ]
+    assert len({n["x"] for n in graph["nodes"]}) == 1
+    assert [n["quality"] for n in graph["nodes"]] == [float(q) for q in quality]
+    assert all(e["via"] == [] for e in graph["edges"])
 
 
 def test_simplify_removes_flatten_and_relinks(cb):
@@ -133,7 +149,9 @@ def test_focus_variant_shows_only_its_class(cb):
 
 
 def test_legend_has_one_entry_per_class_with_its_color(cb):
-    legend, note = cb.render_legend("toy")
+    legend, line = cb.render_legend("toy")
+    note = line.children
+    assert line.title == note  # two lines on the page, the whole note as its tooltip
     assert len(legend) == len(CLASSES)
     for k, (item, name) in enumerate(zip(legend, CLASSES, strict=True)):
         swatch, label = item.children
@@ -157,7 +175,10 @@ def test_zoom_shows_name_kind_shape_and_quality(cb):
     assert facts["layer"] == "conv" and facts["kind"] == "Conv2D"
     assert facts["output shape"] == "4×4×3" and facts["quality"] == quality
     image = body[1]
-    assert decode(image.src).size == (8, 8) and image.style["width"] == "512px"
+    width, height = decode(image.src).size
+    scale = 512 // max(width, height)  # the largest integer factor within 512 px
+    assert image.style == {"width": f"{width * scale}px", "height": f"{height * scale}px"}
+    assert max(width, height) * scale > 512 - max(width, height)
 
     closed = with_trigger(f"{ids.GLYPH_ZOOM_CLOSE}.n_clicks", 1, cb.toggle_zoom,
                           [0, 1], 1, "toy", "absolute")  # fmt: skip
@@ -250,4 +271,8 @@ def test_edge_dots_move_from_source_to_target():
     # A falling offset shifts the dash pattern towards the path's end (the target),
     # by exactly one period per cycle, so the dots move without a jump.
     assert start - end == DASH_PERIOD
-    assert re.search(r"\.fd-edge\s*\{[^}]*animation:\s*fd-flow", css)
+    edge = re.search(r"\.fd-edge\s*\{([^}]*)\}", css).group(1)
+    assert re.search(r"animation:\s*fd-flow", edge)
+    dash = re.search(r"stroke-dasharray:\s*([\d.]+)\s+([\d.]+)", edge)
+    dot, gap = (float(v) for v in dash.groups())
+    assert dot + gap == DASH_PERIOD

@@ -1,32 +1,30 @@
 """The DAG view: the layer graph as page data and as Dash components (no callbacks here).
 
-:func:`dag_view` turns an :class:`~fracdash.analysis.Analysis` into plain data —
-every glyph's PNG variants as data URIs, node boxes from the Sugiyama layout, edge
-segments — and :func:`dag_children` renders that data for one coloring. Recoloring
-and class focus swap between the precomputed variants on the client.
+:func:`dag_view` turns an :class:`~fracdash.analysis.Analysis` into plain data — every
+glyph's PNG variants as data URIs, each layer's Sugiyama rank, order and lane, the
+edges — and :func:`dag_children` renders it for one coloring: one node per layer (name,
+glyph, quality) and the graph as JSON on the canvas. Where the nodes go is decided in
+the browser (``assets/dag_fit.js``, placed by ``assets/dag_view.js``): only the browser
+knows the window, and it folds the graph and picks the glyphs' integer scale to fit it,
+again on every resize. Recoloring and class focus swap between the precomputed variants
+on the client.
 """
 
 from __future__ import annotations
 
 import base64
-import html as html_text
+import json
 from dataclasses import dataclass
 
-from dash import dcc, html
+from dash import html
 
 from fracdash.glyphs import glyph_pngs
 from fracdash.web import ids
-from fracdash.web.dag_layout import NodeBox, edge_points, sugiyama_layout
+from fracdash.web.dag_layout import Ranking, sugiyama_ranks
 
-#: A glyph is scaled up by the largest integer factor keeping it within this size (px).
-GLYPH_TARGET = 128
-#: Height of the name line above and the quality line below each glyph (px).
-LABEL_HEIGHT = 18
-#: Extra width of a node box beyond its glyph (room for long layer names).
-NODE_PADDING = 16
-HGAP, VGAP, MARGIN = 20.0, 30.0, 8.0
-#: Dash length (px) of the dotted edges: one dot and its gap; the CSS animation
-#: shifts stroke-dashoffset by the same period, so the dots move smoothly.
+#: Dash length (px) of the dotted edges: one dot and its gap. assets/fracdash.css draws
+#: the dots (stroke-dasharray) and shifts stroke-dashoffset by this period per cycle,
+#: so the dots move smoothly from source to target.
 DASH_PERIOD = 8
 
 
@@ -34,9 +32,11 @@ def png_uri(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
-def glyph_scale(side: int, target: int = GLYPH_TARGET) -> int:
-    """Integer factor drawing a ``side``-pixel glyph at most ``target`` px (at least 1)."""
-    return max(1, target // side)
+def png_size(data: bytes) -> tuple[int, int]:
+    """``(width, height)`` of a PNG, read from its IHDR chunk (always the first)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise ValueError("not a PNG image")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,9 @@ class GlyphView:
     name, kind : str
     output_shape : tuple of int
     quality : float
-    side : int
-        True size of the PNG (one pixel per sample slot).
-    scale : int
-        Integer display factor; the glyph is ``side * scale`` px wide on the page.
+    width, height : int
+        True size of the PNG in pixels (one pixel per sample slot); a glyph is a
+        rectangle in general, never assumed square.
     absolute, relative : str
         PNG data URIs of the two colorings.
     focus : tuple of str
@@ -62,15 +61,11 @@ class GlyphView:
     kind: str
     output_shape: tuple[int, ...]
     quality: float
-    side: int
-    scale: int
+    width: int
+    height: int
     absolute: str
     relative: str
     focus: tuple[str, ...]
-
-    @property
-    def display(self) -> int:
-        return self.side * self.scale
 
     def src(self, coloring: str, focus: int | None = None) -> str:
         """The data URI of ``coloring`` ("absolute" / "relative"), focus for absolute only."""
@@ -83,22 +78,13 @@ class GlyphView:
 
 
 @dataclass(frozen=True)
-class Edge:
-    source: str
-    target: str
-    start: tuple[float, float]
-    end: tuple[float, float]
-
-
-@dataclass(frozen=True)
 class DagView:
-    """The drawn DAG: glyphs in topological order, their boxes, edges and size (px)."""
+    """The layer graph as the page gets it: glyphs in topological order, edges
+    ``(source, target)`` and the graph's Sugiyama ranking."""
 
     glyphs: tuple[GlyphView, ...]
-    boxes: dict[str, NodeBox]
-    edges: tuple[Edge, ...]
-    width: float
-    height: float
+    edges: tuple[tuple[str, str], ...]
+    ranking: Ranking
 
     def glyph(self, name: str) -> GlyphView:
         for g in self.glyphs:
@@ -111,26 +97,23 @@ def glyph_view(analysis, name: str) -> GlyphView:
     """Every PNG variant of layer ``name`` of ``analysis``."""
     layer = analysis.layer(name)
     pngs = glyph_pngs(analysis, name)
+    width, height = png_size(pngs["absolute"])
     k = len(analysis.class_names)
     return GlyphView(
         name=layer.name,
         kind=layer.kind,
         output_shape=tuple(layer.output_shape),
         quality=float(layer.quality),
-        side=layer.side,
-        scale=glyph_scale(layer.side),
+        width=width,
+        height=height,
         absolute=png_uri(pngs["absolute"]),
         relative=png_uri(pngs["relative"]),
         focus=tuple(png_uri(pngs[f"focus-{c}"]) for c in range(k)),
     )
 
 
-def node_size(glyph: GlyphView) -> tuple[float, float]:
-    return float(glyph.display + NODE_PADDING), float(glyph.display + 2 * LABEL_HEIGHT)
-
-
 def dag_view(analysis, glyphs: dict[str, GlyphView] | None = None) -> DagView:
-    """Lay out ``analysis``' layer graph top to bottom (Sugiyama).
+    """The page data of ``analysis``' layer graph.
 
     Parameters
     ----------
@@ -142,15 +125,41 @@ def dag_view(analysis, glyphs: dict[str, GlyphView] | None = None) -> DagView:
     """
     glyphs = glyphs or {}
     views = tuple(glyphs.get(n) or glyph_view(analysis, n) for n in analysis.layer_names)
-    names = [g.name for g in views]
-    sizes = {g.name: node_size(g) for g in views}
-    boxes, width, height = sugiyama_layout(names, list(analysis.edges), sizes, hgap=HGAP, vgap=VGAP)
-    boxes = {n: NodeBox(b.x + MARGIN, b.y + MARGIN, b.w, b.h) for n, b in boxes.items()}
-    points = edge_points(boxes, analysis.edges)
-    edges = tuple(
-        Edge(s, t, p0, p1) for (s, t), (p0, p1) in zip(analysis.edges, points, strict=True)
-    )
-    return DagView(views, boxes, edges, width + 2 * MARGIN, height + 2 * MARGIN)
+    edges = tuple(dict.fromkeys(analysis.edges))
+    ranking = sugiyama_ranks([g.name for g in views], list(edges))
+    return DagView(views, edges, ranking)
+
+
+def graph_data(view: DagView) -> dict:
+    """What ``assets/dag_fit.js`` lays out, as JSON-able data.
+
+    Returns
+    -------
+    dict
+        ``nodes``: per layer, in topological order, ``name``, ``kind``, ``quality``,
+        ``width`` and ``height`` (the glyph's pixels), ``rank``, ``order`` and ``x``
+        (its lane); ``edges``: ``source``, ``target`` and ``via``, the lanes a long
+        edge passes through at the ranks between its ends.
+    """
+    r = view.ranking
+    nodes = [
+        {
+            "name": g.name,
+            "kind": g.kind,
+            "quality": round(g.quality, 3),
+            "width": g.width,
+            "height": g.height,
+            "rank": r.rank[g.name],
+            "order": r.order[g.name],
+            "x": round(r.x[g.name], 4),
+        }
+        for g in view.glyphs
+    ]
+    edges = [
+        {"source": s, "target": t, "via": [round(v, 4) for v in r.via[s, t]]}
+        for s, t in view.edges
+    ]
+    return {"nodes": nodes, "edges": edges}
 
 
 def shape_text(shape) -> str:
@@ -158,30 +167,11 @@ def shape_text(shape) -> str:
     return "×".join(str(int(s)) for s in shape) or "scalar"
 
 
-def edge_path(edge: Edge) -> str:
-    """SVG path data of a vertical S-curve from the edge's start to its end."""
-    (x0, y0), (x1, y1) = edge.start, edge.end
-    mid = (y0 + y1) / 2
-    return f"M{x0:.1f},{y0:.1f} C{x0:.1f},{mid:.1f} {x1:.1f},{mid:.1f} {x1:.1f},{y1:.1f}"
-
-
-def edges_svg(view: DagView) -> str:
-    """One inline SVG (a single line: no blank line may end the Markdown HTML block)
-    with one ``path.fd-edge`` per edge, carrying ``data-source``/``data-target``."""
-    esc = html_text.escape
-    paths = "".join(
-        f'<path class="fd-edge" data-source="{esc(e.source)}" data-target="{esc(e.target)}" '
-        f'd="{edge_path(e)}" stroke-dasharray="2 {DASH_PERIOD - 2}"/>'
-        for e in view.edges
-    )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="fd-edges-svg" '
-        f'width="{view.width:.0f}" height="{view.height:.0f}">\n{paths}\n</svg>'
-    )
-
-
-def glyph_node(glyph: GlyphView, box: NodeBox, coloring: str) -> html.Div:
-    """Layer name, glyph image (scaled, pixelated) and quality, at ``box``."""
+def glyph_node(glyph: GlyphView, coloring: str) -> html.Div:
+    """Layer name, glyph image and quality; placed and sized by assets/dag_view.js."""
+    size = {"data-width": str(glyph.width), "data-height": str(glyph.height)}
+    if glyph.width == glyph.height:
+        size["data-side"] = str(glyph.width)
     image = html.Img(
         id=ids.glyph_id(glyph.name),
         className="fd-glyph",
@@ -189,29 +179,34 @@ def glyph_node(glyph: GlyphView, box: NodeBox, coloring: str) -> html.Div:
         alt=glyph.name,
         title=f"{glyph.name} ({glyph.kind}) — click to enlarge",
         n_clicks=0,
-        style={"width": f"{glyph.display}px", "height": f"{glyph.display}px"},
-        **{"data-layer": glyph.name, "data-side": str(glyph.side), "data-kind": glyph.kind},
+        # A dragged glyph pans the graph; the browser's own image drag would not.
+        draggable="false",
+        **{"data-layer": glyph.name, "data-kind": glyph.kind, **size},
     )
     return html.Div(
         [
-            html.Div(glyph.name, className="fd-node-name"),
+            html.Div(glyph.name, className="fd-node-name", title=glyph.name),
             image,
             html.Div(f"{glyph.quality:.3f}", className="fd-node-quality"),
         ],
         className="fd-node",
-        style={"left": f"{box.x:.0f}px", "top": f"{box.y:.0f}px", "width": f"{box.w:.0f}px"},
         **{"data-layer": glyph.name},
     )
 
 
 def dag_children(view: DagView, coloring: str = "absolute") -> html.Div:
-    """The DAG canvas: the edge SVG underneath, one absolutely placed node per glyph."""
-    edges = dcc.Markdown(edges_svg(view), dangerously_allow_html=True, className="fd-edges")
-    nodes = [glyph_node(g, view.boxes[g.name], coloring) for g in view.glyphs]
+    """The DAG canvas: an empty edge layer (the browser draws the SVG edges once it has
+    placed the nodes), one node per glyph, a fit button; the graph as ``data-graph``."""
+    nodes = [glyph_node(g, coloring) for g in view.glyphs]
+    fit = html.Button(
+        "fit",
+        className="fd-fit",
+        title="show the whole graph (double-click the background); wheel: zoom, drag: move",
+    )
     return html.Div(
-        [edges, *nodes],
+        [html.Div(className="fd-edges"), *nodes, fit],
         className="fd-dag-canvas",
-        style={"width": f"{view.width:.0f}px", "height": f"{view.height:.0f}px"},
+        **{"data-graph": json.dumps(graph_data(view), separators=(",", ":"))},
     )
 
 

@@ -9,7 +9,8 @@ from fracdash.progress import progress_line
 from fracdash.web import ids
 from fracdash.web.dag import GlyphView, shape_text
 
-#: The zoomed glyph is scaled up by the largest integer factor keeping it this size.
+#: The zoomed glyph is scaled up by the largest integer factor keeping its longer side
+#: within this size (px).
 ZOOM_TARGET = 512
 
 
@@ -33,13 +34,13 @@ def legend_children(class_names) -> list[html.Div]:
 
 def zoom_children(glyph: GlyphView, coloring: str) -> list:
     """A glyph drawn large, with its layer name, kind, output shape and quality."""
-    scale = max(1, ZOOM_TARGET // glyph.side)
+    scale = max(1, ZOOM_TARGET // max(glyph.width, glyph.height))
     facts = [
         ("layer", glyph.name),
         ("kind", glyph.kind),
         ("output shape", shape_text(glyph.output_shape)),
         ("quality", f"{glyph.quality:.3f}"),
-        ("glyph", f"{glyph.side}×{glyph.side} px, shown ×{scale}"),
+        ("glyph", f"{glyph.width}×{glyph.height} px, shown ×{scale}"),
     ]
     return [
         html.H3(glyph.name, className="fd-zoom-title"),
@@ -47,8 +48,8 @@ def zoom_children(glyph: GlyphView, coloring: str) -> list:
             src=glyph.src(coloring),
             className="fd-zoom-image",
             alt=glyph.name,
-            style={"width": f"{glyph.side * scale}px", "height": f"{glyph.side * scale}px"},
-            **{"data-layer": glyph.name, "data-side": str(glyph.side)},
+            style={"width": f"{glyph.width * scale}px", "height": f"{glyph.height * scale}px"},
+            **{"data-layer": glyph.name, "data-width": str(glyph.width)},
         ),
         html.Dl(
             [

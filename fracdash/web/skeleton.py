@@ -1,4 +1,5 @@
-"""The page skeleton: controls on top, the DAG on the left, legend and charts beside it.
+"""The page skeleton: controls on top, the DAG filling the window, the legend beside it
+and the charts folded under the legend.
 
 Empty panels only: the callbacks fill them (the DAG view itself is :mod:`fracdash.web.dag`).
 Built per page load (``app.layout`` is a function), so runs computed since the server
@@ -88,14 +89,26 @@ def page(context: AppContext) -> html.Div:
         [
             html.H2("classes", className="fd-panel-title"),
             html.Div(id=ids.LEGEND, className="fd-legend"),
-            html.Div(
+            # Closed at first: the graph is the page. Opened, the side panel widens and
+            # the graph refits beside it (docs/decisions.md, "The page (issue 13)").
+            html.Details(
                 [
-                    dcc.Graph(id=ids.CONFUSION, className="fd-confusion", config=GRAPH_CONFIG),
-                    dcc.Graph(
-                        id=ids.QUALITY_CHART, className="fd-quality-chart", config=GRAPH_CONFIG
+                    html.Summary("confusion matrix · quality", className="fd-charts-toggle"),
+                    html.Div(
+                        [
+                            dcc.Graph(
+                                id=ids.CONFUSION, className="fd-confusion", config=GRAPH_CONFIG
+                            ),
+                            dcc.Graph(
+                                id=ids.QUALITY_CHART,
+                                className="fd-quality-chart",
+                                config=GRAPH_CONFIG,
+                            ),
+                        ],
+                        className="fd-charts",
                     ),
                 ],
-                className="fd-charts",
+                className="fd-charts-panel",
             ),
         ],
         className="fd-side",

@@ -1,4 +1,5 @@
-"""DAG panel: glyph nodes over moving edges; recoloring and class focus on the client."""
+"""DAG panel: glyph nodes and the graph as data (the browser fits, places and draws them,
+assets/dag_view.js); recoloring and class focus on the client."""
 
 from __future__ import annotations
 

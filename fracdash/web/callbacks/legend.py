@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Input, Output
+from dash import Input, Output, html
 
 from fracdash.web import ids
 from fracdash.web.callbacks.guard import run_or_none
@@ -21,6 +21,9 @@ def register(app, context) -> dict:
         analysis = load_analysis(context.store, run)
         if analysis is None:
             return [], ""
-        return legend_children(analysis.class_names), note_text(run, analysis)
+        note = note_text(run, analysis)
+        # The page shows two lines of the note (the graph needs the height); the
+        # tooltip holds all of it.
+        return legend_children(analysis.class_names), html.Span(note, title=note)
 
     return {"render_legend": render_legend}

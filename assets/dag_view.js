@@ -1,0 +1,277 @@
+/* fracdash: places the layer graph in its box, at the scale that fits the window.
+ *
+ * The server renders one .fd-node per layer (name, glyph, quality) inside a
+ * .fd-dag-canvas whose data-graph holds the Sugiyama layering as JSON (see
+ * fracdash/web/dag.py). This script measures the labels and the box, asks
+ * fracdashFit (assets/dag_fit.js, pure) for the folded layout and the largest integer
+ * scale that fits, then positions the nodes and draws the edges as SVG paths. It
+ * refits whenever the graph or the box changes (a new run, the simplified network,
+ * a resized window, the charts panel opened); the wheel zooms at the pointer, a drag
+ * moves the graph, a double-click on the background or the "fit" button shows it whole.
+ *
+ * It only sets inline positions, sizes and CSS variables, and adds an SVG inside the
+ * empty .fd-edges: props Dash never sets, so Dash's own updates (a new glyph src on
+ * recoloring) leave them alone. */
+(function () {
+  "use strict";
+
+  var SVG = "http://www.w3.org/2000/svg";
+  var WHEEL_STEP = 50; // wheel delta (px) per zoom step; trackpads send many small ones
+  var DRAG_SLOP = 4; // px a press may move and still be a click
+  var fit = null; // window.fracdashFit (assets/dag_fit.js), taken once the page runs
+  var states = new WeakMap(); // canvas -> {text, layout, view, paths}
+  var observed = new WeakSet(); // boxes watched for resizing
+  var pending = false;
+  var measureContext = null;
+
+  function boxOf(canvas) {
+    return canvas.parentElement;
+  }
+
+  function viewportOf(canvas) {
+    var box = boxOf(canvas);
+    return { width: box.clientWidth, height: box.clientHeight };
+  }
+
+  /* Width of each node's widest label at zoom 1, as the page's font draws it. */
+  function labelWidths(graph) {
+    if (!measureContext) {
+      measureContext = document.createElement("canvas").getContext("2d");
+    }
+    var family = getComputedStyle(document.body).fontFamily;
+    var d = fit.DEFAULTS;
+    graph.nodes.forEach(function (n) {
+      measureContext.font = "600 " + d.nameFont + "px " + family;
+      var name = measureContext.measureText(n.name).width;
+      measureContext.font = d.qualityFont + "px " + family;
+      var quality = measureContext.measureText(Number(n.quality).toFixed(3)).width;
+      n.labelWidth = Math.ceil(Math.max(name, quality)) + 6;
+    });
+    return graph;
+  }
+
+  function edgeLayer(canvas, st) {
+    var holder = canvas.querySelector(".fd-edges");
+    var svg = holder.querySelector("svg");
+    if (!svg || !st.paths) {
+      holder.textContent = "";
+      svg = document.createElementNS(SVG, "svg");
+      svg.setAttribute("class", "fd-edges-svg");
+      st.paths = st.layout.edges.map(function (e) {
+        var path = document.createElementNS(SVG, "path");
+        path.setAttribute("class", "fd-edge");
+        path.setAttribute("data-source", e.source);
+        path.setAttribute("data-target", e.target);
+        svg.appendChild(path);
+        return path;
+      });
+      holder.appendChild(svg);
+    }
+    return st.paths;
+  }
+
+  /* Positions every node and edge for the state's view. */
+  function apply(canvas, st) {
+    var placed = fit.placeView(st.layout, st.view);
+    var labels = placed.labels;
+    canvas.style.setProperty("--fd-slot", labels.slot + "px");
+    canvas.style.setProperty("--fd-name-font", labels.nameFont.toFixed(2) + "px");
+    canvas.style.setProperty("--fd-quality-font", labels.qualityFont.toFixed(2) + "px");
+    canvas.dataset.labels = labels.shown ? "shown" : "hidden";
+    canvas.querySelectorAll(".fd-node").forEach(function (node) {
+      var p = placed.nodes[node.dataset.layer];
+      var img = node.querySelector("img.fd-glyph");
+      if (!p || !img) {
+        return;
+      }
+      node.dataset.column = String(st.layout.boxes[node.dataset.layer].column);
+      node.style.left = p.left + "px";
+      node.style.top = p.top + "px";
+      node.style.width = p.width + "px";
+      node.style.height = p.height + "px";
+      img.style.left = p.glyphLeft - p.left + "px";
+      img.style.top = p.glyphTop - p.top + "px";
+      img.style.width = p.glyphWidth + "px";
+      img.style.height = p.glyphHeight + "px";
+    });
+    var paths = edgeLayer(canvas, st);
+    placed.edges.forEach(function (e, i) {
+      paths[i].setAttribute("d", e.d);
+    });
+    canvas.dataset.scale = String(st.layout.scale);
+    canvas.dataset.zoom = st.view.zoom.toFixed(4);
+    canvas.dataset.pxPerSample = placed.pxPerSample.toFixed(4);
+    canvas.dataset.mode = st.layout.mode;
+    canvas.dataset.columns = String(st.layout.columns.length);
+    canvas.setAttribute("data-laid-out", "");
+  }
+
+  /* Fits the canvas's graph to its box, from scratch. */
+  function layOut(canvas) {
+    var viewport = viewportOf(canvas);
+    var text = canvas.dataset.graph;
+    if (!text || viewport.width <= 0 || viewport.height <= 0) {
+      return;
+    }
+    var layout = fit.fitLayout(labelWidths(JSON.parse(text)), viewport);
+    var st = { text: text, layout: layout, view: fit.fitView(layout, viewport), paths: null };
+    st.size = viewport.width + "x" + viewport.height;
+    states.set(canvas, st);
+    apply(canvas, st);
+  }
+
+  function refresh() {
+    pending = false;
+    fit = window.fracdashFit;
+    if (!fit) {
+      return;
+    }
+    document.querySelectorAll(".fd-dag-canvas").forEach(function (canvas) {
+      var box = boxOf(canvas);
+      if (box && !observed.has(box) && window.ResizeObserver) {
+        observed.add(box);
+        new ResizeObserver(schedule).observe(box);
+      }
+      var st = states.get(canvas);
+      var v = viewportOf(canvas);
+      if (!st || st.text !== canvas.dataset.graph || st.size !== v.width + "x" + v.height) {
+        layOut(canvas);
+      } else if (!canvas.querySelector(".fd-edges svg") || unplaced(canvas)) {
+        st.paths = null; // Dash re-rendered part of the graph: place it again
+        apply(canvas, st);
+      }
+    });
+  }
+
+  function unplaced(canvas) {
+    var nodes = canvas.querySelectorAll(".fd-node");
+    for (var i = 0; i < nodes.length; i++) {
+      if (!nodes[i].style.left) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function schedule() {
+    if (!pending) {
+      pending = true;
+      window.requestAnimationFrame(refresh);
+    }
+  }
+
+  function canvasAt(target) {
+    var box = target && target.closest ? target.closest(".fd-dag") : null;
+    var canvas = box ? box.querySelector(".fd-dag-canvas") : null;
+    return canvas && states.has(canvas) ? canvas : null;
+  }
+
+  function setView(canvas, view) {
+    var st = states.get(canvas);
+    st.view = view;
+    apply(canvas, st);
+  }
+
+  function showWhole(canvas) {
+    var st = states.get(canvas);
+    setView(canvas, fit.fitView(st.layout, viewportOf(canvas)));
+  }
+
+  /* Wheel: one zoom step per notch, at the pointer. */
+  var wheelRest = 0;
+  document.addEventListener(
+    "wheel",
+    function (ev) {
+      var canvas = canvasAt(ev.target);
+      if (!canvas) {
+        return;
+      }
+      ev.preventDefault(); // the page itself never scrolls
+      var unit = ev.deltaMode === 1 ? 16 : ev.deltaMode === 2 ? 400 : 1;
+      wheelRest += ev.deltaY * unit;
+      if (Math.abs(wheelRest) < WHEEL_STEP) {
+        return;
+      }
+      var direction = wheelRest < 0 ? 1 : -1;
+      wheelRest = 0;
+      var st = states.get(canvas);
+      var rect = boxOf(canvas).getBoundingClientRect();
+      var x = ev.clientX - rect.left - boxOf(canvas).clientLeft;
+      var y = ev.clientY - rect.top - boxOf(canvas).clientTop;
+      setView(canvas, fit.zoomAt(st.layout, st.view, direction, x, y));
+    },
+    { passive: false }
+  );
+
+  /* Drag: moves the graph. A press that moves less than DRAG_SLOP stays a click (a
+   * click on a glyph opens it large); after a real drag the click is swallowed. */
+  var drag = null;
+  var swallowClick = false;
+  document.addEventListener("pointerdown", function (ev) {
+    swallowClick = false;
+    var canvas = ev.button === 0 ? canvasAt(ev.target) : null;
+    if (!canvas || ev.target.closest(".fd-fit")) {
+      return;
+    }
+    var view = states.get(canvas).view;
+    drag = { canvas: canvas, x: ev.clientX, y: ev.clientY, view: view, moved: false };
+  });
+  window.addEventListener("pointermove", function (ev) {
+    if (!drag) {
+      return;
+    }
+    var dx = ev.clientX - drag.x;
+    var dy = ev.clientY - drag.y;
+    if (!drag.moved && Math.abs(dx) + Math.abs(dy) < DRAG_SLOP) {
+      return;
+    }
+    drag.moved = true;
+    boxOf(drag.canvas).classList.add("fd-dragging");
+    var v = drag.view;
+    setView(drag.canvas, { zoom: v.zoom, panX: v.panX + dx, panY: v.panY + dy });
+  });
+  window.addEventListener("pointerup", function () {
+    if (drag && drag.moved) {
+      swallowClick = true;
+      boxOf(drag.canvas).classList.remove("fd-dragging");
+    }
+    drag = null;
+  });
+  window.addEventListener(
+    "click",
+    function (ev) {
+      if (swallowClick) {
+        swallowClick = false;
+        ev.stopPropagation();
+        ev.preventDefault();
+        return;
+      }
+      var canvas = canvasAt(ev.target);
+      if (canvas && ev.target.closest(".fd-fit")) {
+        showWhole(canvas);
+      }
+    },
+    true
+  );
+  document.addEventListener("dblclick", function (ev) {
+    var canvas = canvasAt(ev.target);
+    if (canvas && !ev.target.closest(".fd-node")) {
+      showWhole(canvas);
+    }
+  });
+
+  function start() {
+    new MutationObserver(schedule).observe(document.body, {
+      childList: true,
+      subtree: true,
+      attributes: true,
+      attributeFilter: ["data-graph"],
+    });
+    schedule();
+  }
+  if (document.body) {
+    start();
+  } else {
+    document.addEventListener("DOMContentLoaded", start);
+  }
+})();
