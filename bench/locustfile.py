@@ -149,7 +149,8 @@ class Browser(FastHttpUser):
         simplify = rng.choice([[], ["on"]])
         coloring = rng.choice(["absolute", "relative"])
         view = {"run.data": run, "simplify.value": simplify, "coloring.value": coloring,
-                "computed.data": None, "jobs-tick.n_intervals": None}  # fmt: skip
+                "computed.data": None, "jobs-tick.n_intervals": None,
+                "curve.value": rng.choice(["compact", "paper"])}  # fmt: skip
         self.get("/")
         self.get("/_dash-layout")
         self.call("select_run", body("select_run", {"scenario.value": run, "compute.data": None}),

@@ -62,3 +62,25 @@ def toy_sequential(keras):
         name="toy_sequential",
     )
     return model
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test of the session (Playwright's sync
+    API allows one instance at a time). ``make test`` finds or installs a Chromium first
+    (fracdash.browser); without one these tests fail, saying what to install, and are
+    never skipped."""
+    from fracdash.browser import ARGS, BrowserNotFound, find_chromium
+
+    try:
+        chromium = find_chromium()
+    except BrowserNotFound as err:
+        pytest.fail(f"the browser tests need Chromium: {err}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(chromium), headless=True, args=ARGS
+        )
+        yield launched
+        launched.close()

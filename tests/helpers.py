@@ -4,7 +4,13 @@ from here, never from each other."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -190,3 +196,44 @@ def store_toy(cache: Path, name: str = "toy", seed: int = 0) -> None:
         register(store, name, analysis)
     finally:
         store.close()
+
+
+@contextmanager
+def served_dashboard(store_dir, log_path, **app_args):
+    """Serve ``create_app(cache_dir=store_dir, **app_args)`` from a subprocess on a free
+    loopback port (its output in ``log_path``); yield the URL, stop it afterwards. Fails
+    the test, with the log, if it does not answer within a minute."""
+    port = free_port()
+    args = ", ".join(f"{k}={v!r}" for k, v in {"cache_dir": str(store_dir), **app_args}.items())
+    code = (
+        f"from fracdash.web import create_app; create_app({args})"
+        f".run(host='127.0.0.1', port={port})"
+    )
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    root = Path(__file__).resolve().parents[1]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    import pytest
+
+                    pytest.fail(f"dashboard did not start:\n{log_path.read_text()}")
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

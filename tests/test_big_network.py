@@ -9,19 +9,12 @@ moves the graph without opening a glyph; "fit" shows it whole again.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import free_port
+from helpers import served_dashboard
 
-from fracdash.browser import ARGS as CHROMIUM_ARGS
-from fracdash.browser import BrowserNotFound, find_chromium
 from fracdash.web import ids
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -105,59 +98,16 @@ def big_store(tmp_path_factory, keras):
 
 @pytest.fixture(scope="session")
 def big_url(big_store):
-    port = free_port()
-    code = (
-        "from fracdash.web import create_app; "
-        f"create_app(cache_dir={str(big_store[0])!r}, default_run={RUN!r})"
-        f".run(host='127.0.0.1', port={port})"
-    )
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "server-big.log"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"dashboard did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    # Module scope: Playwright's sync API allows one instance at a time, and other
-    # browser test modules start their own.
-    try:
-        executable = find_chromium()
-    except BrowserNotFound as err:
-        pytest.fail(f"the browser tests need Chromium: {err}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(executable), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    with served_dashboard(big_store[0], ARTIFACTS / "server-big.log", default_run=RUN) as url:
+        yield url
 
 
 @pytest.fixture(params=[(1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")
-def big_page(request, chromium, big_url, big_store):
+def big_page(request, browser, big_url, big_store):
     """The ResNet's page, fitted, at one window size; fails on any console error. At
     1280x720 its 119 glyphs do not fit at 1 px per sample: the page is an overview."""
     width, height = request.param
-    context = chromium.new_context(viewport={"width": width, "height": height})
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -8,20 +8,14 @@ runs in a subprocess on a free port, on a temporary store holding two small runs
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import free_port
+from helpers import served_dashboard
 
 from fracdash.analysis import DEFAULT_CURVE
-from fracdash.browser import ARGS as CHROMIUM_ARGS
-from fracdash.browser import BrowserNotFound, find_chromium
 from fracdash.core import grid_shape
 from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
 from fracdash.web import ids
@@ -74,55 +68,11 @@ def web_cache(tmp_path_factory):
 def server(web_cache):
     """URL of the dashboard on ``web_cache``; missing scenarios compute quickly. Its
     log is kept in test-artifacts/server.log."""
-    port = free_port()
-    code = (
-        "from fracdash.web import create_app; "
-        f"create_app(cache_dir={str(web_cache)!r}, samples={SAMPLES}, "
-        "compute={'epochs': 1, 'train_samples': 2000}).run(host='127.0.0.1', port=%d)" % port
-    )
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "server.log"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            pytest.fail(f"dashboard server did not start:\n{log_path.read_text()}")
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with served_dashboard(web_cache, ARTIFACTS / "server.log", samples=SAMPLES,
+                          compute={"epochs": 1, "train_samples": 2000}) as url:  # fmt: skip
+        yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # make test finds or installs one first (fracdash.browser); never skipped. Module
-    # scope: Playwright's sync API allows one instance at a time, and other browser test
-    # modules start their own.
-    try:
-        chromium = find_chromium()
-    except BrowserNotFound as err:
-        pytest.fail(f"the browser tests need Chromium: {err}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 from helpers import free_port, store_toy
 
-from fracdash.browser import ARGS as CHROMIUM_ARGS
-from fracdash.browser import BrowserNotFound, find_chromium
 from fracdash.export import export_html, export_png
 from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
 from fracdash.runs import load_run
@@ -93,21 +91,6 @@ def server(cache):
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # make test finds or installs one first (fracdash.browser); never skipped.
-    try:
-        chromium = find_chromium()
-    except BrowserNotFound as err:
-        pytest.fail(f"the browser tests need Chromium: {err}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def glyph_colors(page, wanted, timeout_s: float = 10.0) -> dict:

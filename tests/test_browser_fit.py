@@ -10,18 +10,11 @@ Never skipped: without Chromium these tests fail, saying what is missing.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import free_port
+from helpers import served_dashboard
 
-from fracdash.browser import ARGS as CHROMIUM_ARGS
-from fracdash.browser import BrowserNotFound, find_chromium
 from fracdash.web import ids
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -91,56 +84,13 @@ def fit_store(tmp_path_factory):
 @pytest.fixture(scope="session")
 def fit_url(fit_store):
     """The dashboard on ``fit_store``, served from a subprocess (log in test-artifacts)."""
-    port = free_port()
-    code = (
-        "from fracdash.web import create_app; "
-        f"create_app(cache_dir={str(fit_store[0])!r}, samples={SAMPLES})"
-        f".run(host='127.0.0.1', port={port})"
-    )
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "server-fit.log"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"dashboard did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with served_dashboard(fit_store[0], ARTIFACTS / "server-fit.log", samples=SAMPLES) as url:
+        yield url
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    # Module scope: Playwright's sync API allows one instance at a time, and other
-    # browser test modules start their own.
-    try:
-        executable = find_chromium()
-    except BrowserNotFound as err:
-        pytest.fail(f"the browser tests need Chromium: {err}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(executable), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-def open_page(chromium, url, size):
+def open_page(browser, url, size):
     """A page at viewport ``size`` that records console errors in ``page.errors``."""
-    context = chromium.new_context(viewport={"width": size[0], "height": size[1]})
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
     page.errors = []
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
@@ -241,9 +191,9 @@ def check_branches_side_by_side(state) -> None:
 
 
 @pytest.mark.parametrize("size", VIEWPORTS, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_every_scenario_fits_the_window(chromium, fit_url, fit_store, size):
+def test_every_scenario_fits_the_window(browser, fit_url, fit_store, size):
     _, layers, edges = fit_store
-    page = open_page(chromium, fit_url, size)
+    page = open_page(browser, fit_url, size)
     try:
         for scenario in SCENARIOS:
             show_run(page, f"{scenario}-{SAMPLES}", layers[scenario])
@@ -263,9 +213,9 @@ def test_every_scenario_fits_the_window(chromium, fit_url, fit_store, size):
         page.context.close()
 
 
-def test_the_graph_refits_when_the_window_or_its_box_changes(chromium, fit_url, fit_store):
+def test_the_graph_refits_when_the_window_or_its_box_changes(browser, fit_url, fit_store):
     _, layers, edges = fit_store
-    page = open_page(chromium, fit_url, VIEWPORTS[0])
+    page = open_page(browser, fit_url, VIEWPORTS[0])
     try:
         show_run(page, f"simplification-{SAMPLES}", layers["simplification"])
         big = page.evaluate(PAGE_STATE_JS)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import free_port
+from helpers import free_port, served_dashboard
 from torch import nn
 
 import fracdash
@@ -196,15 +196,9 @@ def test_the_readme_export_then_the_command_line(trained, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_the_dashboard_shows_every_layer_of_a_torch_run(trained, tmp_path):
+def test_the_dashboard_shows_every_layer_of_a_torch_run(trained, tmp_path, browser):
     """The stored run of a PyTorch module in the real page (Chromium): every layer's
     glyph is drawn, named as the analysis names it."""
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    from fracdash.browser import ARGS, BrowserNotFound, find_chromium
     from fracdash.runs import analyze_run
     from fracdash.store import Store
 
@@ -214,47 +208,12 @@ def test_the_dashboard_shows_every_layer_of_a_torch_run(trained, tmp_path):
         analyze_run(store, model, x, y, name="torch-cnn")
     finally:
         store.close()
-    port = free_port()
-    code = (
-        "from fracdash.web import create_app; "
-        f"create_app(cache_dir={str(tmp_path / 'cache')!r}, default_run='torch-cnn')"
-        f".run(host='127.0.0.1', port={port})"
-    )
-    root = Path(__file__).resolve().parents[1]
-    with open(tmp_path / "server.log", "wb") as log:
-        server = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=log, stderr=log)
-        try:
-            url, deadline = f"http://127.0.0.1:{port}/", time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(url, timeout=2):
-                        break
-                except OSError:
-                    assert server.poll() is None and time.monotonic() < deadline, (
-                        tmp_path / "server.log"
-                    ).read_text()
-                    time.sleep(0.2)
-            try:
-                chromium = find_chromium()
-            except BrowserNotFound as err:
-                pytest.fail(f"the browser tests need Chromium: {err}")
-            from playwright.sync_api import sync_playwright
-
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=str(chromium), headless=True, args=ARGS
-                )
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                errors = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.goto(url)
-                page.wait_for_function(
-                    GLYPHS_DRAWN_JS,
-                    arg=SMALL_CNN,
-                    timeout=30_000,
-                )
-                browser.close()
-            assert not errors, errors
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    with served_dashboard(tmp_path / "cache", tmp_path / "server.log",
+                          default_run="torch-cnn") as url:  # fmt: skip
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_function(GLYPHS_DRAWN_JS, arg=SMALL_CNN, timeout=30_000)
+        page.close()
+    assert not errors, errors

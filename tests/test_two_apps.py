@@ -76,7 +76,7 @@ def test_a_run_only_in_store_one_opens_in_app_one_only(apps):
     assert first["select_run"]("only-in-two")[2].startswith("unknown run")
     assert first["render_legend"]("only-in-one")[0]
     assert second["render_legend"]("only-in-one") == ([], "")
-    assert second["render_dag"]("only-in-one", [], "absolute")[1] is None
+    assert second["render_dag"]("only-in-one", [], "compact", "absolute")[1] is None
     # The same through each app's own server, as the browser asks.
     for app, answer in ((one, {"run": {"data": "only-in-one"}}), (two, None)):
         client, calls = calls_of(app)

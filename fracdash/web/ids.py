@@ -31,6 +31,16 @@ PROGRESS = "progress"
 #: One line: the analysis' own note (model file, VGG16 base weights...).
 NOTE = "note"
 
+#: Radio items: the curve glyphs are laid on ("compact" by default, or "paper").
+CURVE = "curve"
+#: dcc.Location: the page's URL, which holds every view setting (assets/url_state.js).
+URL = "url"
+#: Button copying the view's link (dcc.Clipboard).
+COPY_LINK = "copy-link"
+#: Links downloading the run as a PNG / a standalone HTML file.
+DOWNLOAD_PNG = "download-png"
+DOWNLOAD_HTML = "download-html"
+
 #: dcc.Store: name of the run shown (set once it is in the store).
 RUN = "run"
 #: dcc.Store: name of a run to compute in the background (the last one asked for).

@@ -7,9 +7,10 @@ a recomputed run gets a new key and is rendered afresh.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
-from fracdash.analysis import Analysis
+from fracdash.analysis import DEFAULT_CURVE, Analysis
 from fracdash.models.scenarios import SCENARIOS
 from fracdash.runs import catalog, run_name
 from fracdash.store import Store
@@ -69,37 +70,56 @@ def run_key(store: Store, run: str | None) -> str | None:
     return entry["key"] if entry and entry["key"] in store else None
 
 
-@lru_cache(maxsize=8)
+#: Server threads load one analysis at a time: numpy's .npy header parsing is not
+#: thread-safe on Python 3.11 (it can fail when threads parse at once, cpython#106905),
+#: and a second thread asking for the same run then finds it cached.
+_LOADING = threading.Lock()
+
+
 def analysis_by_key(store: Store, key: str) -> Analysis:
+    with _LOADING:
+        return _analysis_by_key(store, key)
+
+
+@lru_cache(maxsize=8)
+def _analysis_by_key(store: Store, key: str) -> Analysis:
     data = store.get_bytes(key)
     if data is None:
         raise KeyError(f"no analysis stored under {key}")
     return Analysis.from_bytes(data)
 
 
-def load_analysis(store: Store, run: str | None, simplify: bool = False) -> Analysis | None:
-    """The stored analysis of ``run`` (simplified if asked), or None if not computed."""
+def load_analysis(
+    store: Store, run: str | None, simplify: bool = False, curve: str = DEFAULT_CURVE
+) -> Analysis | None:
+    """The stored analysis of ``run`` on ``curve`` (simplified if asked), or None if not
+    computed."""
     key = run_key(store, run)
     try:
         analysis = analysis_by_key(store, key) if key else None
     except KeyError:  # evicted since the catalog was read
         return None
-    return analysis.simplified() if simplify and analysis else analysis
+    if analysis is None:
+        return None
+    analysis = analysis.on_curve(curve)
+    return analysis.simplified() if simplify else analysis
 
 
 @lru_cache(maxsize=16)
-def view_by_key(store: Store, key: str, simplify: bool) -> DagView:
-    full = analysis_by_key(store, key)
+def view_by_key(store: Store, key: str, simplify: bool, curve: str = DEFAULT_CURVE) -> DagView:
+    full = analysis_by_key(store, key).on_curve(curve)
     if not simplify:
         return dag_view(full)
-    glyphs = {g.name: g for g in view_by_key(store, key, False).glyphs}
+    glyphs = {g.name: g for g in view_by_key(store, key, False, curve).glyphs}
     return dag_view(full.simplified(), glyphs)
 
 
-def load_view(store: Store, run: str | None, simplify: bool = False) -> DagView | None:
-    """Page data of ``run``'s DAG, or None if the run is not computed."""
+def load_view(
+    store: Store, run: str | None, simplify: bool = False, curve: str = DEFAULT_CURVE
+) -> DagView | None:
+    """Page data of ``run``'s DAG on ``curve``, or None if the run is not computed."""
     key = run_key(store, run)
     try:
-        return view_by_key(store, key, bool(simplify)) if key else None
+        return view_by_key(store, key, bool(simplify), curve) if key else None
     except KeyError:  # evicted since the catalog was read
         return None

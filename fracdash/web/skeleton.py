@@ -62,8 +62,36 @@ def controls(context: AppContext) -> html.Div:
                 inline=True,
                 className="fd-simplify",
             ),
+            dcc.RadioItems(
+                id=ids.CURVE,
+                options=[
+                    {"label": "compact", "value": "compact"},
+                    {"label": "paper curve", "value": "paper"},
+                ],
+                value="compact",
+                inline=True,
+                className="fd-curve",
+            ),
+            share_links(),
         ],
         className="fd-controls",
+    )
+
+
+def share_links() -> html.Div:
+    """Copy the view's link (the URL holds every setting); download the run as a PNG
+    at 1 px per sample or as one standalone HTML file (hrefs set in the browser)."""
+    return html.Div(
+        [
+            dcc.Clipboard(id=ids.COPY_LINK, title="copy link to this view",
+                          className="fd-copy-link"),  # fmt: skip
+            html.Span("copy link", className="fd-share-label"),
+            html.A("PNG", id=ids.DOWNLOAD_PNG, download="", className="fd-download",
+                   title="the whole network at 1 px per sample"),  # fmt: skip
+            html.A("HTML", id=ids.DOWNLOAD_HTML, download="", className="fd-download",
+                   title="this run as one file that works offline"),  # fmt: skip
+        ],
+        className="fd-share",
     )
 
 
@@ -120,6 +148,7 @@ def page(context: AppContext) -> html.Div:
             html.Div(id=ids.PROGRESS, className="fd-progress", role="status"),
             html.Main([html.Div(id=ids.DAG, className="fd-dag"), side], className="fd-main"),
             zoom_panel(),
+            dcc.Location(id=ids.URL, refresh=False),
             dcc.Store(id=ids.RUN),
             dcc.Store(id=ids.COMPUTE),
             dcc.Store(id=ids.COMPUTED),

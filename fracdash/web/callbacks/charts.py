@@ -6,7 +6,7 @@ from dash import Input, Output
 
 from fracdash.figures import confusion_figure, quality_figure
 from fracdash.web import ids
-from fracdash.web.callbacks.guard import run_or_none
+from fracdash.web.callbacks.guard import curve_or_default, run_or_none
 from fracdash.web.loading import load_analysis
 
 
@@ -18,9 +18,12 @@ def register(app, context) -> dict:
         Output(ids.QUALITY_CHART, "figure"),
         Input(ids.RUN, "data"),
         Input(ids.SIMPLIFY, "value"),
+        Input(ids.CURVE, "value"),
     )
-    def render_charts(run, simplify):
-        analysis = load_analysis(context.store, run_or_none(run), bool(simplify))
+    def render_charts(run, simplify, curve=None):
+        analysis = load_analysis(
+            context.store, run_or_none(run), bool(simplify), curve_or_default(curve)
+        )
         if analysis is None:  # nothing shown (a run being computed): no stale charts
             return {}, {}
         return confusion_figure(analysis), quality_figure(analysis)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dash import ALL, ClientsideFunction, Input, Output, State, html
 
 from fracdash.web import ids
-from fracdash.web.callbacks.guard import coloring_or_default, run_or_none
+from fracdash.web.callbacks.guard import coloring_or_default, curve_or_default, run_or_none
 from fracdash.web.dag import dag_children, glyph_variants
 from fracdash.web.loading import load_view
 
@@ -19,10 +19,11 @@ def register(app, context) -> dict:
         Output(ids.GLYPH_VARIANTS, "data"),
         Input(ids.RUN, "data"),
         Input(ids.SIMPLIFY, "value"),
+        Input(ids.CURVE, "value"),
         State(ids.COLORING, "value"),
     )
-    def render_dag(run, simplify, coloring):
-        view = load_view(context.store, run_or_none(run), bool(simplify))
+    def render_dag(run, simplify, curve, coloring):
+        view = load_view(context.store, run_or_none(run), bool(simplify), curve_or_default(curve))
         if view is None:
             return html.P("no analysis yet", className="fd-empty"), None
         return dag_children(view, coloring_or_default(coloring)), glyph_variants(view)

@@ -24,6 +24,14 @@ def coloring_or_default(value) -> str:
     return value if value in COLORINGS else "absolute"
 
 
+def curve_or_default(value) -> str:
+    """``value`` if it is a known curve ("compact", "paper"), else the default."""
+    from fracdash.analysis import DEFAULT_CURVE
+    from fracdash.core import CURVES
+
+    return value if value in CURVES else DEFAULT_CURVE
+
+
 def unknown_run(value) -> str:
     """The message shown for a run that is neither stored nor a built-in scenario."""
     shown = repr(value) if isinstance(value, str) else type(value).__name__

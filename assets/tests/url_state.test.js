@@ -1,0 +1,53 @@
+/* node --test assets/tests: the URL <-> view functions of assets/url_state.js. */
+"use strict";
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const url = require("../url_state.js");
+
+const NO = Symbol("no_update");
+
+test("a view survives format then parse", () => {
+  const view = { run: "easy-300", coloring: "relative", simplify: true, curve: "paper", focus: 3 };
+  assert.deepEqual(url.parse(url.format(view)), view);
+});
+
+test("defaults stay out of the URL", () => {
+  assert.equal(url.format(url.viewOf("easy", "absolute", [], "compact", null)), "?run=easy");
+  assert.equal(url.format({}), "");
+});
+
+test("malformed values are ignored, not obeyed", () => {
+  assert.deepEqual(url.parse("?run=&coloring=neon&curve=x&simplify=maybe&focus=-1"), {});
+  assert.deepEqual(url.parse("?focus=12345"), {});
+  assert.deepEqual(url.parse("?run=a%2Fb"), { run: "a/b" }); // the server checks the name
+});
+
+test("run names with spaces and unicode round-trip", () => {
+  const view = url.viewOf("my model · v2", "absolute", [], "compact", null);
+  assert.equal(url.parse(url.format(view)).run, "my model · v2");
+});
+
+test("a URL change sets only the controls that differ", () => {
+  const out = url.sync("url", "?run=b&coloring=relative", "a", "relative", [], "compact", null, NO);
+  assert.deepEqual(out, [NO, "b", NO, NO, NO, NO]);
+  const back = url.sync("url", "?run=a&simplify=1&focus=2", "a", "absolute", [], "compact", null, NO);
+  assert.deepEqual(back, [NO, NO, NO, ["on"], NO, 2]);
+});
+
+test("a control change writes the URL once, then nothing", () => {
+  const out = url.sync("control", "?run=a", "a", "relative", ["on"], "paper", 1, NO);
+  assert.deepEqual(out, ["?run=a&coloring=relative&curve=paper&simplify=1&focus=1",
+                         NO, NO, NO, NO, NO]);
+  const again = url.sync("control", out[0], "a", "relative", ["on"], "paper", 1, NO);
+  assert.deepEqual(again, [NO, NO, NO, NO, NO, NO]); // no loop
+});
+
+test("a bare URL gets the view shown, once", () => {
+  const out = url.sync("url", "", "easy", "absolute", [], "compact", null, NO);
+  assert.deepEqual(out, ["?run=easy", NO, NO, NO, NO, NO]);
+});
+
+test("going back to a URL without a setting restores its default", () => {
+  const out = url.sync("url", "?run=a&coloring=relative", "a", "relative", ["on"], "paper", null, NO);
+  assert.deepEqual(out, [NO, NO, NO, [], "compact", NO]);
+});
