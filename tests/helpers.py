@@ -237,3 +237,91 @@ def served_dashboard(store_dir, log_path, **app_args):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# Every glyph's set of rendered colors, read back from a canvas (not from attributes);
+# null while an image is being swapped (decode() rejects when src changes meanwhile).
+GLYPH_COLORS_JS = """async () => {
+  const out = {};
+  for (const img of document.querySelectorAll('img.fd-glyph')) {
+    try { await img.decode(); } catch (err) { return null; }
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const g = canvas.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const data = g.getImageData(0, 0, canvas.width, canvas.height).data;
+    const seen = new Set();
+    for (let i = 0; i < data.length; i += 4) {
+      seen.add('#' + [data[i], data[i + 1], data[i + 2]]
+        .map(v => v.toString(16).padStart(2, '0')).join(''));
+    }
+    out[img.dataset.layer] = [...seen].sort();
+  }
+  return out;
+}"""
+
+
+def assert_refused(result, expected: str) -> None:
+    """A refusal as the command line must give it: exit code 2, exactly one line on
+    stderr naming the problem (``expected`` in it) and the fix (after a ";"), no
+    traceback. ``result`` has ``returncode``, ``stdout`` and ``stderr``."""
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("fracdash: error: "), lines[0]
+    assert expected in lines[0], lines[0]
+    assert ";" in lines[0], "the message must say what to do"
+    assert "Traceback" not in result.stderr
+
+
+# --- the command line in this process (click's CliRunner), for hostile-input tests ---
+
+
+def npz(tmp_path, name="data.npz", **arrays):
+    np.savez(tmp_path / name, **arrays)
+    return tmp_path / name
+
+
+def good_x(n=6):
+    return np.random.default_rng(0).random((n, 4), dtype=np.float32)
+
+
+def good_y(n=6):
+    return np.arange(n) % 3
+
+
+class Result:
+    """What the command did: exit code, stdout and stderr (CliRunner keeps them apart)."""
+
+    def __init__(self, result):
+        self.returncode = result.exit_code
+        self.stdout, self.stderr = result.stdout, result.stderr
+        self.exception = result.exception
+
+
+def run_cli(*args, cache):
+    from click.testing import CliRunner
+
+    from fracdash.cli import main
+
+    runner = CliRunner(env={"FRACDASH_CACHE": str(cache)})
+    result = Result(runner.invoke(main, list(args)))
+    if result.returncode not in (0, 2) and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback the user would have seen: show it here
+    return result
+
+
+def assert_cache_untouched(cache):
+    """Nothing written: the store directory was never even created."""
+    if cache.exists():
+        from fracdash.runs import catalog
+        from fracdash.store import Store
+
+        store = Store(cache)
+        try:
+            assert catalog(store) == {}
+        finally:
+            store.close()
+        assert not (cache / "models").exists()
+    assert not cache.exists()

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import served_dashboard
+from helpers import GLYPH_COLORS_JS, served_dashboard
 
 from fracdash.analysis import DEFAULT_CURVE
 from fracdash.core import grid_shape
@@ -28,27 +28,6 @@ SAMPLES = 300
 LENET5 = ["input", "conv2d0", "relu0", "conv2d1", "relu1", "flatten", "dense0", "relu2",
           "dense1", "prediction"]  # fmt: skip
 
-# Every glyph's set of rendered colors, read back from a canvas (not from attributes);
-# null while an image is being swapped (decode() rejects when src changes meanwhile).
-GLYPH_COLORS_JS = """async () => {
-  const out = {};
-  for (const img of document.querySelectorAll('img.fd-glyph')) {
-    try { await img.decode(); } catch (err) { return null; }
-    const canvas = document.createElement('canvas');
-    canvas.width = img.naturalWidth;
-    canvas.height = img.naturalHeight;
-    const g = canvas.getContext('2d');
-    g.drawImage(img, 0, 0);
-    const data = g.getImageData(0, 0, canvas.width, canvas.height).data;
-    const seen = new Set();
-    for (let i = 0; i < data.length; i += 4) {
-      seen.add('#' + [data[i], data[i + 1], data[i + 2]]
-        .map(v => v.toString(16).padStart(2, '0')).join(''));
-    }
-    out[img.dataset.layer] = [...seen].sort();
-  }
-  return out;
-}"""
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import free_port, store_toy
+from helpers import GLYPH_COLORS_JS, free_port, store_toy
 
 from fracdash.export import export_html, export_png
 from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
@@ -23,27 +23,6 @@ from fracdash.store import Store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# Every glyph's set of rendered colors, read back from a canvas; null while an image
-# is being swapped (decode() rejects when src changes meanwhile).
-GLYPH_COLORS_JS = """async () => {
-  const out = {};
-  for (const img of document.querySelectorAll('img.fd-glyph')) {
-    try { await img.decode(); } catch (err) { return null; }
-    const canvas = document.createElement('canvas');
-    canvas.width = img.naturalWidth;
-    canvas.height = img.naturalHeight;
-    const g = canvas.getContext('2d');
-    g.drawImage(img, 0, 0);
-    const data = g.getImageData(0, 0, canvas.width, canvas.height).data;
-    const seen = new Set();
-    for (let i = 0; i < data.length; i += 4) {
-      seen.add('#' + [data[i], data[i + 1], data[i + 2]]
-        .map(v => v.toString(16).padStart(2, '0')).join(''));
-    }
-    out[img.dataset.layer] = [...seen].sort();
-  }
-  return out;
-}"""
 
 # Which variant each glyph shows: {layer: "absolute" | "relative" | "focus-<k>"}.
 GLYPH_VARIANTS_JS = """() => {

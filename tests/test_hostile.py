@@ -11,6 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from helpers import assert_cache_untouched, assert_refused, good_x, good_y, npz, run_cli
 
 from fracdash.cli import main
 
@@ -64,19 +65,6 @@ def models(keras, tmp_path_factory):
     good.export(str(d / "savedmodel"), verbose=False)
     paths["savedmodel"] = d / "savedmodel"
     return paths
-
-
-def npz(tmp_path, name="data.npz", **arrays):
-    np.savez(tmp_path / name, **arrays)
-    return tmp_path / name
-
-
-def good_x(n=6):
-    return np.random.default_rng(0).random((n, 4), dtype=np.float32)
-
-
-def good_y(n=6):
-    return np.arange(n) % 3
 
 
 # Each case: (model kind or a builder of a bad model path, data builder, extra args,
@@ -228,38 +216,6 @@ CASES = {
 }
 
 
-class Result:
-    """What the command did: exit code, stdout and stderr (CliRunner keeps them apart)."""
-
-    def __init__(self, result):
-        self.returncode = result.exit_code
-        self.stdout, self.stderr = result.stdout, result.stderr
-        self.exception = result.exception
-
-
-def run_cli(*args, cache):
-    runner = CliRunner(env={"FRACDASH_CACHE": str(cache)})
-    result = Result(runner.invoke(main, list(args)))
-    if result.returncode not in (0, 2) and not isinstance(result.exception, SystemExit):
-        raise result.exception  # a traceback the user would have seen: show it here
-    return result
-
-
-def assert_cache_untouched(cache):
-    """Nothing written: the store directory was never even created."""
-    if cache.exists():
-        from fracdash.runs import catalog
-        from fracdash.store import Store
-
-        store = Store(cache)
-        try:
-            assert catalog(store) == {}
-        finally:
-            store.close()
-        assert not (cache / "models").exists()
-    assert not cache.exists()
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_hostile_input(case, models, tmp_path):
     model, data, extra, expected = CASES[case]
@@ -273,13 +229,7 @@ def test_hostile_input(case, models, tmp_path):
     cache = tmp_path / "cache"
     args = ["analyze", "--model", str(model_path), "--data", str(data_path), *extra]
     result = run_cli(*args, "--cache-dir", str(cache), cache=cache)
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("fracdash: error: "), lines[0]
-    assert expected in lines[0], lines[0]
-    assert ";" in lines[0], "the message must say what to do"
-    assert "Traceback" not in result.stderr
+    assert_refused(result, expected)
     assert_cache_untouched(cache)
 
 
