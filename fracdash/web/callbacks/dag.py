@@ -25,7 +25,8 @@ def register(app, context) -> dict:
     def render_dag(run, simplify, curve, coloring):
         view = load_view(context.store, run_or_none(run), bool(simplify), curve_or_default(curve))
         if view is None:
-            return html.P("no analysis yet", className="fd-empty"), None
+            empty = "no analysis to show yet (a run being computed appears when it is done)"
+            return html.P(empty, className="fd-empty"), None
         return dag_children(view, coloring_or_default(coloring)), glyph_variants(view)
 
     # Coloring and legend focus swap every glyph's src between precomputed PNGs, in the
