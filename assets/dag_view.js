@@ -106,6 +106,34 @@
     canvas.setAttribute("data-laid-out", "");
   }
 
+  /* Zoom and pan live in the URL too (?zoom=&x=&y=), so that a copied link opens at
+   * the same place. Replaced, never pushed: a wheel would write history at every
+   * notch. A link's zoom applies to each new graph until the user moves the view. */
+  var urlView = readUrlView();
+
+  function readUrlView() {
+    var p = new URLSearchParams(window.location.search);
+    var z = parseFloat(p.get("zoom"));
+    var x = parseFloat(p.get("x"));
+    var y = parseFloat(p.get("y"));
+    var ok = isFinite(z) && z > 0 && z < 1000 && isFinite(x) && isFinite(y);
+    return ok ? { zoom: z, panX: x, panY: y } : null;
+  }
+
+  function writeUrlView(view) {
+    var p = new URLSearchParams(window.location.search);
+    ["zoom", "x", "y"].forEach(function (k) {
+      p.delete(k);
+    });
+    if (view) {
+      p.set("zoom", view.zoom.toFixed(4));
+      p.set("x", String(Math.round(view.panX)));
+      p.set("y", String(Math.round(view.panY)));
+    }
+    var q = p.toString();
+    window.history.replaceState(window.history.state, "", window.location.pathname + (q ? "?" + q : ""));
+  }
+
   /* Fits the canvas's graph to its box, from scratch. */
   function layOut(canvas) {
     var viewport = viewportOf(canvas);
@@ -114,7 +142,10 @@
       return;
     }
     var layout = fit.fitLayout(labelWidths(JSON.parse(text)), viewport);
-    var st = { text: text, layout: layout, view: fit.fitView(layout, viewport), paths: null };
+    var before = states.get(canvas);
+    var newGraph = !before || before.text !== text;
+    var view = newGraph && urlView ? urlView : fit.fitView(layout, viewport);
+    var st = { text: text, layout: layout, view: view, paths: null };
     st.size = viewport.width + "x" + viewport.height;
     states.set(canvas, st);
     apply(canvas, st);
@@ -170,11 +201,14 @@
     var st = states.get(canvas);
     st.view = view;
     apply(canvas, st);
+    urlView = null; // the user moved the view: the link's zoom is spent
+    writeUrlView(view);
   }
 
   function showWhole(canvas) {
     var st = states.get(canvas);
     setView(canvas, fit.fitView(st.layout, viewportOf(canvas)));
+    writeUrlView(null); // the whole graph is the default: nothing to say in the URL
   }
 
   /* Wheel: one zoom step per notch, at the pointer. */

@@ -81,6 +81,15 @@
       ];
     }
     var wanted = format(current);
+    /* Zoom and pan (written by assets/dag_view.js) stay while the run stays. */
+    var before = new URLSearchParams(search || "");
+    if (before.get("run") === current.run && before.get("zoom")) {
+      ["zoom", "x", "y"].forEach(function (k) {
+        if (before.get(k) !== null) {
+          wanted += (wanted ? "&" : "?") + k + "=" + encodeURIComponent(before.get(k));
+        }
+      });
+    }
     var result = [wanted === (search || "") ? noUpdate : wanted];
     for (var i = 0; i < 5; i += 1) result.push(noUpdate);
     return result;
@@ -101,7 +110,10 @@
         var first = ctx && ctx.triggered && ctx.triggered[0];
         var prop = first ? String(first.prop_id) : ".";
         var fromUrl = prop === "." || prop.indexOf("url.") === 0;  /* "." = page load */
-        return sync(fromUrl ? "url" : "control", search, run, coloring, simplify, curve,
+        /* The address bar, not the Location prop: dag_view.js replaces zoom and pan in
+         * it without Dash knowing. */
+        var now = fromUrl ? search : root.location.search;
+        return sync(fromUrl ? "url" : "control", now, run, coloring, simplify, curve,
                     null, dc.no_update);
       },
     };

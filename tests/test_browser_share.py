@@ -119,3 +119,25 @@ def test_no_chart_offers_plotly_cloud(browser, share_url):
     links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
     assert not [h for h in links if "plot.ly" in h or "plotly.com" in h], links
     context.close()
+
+
+def test_zoom_and_pan_travel_with_the_link(browser, share_url):
+    context, page = open_view(browser, share_url)
+    page.wait_for_function("() => location.search.includes('run=toy')")
+    box = page.eval_on_selector("img.fd-glyph[data-layer='dense']",
+                                "e => { const r = e.getBoundingClientRect();"
+                                " return [r.x + r.width / 2, r.y + r.height / 2]; }")  # fmt: skip
+    page.mouse.move(*box)
+    page.mouse.wheel(0, -200)  # zoom in at the glyph
+    page.wait_for_function("() => new URLSearchParams(location.search).get('zoom') !== null")
+    zoom = page.eval_on_selector(".fd-dag-canvas", "e => e.dataset.zoom")
+    shared = page.url
+    assert float(query(page)["zoom"]) == pytest.approx(float(zoom), abs=1e-3)
+    page.get_by_text("relative coloring").click()  # another setting keeps the zoom
+    page.wait_for_function("() => location.search.includes('coloring=relative')")
+    assert "zoom=" in page.url
+    other, fresh = open_view(browser, shared)
+    fresh.wait_for_function("z => document.querySelector('.fd-dag-canvas').dataset.zoom === z",
+                            arg=zoom, timeout=10_000)  # fmt: skip
+    other.close()
+    context.close()

@@ -51,3 +51,11 @@ test("going back to a URL without a setting restores its default", () => {
   const out = url.sync("url", "?run=a&coloring=relative", "a", "relative", ["on"], "paper", null, NO);
   assert.deepEqual(out, [NO, NO, NO, [], "compact", NO]);
 });
+
+test("zoom and pan stay in the URL while the run stays", () => {
+  const zoomed = "?run=a&zoom=2.0000&x=-10&y=5";
+  const same = url.sync("control", zoomed, "a", "relative", [], "compact", null, NO);
+  assert.equal(same[0], "?run=a&coloring=relative&zoom=2.0000&x=-10&y=5");
+  const other = url.sync("control", zoomed, "b", "absolute", [], "compact", null, NO);
+  assert.equal(other[0], "?run=b");
+});
