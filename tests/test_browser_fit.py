@@ -29,7 +29,7 @@ VIEWPORTS = [(1600, 1000), (1280, 720)]
 PAGE_STATE_JS = """() => {
   const rect = e => { const r = e.getBoundingClientRect();
     return {x: r.x, y: r.y, w: r.width, h: r.height}; };
-  const canvas = document.querySelector('.fd-dag-canvas');
+  const canvas = document.querySelector('.fd-dag-canvas[data-laid-out]');
   const nodes = [...document.querySelectorAll('.fd-node')].map(node => {
     const img = node.querySelector('img.fd-glyph');
     const label = e => ({rect: rect(e), font: parseFloat(getComputedStyle(e).fontSize),
@@ -113,11 +113,34 @@ def show_run(page, run: str, layers: list[str]) -> None:
           return JSON.stringify(got.map(e => e.dataset.layer)) === JSON.stringify(names)
             && got.every(e => e.complete && e.naturalWidth > 0)
             && JSON.parse(c.dataset.graph).nodes.map(n => n.name).join() === names.join()
-            && c.querySelectorAll('path.fd-edge').length > 0; }""",
+            && c.querySelectorAll('path.fd-edge').length > 0
+            && !isNaN(+c.dataset.zoom) && !isNaN(+c.dataset.scale); }""",
         arg=layers,
         timeout=30_000,
     )
     page.wait_for_timeout(100)  # a last resize of the box lands in the next frame
+    # Dash may render the graph once more (the URL syncing the controls): wait until the
+    # canvas on the page is the placed one again.
+    page.wait_for_function(
+        "() => { const all = document.querySelectorAll('.fd-dag-canvas');"
+        " return all.length === 1 && all[0].hasAttribute('data-laid-out')"
+        " && !isNaN(+all[0].dataset.zoom); }",
+        timeout=30_000,
+    )
+
+
+def placed_state(page, layers, tries: int = 50) -> dict:
+    """The page's state once its graph of ``layers`` is placed: Dash may replace the
+    graph's canvas once more after it first appears, so read until a placed one holds."""
+    for _ in range(tries):
+        state = page.evaluate(
+            "js => document.querySelector('.fd-dag-canvas[data-laid-out]') ? eval(js)() : null",
+            PAGE_STATE_JS,
+        )
+        if state is not None and [n["layer"] for n in state["nodes"]] == layers:
+            return state
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the graph of {layers[:3]}... was never placed")
 
 
 def inside(rect, box, slack=0.5) -> bool:
@@ -197,7 +220,7 @@ def test_every_scenario_fits_the_window(browser, fit_url, fit_store, size):
     try:
         for scenario in SCENARIOS:
             show_run(page, f"{scenario}-{SAMPLES}", layers[scenario])
-            state = page.evaluate(PAGE_STATE_JS)
+            state = placed_state(page, layers[scenario])
             check_fitted(state, layers[scenario], edges[scenario])
             if scenario == "realistic":
                 check_branches_side_by_side(state)
@@ -218,12 +241,12 @@ def test_the_graph_refits_when_the_window_or_its_box_changes(browser, fit_url, f
     page = open_page(browser, fit_url, VIEWPORTS[0])
     try:
         show_run(page, f"simplification-{SAMPLES}", layers["simplification"])
-        big = page.evaluate(PAGE_STATE_JS)
+        big = placed_state(page, layers["simplification"])
         check_fitted(big, layers["simplification"], edges["simplification"])
         page.set_viewport_size({"width": 1280, "height": 720})
         page.wait_for_function("() => document.querySelector('.fd-dag').clientHeight < 700")
         page.wait_for_timeout(300)
-        small = page.evaluate(PAGE_STATE_JS)
+        small = placed_state(page, layers["simplification"])
         check_fitted(small, layers["simplification"], edges["simplification"])
         assert small["scale"] < big["scale"]
         # Opening the charts narrows the graph's box: the graph refits beside them, and
@@ -236,7 +259,7 @@ def test_the_graph_refits_when_the_window_or_its_box_changes(browser, fit_url, f
         )
         page.wait_for_selector(f"#{ids.CONFUSION} .main-svg")
         page.wait_for_timeout(300)
-        opened = page.evaluate(PAGE_STATE_JS)
+        opened = placed_state(page, layers["simplification"])
         check_fitted(opened, layers["simplification"], edges["simplification"])
         assert "accuracy" in page.inner_text(f"#{ids.CONFUSION}")
         assert page.evaluate(LEGEND_IN_VIEW_JS, ids.LEGEND)
