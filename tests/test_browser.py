@@ -146,7 +146,15 @@ def test_page_loads_every_glyph_at_its_true_size(page):
     page.click(".fd-charts-toggle")  # the charts fold away under the legend
     page.wait_for_selector(f"#{ids.CONFUSION} .main-svg")
     assert "accuracy" in page.inner_text(f"#{ids.CONFUSION}")
-    # Edges flow: every path is animated along its direction.
+    # Edges flow: every path is animated along its direction (opening the charts refits
+    # the graph, which redraws its edges: read them once they are back).
+    page.wait_for_function(
+        "n => { const p = [...document.querySelectorAll('path.fd-edge')];"
+        " return p.length === n"
+        " && p.every(e => getComputedStyle(e).animationName === 'fd-flow'); }",
+        arg=len(LENET5) - 1,
+        timeout=10_000,
+    )
     animations = page.eval_on_selector_all(
         "path.fd-edge", "els => els.map(e => getComputedStyle(e).animationName)"
     )
