@@ -167,6 +167,14 @@ def _split(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.concatenate([long_a, long_b, up, across, down]).reshape(-1, _COLUMNS)
 
 
+def checked_count(n) -> int:
+    """``n`` as an int, or ValueError when a glyph of ``n`` samples cannot be drawn."""
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"a glyph needs at least one sample, got n={n}")
+    return n
+
+
 def compact_shape(n: int) -> tuple[int, int]:
     """Near-square ``(W, H)`` grid for ``n`` samples with less than one row empty.
 
@@ -194,9 +202,7 @@ def compact_shape(n: int) -> tuple[int, int]:
     ValueError
         If ``n < 1``.
     """
-    n = int(n)
-    if n < 1:
-        raise ValueError(f"a glyph needs at least one sample, got n={n}")
+    n = checked_count(n)
     s = math.isqrt(n - 1) + 1  # ceil(sqrt(n)), exact for any int
     height = -(-n // s)
     if s % 2 == 1 and height == s - 1 > 2:

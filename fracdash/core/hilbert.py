@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fracdash.core.gilbert import compact_positions, compact_shape
+from fracdash.core.gilbert import checked_count, compact_positions, compact_shape
 
 
 def curve_order(n: int) -> int:
@@ -22,9 +22,7 @@ def curve_order(n: int) -> int:
     ValueError
         If ``n < 1``.
     """
-    n = int(n)
-    if n < 1:
-        raise ValueError(f"a glyph needs at least one sample, got n={n}")
+    n = checked_count(n)
     p = 0
     while 4**p < n:
         p += 1

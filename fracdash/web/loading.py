@@ -96,18 +96,24 @@ def load_analysis(
     computed."""
     key = run_key(store, run)
     try:
-        analysis = analysis_by_key(store, key) if key else None
+        analysis = on_curve_by_key(store, key, curve) if key else None
     except KeyError:  # evicted since the catalog was read
         return None
     if analysis is None:
         return None
-    analysis = analysis.on_curve(curve)
     return analysis.simplified() if simplify else analysis
 
 
 @lru_cache(maxsize=16)
+def on_curve_by_key(store: Store, key: str, curve: str) -> Analysis:
+    """The stored analysis laid on ``curve``, kept: laying every glyph on the other curve
+    (and scoring it) is not redone by each callback that shows the run."""
+    return analysis_by_key(store, key).on_curve(curve)
+
+
+@lru_cache(maxsize=16)
 def view_by_key(store: Store, key: str, simplify: bool, curve: str = DEFAULT_CURVE) -> DagView:
-    full = analysis_by_key(store, key).on_curve(curve)
+    full = on_curve_by_key(store, key, curve)
     if not simplify:
         return dag_view(full)
     glyphs = {g.name: g for g in view_by_key(store, key, False, curve).glyphs}
