@@ -11,20 +11,9 @@ from __future__ import annotations
 from dash import dcc, html
 
 from fracdash.web import ids
+from fracdash.web.chart_panel import charts_panel
 from fracdash.web.context import AppContext
 from fracdash.web.loading import run_options
-
-#: Charts offer no way to send data off the server: no Plotly logo link, no "Edit in
-#: Chart Studio" / "Share chart" (both upload the figure to Plotly's cloud), no link.
-GRAPH_CONFIG = {
-    "displaylogo": False,
-    "responsive": True,
-    "showSendToCloud": False,
-    "showEditInChartStudio": False,
-    "showLink": False,
-    "sendData": False,
-    "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio"],
-}
 
 
 def controls(context: AppContext) -> html.Div:
@@ -117,27 +106,7 @@ def page(context: AppContext) -> html.Div:
         [
             html.H2("classes", className="fd-panel-title"),
             html.Div(id=ids.LEGEND, className="fd-legend"),
-            # Closed at first: the graph is the page. Opened, the side panel widens and
-            # the graph refits beside it (docs/decisions.md, "The page (issue 13)").
-            html.Details(
-                [
-                    html.Summary("confusion matrix · quality", className="fd-charts-toggle"),
-                    html.Div(
-                        [
-                            dcc.Graph(
-                                id=ids.CONFUSION, className="fd-confusion", config=GRAPH_CONFIG
-                            ),
-                            dcc.Graph(
-                                id=ids.QUALITY_CHART,
-                                className="fd-quality-chart",
-                                config=GRAPH_CONFIG,
-                            ),
-                        ],
-                        className="fd-charts",
-                    ),
-                ],
-                className="fd-charts-panel",
-            ),
+            charts_panel(),
         ],
         className="fd-side",
     )
