@@ -89,10 +89,13 @@
       node.style.top = p.top + "px";
       node.style.width = p.width + "px";
       node.style.height = p.height + "px";
-      img.style.left = p.glyphLeft - p.left + "px";
-      img.style.top = p.glyphTop - p.top + "px";
-      img.style.width = p.glyphWidth + "px";
-      img.style.height = p.glyphHeight + "px";
+      /* The image and the layers over it (assets/sample_view.js draws them). */
+      node.querySelectorAll("img.fd-glyph, .fd-glyph-layer").forEach(function (e) {
+        e.style.left = p.glyphLeft - p.left + "px";
+        e.style.top = p.glyphTop - p.top + "px";
+        e.style.width = p.glyphWidth + "px";
+        e.style.height = p.glyphHeight + "px";
+      });
     });
     var paths = edgeLayer(canvas, st);
     placed.edges.forEach(function (e, i) {
@@ -238,13 +241,14 @@
   );
 
   /* Drag: moves the graph. A press that moves less than DRAG_SLOP stays a click (a
-   * click on a glyph opens it large); after a real drag the click is swallowed. */
+   * click on a glyph pins a sample); after a real drag the click is swallowed. A
+   * shift-drag on a glyph is a brush (assets/sample_view.js), not a move. */
   var drag = null;
   var swallowClick = false;
   document.addEventListener("pointerdown", function (ev) {
     swallowClick = false;
     var canvas = ev.button === 0 ? canvasAt(ev.target) : null;
-    if (!canvas || ev.target.closest(".fd-fit")) {
+    if (!canvas || ev.target.closest(".fd-fit") || (ev.shiftKey && ev.target.closest(".fd-glyph"))) {
       return;
     }
     var view = states.get(canvas).view;

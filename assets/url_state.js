@@ -9,6 +9,7 @@
   var COLORINGS = ["absolute", "relative"];
   var CURVES = ["compact", "paper"];
   var DEFAULTS = { coloring: "absolute", simplify: false, curve: "compact", focus: null };
+  var KEPT = ["focus", "zoom", "x", "y", "labels", "sel", "pin"];
 
   /* The view a query string asks for; unknown or malformed values are left out (the
    * page keeps its own), so a hand-edited link never breaks the page. */
@@ -81,11 +82,13 @@
       ];
     }
     var wanted = format(current);
-    /* Zoom and pan (written by assets/dag_view.js) stay while the run stays. */
+    /* What other scripts keep in the URL stays while the run stays: zoom and pan
+     * (assets/dag_view.js), the pinned class (assets/fracdash.js), labels, selection
+     * and pinned samples (assets/sample_view.js). */
     var before = new URLSearchParams(search || "");
-    if (before.get("run") === current.run && before.get("zoom")) {
-      ["zoom", "x", "y"].forEach(function (k) {
-        if (before.get(k) !== null) {
+    if (before.get("run") === current.run) {
+      KEPT.forEach(function (k) {
+        if (before.get(k) !== null && !(k === "focus" && wanted.indexOf("focus=") >= 0)) {
           wanted += (wanted ? "&" : "?") + k + "=" + encodeURIComponent(before.get(k));
         }
       });

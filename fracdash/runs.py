@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from fracdash.analysis import Analysis
 from fracdash.errors import RunError
 from fracdash.store import Store, stage_key
+from fracdash.thumbnails import thumbnails, thumbs_key
 
 CATALOG_KEY = stage_key("catalog")
 #: Characters a run name may not hold: it appears in URLs, file names and listings.
@@ -135,6 +136,11 @@ def analyze_run(
     analysis = analyze(
         model, x, y, class_names, metric=metric, cache=store, progress=progress, meta=meta
     )
+    thumbs = thumbnails(x)
+    if thumbs is not None:  # the page shows a hovered sample's image
+        key = thumbs_key(analysis.meta["key"])
+        store.set_array(key, thumbs)
+        analysis.meta["uses"] = sorted({*analysis.meta.get("uses", ()), key})
     register(store, name, analysis, **(about or {"model": model.name}))
     return analysis
 

@@ -240,11 +240,14 @@ def test_switching_scenario_changes_the_network(page):
     wait_for_layers(page, LENET5)
 
 
-def test_clicking_a_glyph_opens_the_zoom(page):
+def test_clicking_a_layer_name_opens_the_zoom(page):
     zoom = page.locator(f"#{ids.GLYPH_ZOOM}")
     assert zoom.is_hidden()
     quality = page.inner_text(".fd-node[data-layer='conv2d1'] .fd-node-quality")
-    page.click("img.fd-glyph[data-layer='conv2d1']")
+    page.click("img.fd-glyph[data-layer='conv2d1']")  # a click on the glyph pins a sample
+    page.wait_for_timeout(300)
+    assert zoom.is_hidden()
+    page.click(".fd-node[data-layer='conv2d1'] .fd-node-name")
     zoom.wait_for(state="visible")
     facts = dict(
         page.eval_on_selector_all(

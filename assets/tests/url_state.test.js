@@ -59,3 +59,16 @@ test("zoom and pan stay in the URL while the run stays", () => {
   const other = url.sync("control", zoomed, "b", "absolute", [], "compact", null, NO);
   assert.equal(other[0], "?run=b");
 });
+
+test("selection, pins, labels and the pinned class stay while the run stays", () => {
+  const shared = "?run=a&focus=3&labels=predicted&sel=cell%3A6-0&pin=4%2C9";
+  const same = url.sync("control", shared, "a", "relative", [], "compact", null, NO);
+  const kept = new URLSearchParams(same[0]);
+  assert.equal(kept.get("coloring"), "relative");
+  assert.equal(kept.get("focus"), "3");
+  assert.equal(kept.get("labels"), "predicted");
+  assert.equal(kept.get("sel"), "cell:6-0");
+  assert.equal(kept.get("pin"), "4,9");
+  const other = url.sync("control", shared, "b", "absolute", [], "compact", null, NO);
+  assert.equal(other[0], "?run=b");
+});

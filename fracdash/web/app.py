@@ -114,6 +114,9 @@ def create_app(
     from fracdash.export.routes import register_routes
 
     register_routes(app.server, context)  # GET /export/<run>.png and /export/<run>.html
+    from fracdash.web.sample_routes import register_sample_routes
+
+    register_sample_routes(app.server, context)  # GET /samples/<run>.json, thumbs.png
     return app
 
 

@@ -168,35 +168,49 @@ def shape_text(shape) -> str:
 
 
 def glyph_node(glyph: GlyphView, coloring: str) -> html.Div:
-    """Layer name, glyph image and quality; placed and sized by assets/dag_view.js."""
+    """Layer name (a click enlarges the glyph), glyph image and quality; placed and
+    sized by assets/dag_view.js. Over the image lie a canvas (the browser's own
+    drawing: predicted labels, a selection) and a layer of sample marks, both drawn by
+    assets/sample_view.js."""
     size = {"data-width": str(glyph.width), "data-height": str(glyph.height)}
     if glyph.width == glyph.height:
         size["data-side"] = str(glyph.width)
+    layer = {"data-layer": glyph.name}
     image = html.Img(
         id=ids.glyph_id(glyph.name),
         className="fd-glyph",
         src=glyph.src(coloring),
         alt=glyph.name,
-        title=f"{glyph.name} ({glyph.kind}) — click to enlarge",
-        n_clicks=0,
         # A dragged glyph pans the graph; the browser's own image drag would not.
         draggable="false",
-        **{"data-layer": glyph.name, "data-kind": glyph.kind, **size},
+        **{**layer, "data-kind": glyph.kind, **size},
     )
     return html.Div(
         [
-            html.Div(glyph.name, className="fd-node-name", title=glyph.name),
+            html.Div(
+                glyph.name,
+                id=ids.glyph_name_id(glyph.name),
+                className="fd-node-name",
+                title=f"{glyph.name} ({glyph.kind}) — click to enlarge",
+                n_clicks=0,
+            ),
             image,
+            html.Canvas(className="fd-glyph-layer fd-overlay", **layer, **size),
+            html.Div(className="fd-glyph-layer fd-marks", **layer),
             html.Div(f"{glyph.quality:.3f}", className="fd-node-quality"),
         ],
         className="fd-node",
-        **{"data-layer": glyph.name},
+        **layer,
     )
 
 
-def dag_children(view: DagView, coloring: str = "absolute") -> html.Div:
+def dag_children(
+    view: DagView, coloring: str = "absolute", run: str | None = None, curve: str = ""
+) -> html.Div:
     """The DAG canvas: an empty edge layer (the browser draws the SVG edges once it has
-    placed the nodes), one node per glyph, a fit button; the graph as ``data-graph``."""
+    placed the nodes), one node per glyph, a fit button; the graph as ``data-graph``,
+    the run and its curve as ``data-run`` and ``data-curve`` (the browser fetches the
+    run's sample data by them, assets/sample_view.js)."""
     nodes = [glyph_node(g, coloring) for g in view.glyphs]
     fit = html.Button(
         "fit",
@@ -206,7 +220,11 @@ def dag_children(view: DagView, coloring: str = "absolute") -> html.Div:
     return html.Div(
         [html.Div(className="fd-edges"), *nodes, fit],
         className="fd-dag-canvas",
-        **{"data-graph": json.dumps(graph_data(view), separators=(",", ":"))},
+        **{
+            "data-graph": json.dumps(graph_data(view), separators=(",", ":")),
+            "data-run": run or "",
+            "data-curve": curve,
+        },
     )
 
 

@@ -56,8 +56,21 @@ GLYPH_VARIANTS = "glyph-variants"
 
 #: ``type`` of the glyph images' pattern-matching ids.
 GLYPH = "glyph"
+#: ``type`` of the layer names' pattern-matching ids (a click enlarges the glyph).
+GLYPH_NAME = "glyph-name"
 
 
 def glyph_id(layer: str) -> dict[str, str]:
     """Pattern-matching id of layer ``layer``'s glyph image."""
     return {"type": GLYPH, "layer": layer}
+
+
+def glyph_name_id(layer: str) -> dict[str, str]:
+    """Pattern-matching id of layer ``layer``'s name above its glyph."""
+    return {"type": GLYPH_NAME, "layer": layer}
+
+
+#: Checklist in the charts panel: the confusion matrix row-normalised ("on", default).
+CONFUSION_NORMALISE = "confusion-normalise"
+#: Checklist in the charts panel: one quality line per class ("on").
+QUALITY_PER_CLASS = "quality-per-class"

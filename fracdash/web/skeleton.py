@@ -61,9 +61,42 @@ def controls(context: AppContext) -> html.Div:
                 inline=True,
                 className="fd-curve",
             ),
+            sample_controls(),
             share_links(),
         ],
         className="fd-controls",
+    )
+
+
+def sample_controls() -> html.Div:
+    """Which labels color the glyphs (truth / predicted), the misclassified samples as
+    a selection, and what is selected: all handled in the browser
+    (assets/sample_view.js), with no request."""
+
+    def labels(value: str, text: str) -> html.Button:
+        pressed = str(value == "truth").lower()
+        return html.Button(
+            text,
+            className="fd-labels",
+            title=f"color pixels by the {text} class",
+            **{"data-labels": value, "aria-pressed": pressed},
+        )
+
+    return html.Div(
+        [
+            html.Span("labels", className="fd-control-label"),
+            labels("truth", "true"),
+            labels("predicted", "predicted"),
+            html.Button(
+                "misclassified",
+                className="fd-wrong-toggle",
+                title="select the samples the model gets wrong (again: clear)",
+                **{"aria-pressed": "false"},
+            ),
+            html.Span(className="fd-selection-info", role="status"),
+        ],
+        className="fd-samples",
+        title="hover a glyph: a sample · click: pin it · shift-drag: select · Esc: clear",
     )
 
 

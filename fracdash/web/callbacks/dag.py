@@ -23,11 +23,13 @@ def register(app, context) -> dict:
         State(ids.COLORING, "value"),
     )
     def render_dag(run, simplify, curve, coloring):
-        view = load_view(context.store, run_or_none(run), bool(simplify), curve_or_default(curve))
+        curve = curve_or_default(curve)
+        view = load_view(context.store, run_or_none(run), bool(simplify), curve)
         if view is None:
             empty = "no analysis to show yet (a run being computed appears when it is done)"
             return html.P(empty, className="fd-empty"), None
-        return dag_children(view, coloring_or_default(coloring)), glyph_variants(view)
+        children = dag_children(view, coloring_or_default(coloring), run_or_none(run), curve)
+        return children, glyph_variants(view)
 
     # Coloring and legend focus swap every glyph's src between precomputed PNGs, in the
     # browser (assets/fracdash.js): no request, no recomputation.

@@ -1,4 +1,4 @@
-"""Zoom panel: a click on a glyph shows it large with its layer's facts."""
+"""Zoom panel: a click on a layer's name shows its glyph large with the layer's facts."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def register(app, context) -> dict:
     @app.callback(
         Output(ids.GLYPH_ZOOM_BODY, "children"),
         Output(ids.GLYPH_ZOOM, "hidden"),
-        Input({"type": ids.GLYPH, "layer": ALL}, "n_clicks"),
+        Input({"type": ids.GLYPH_NAME, "layer": ALL}, "n_clicks"),
         Input(ids.GLYPH_ZOOM_CLOSE, "n_clicks"),
         State(ids.RUN, "data"),
         State(ids.COLORING, "value"),

@@ -1,0 +1,482 @@
+/* fracdash: follow samples through every glyph, in the browser (issue 14).
+ *
+ * Once per run the page fetches the run's sample data (GET /samples/<run>.json) and its
+ * thumbnail sprite; after that nothing here asks the server anything. Hovering a glyph
+ * pixel shows that sample (index, true and predicted class, its rank in the layer, its
+ * image) and marks it in every glyph; a click pins it; a shift-drag brushes a
+ * rectangle; a confusion-matrix cell or the "misclassified" button selects a group,
+ * which every glyph then shows with the rest dimmed, and the quality chart follows with
+ * the group's cohesion per layer; "predicted" recolors every glyph by the model's
+ * labels. Selection, pins, labels and a pinned class are written to the URL (replaced,
+ * not pushed), so a copied link opens with the same samples highlighted.
+ *
+ * The logic is in assets/samples.js (pure, tested in node); this file is the DOM. */
+(function () {
+  "use strict";
+
+  var S = null; // window.fracdashSamples, taken once the page runs
+  var THUMB = 56; // px of the tooltip's thumbnail
+  var st = {
+    model: null, loading: null, sprite: null, labels: "truth", focus: null,
+    pins: [], sel: null, mask: null, hover: null, brush: null, fromUrl: true,
+  };
+
+  function base() {
+    return window.location.pathname.replace(/[^/]*$/, "");
+  }
+
+  function coloring() {
+    var checked = document.querySelector("#coloring input:checked");
+    return checked ? checked.value : "absolute";
+  }
+
+  /* -- the URL ------------------------------------------------------------------ */
+  function readUrl() {
+    var p = new URLSearchParams(window.location.search);
+    st.labels = p.get("labels") === "predicted" ? "predicted" : "truth";
+    st.sel = S.parseSelection(p.get("sel"));
+    st.pins = S.parsePins(p.get("pin"), st.model.n);
+    var f = p.get("focus");
+    st.focus = f !== null && /^\d{1,4}$/.test(f) && +f < st.model.classNames.length ? +f : null;
+  }
+
+  function writeUrl() {
+    var p = new URLSearchParams(window.location.search);
+    var set = function (key, value) {
+      if (value) p.set(key, value);
+      else p.delete(key);
+    };
+    set("labels", st.labels === "predicted" ? "predicted" : "");
+    set("sel", S.formatSelection(st.sel));
+    set("pin", st.pins.join(","));
+    var q = p.toString();
+    window.history.replaceState(window.history.state, "", window.location.pathname + (q ? "?" + q : ""));
+  }
+
+  /* -- loading a run's data ---------------------------------------------------------- */
+  function dagCanvas() {
+    return document.querySelector(".fd-dag-canvas[data-run]");
+  }
+
+  function sync() {
+    var c = dagCanvas();
+    var run = c && c.dataset.run;
+    if (!run) return;
+    var curve = c.dataset.curve || "compact";
+    var m = st.model;
+    if (m && m.run === run && m.curve === curve) {
+      drawAll(false);
+      return;
+    }
+    var want = run + "|" + curve;
+    if (st.loading === want) return;
+    st.loading = want;
+    var url = base() + "samples/" + encodeURIComponent(run) + ".json?curve=" + curve;
+    fetch(url, { credentials: "same-origin" })
+      .then(function (r) {
+        return r.ok ? r.json() : null;
+      })
+      .then(function (payload) {
+        if (!payload || st.loading !== want) return;
+        st.loading = null;
+        var runChanged = !st.model || st.model.run !== payload.run;
+        st.model = S.decode(payload);
+        if (st.fromUrl) {
+          readUrl(); // the link's selection applies to the run it opened with
+          st.fromUrl = false;
+        } else if (runChanged) {
+          st.sel = null;
+          st.pins = [];
+        }
+        st.mask = S.maskOf(st.model, st.sel);
+        if (!st.mask) st.sel = null;
+        loadSprite();
+        writeUrl();
+        drawAll(true);
+      })
+      .catch(function () {
+        st.loading = null;
+      });
+  }
+
+  function loadSprite() {
+    var m = st.model;
+    st.sprite = null;
+    if (!m.thumbs) return;
+    var img = new Image();
+    img.onload = function () {
+      if (st.model === m) st.sprite = img;
+    };
+    img.src = base() + "samples/" + encodeURIComponent(m.run) + "/thumbs.png";
+  }
+
+  /* -- drawing ---------------------------------------------------------------------- */
+  /* The server's PNGs show the true labels, any coloring and class focus; the
+   * browser draws over them only what they cannot show. */
+  function drawn() {
+    return st.labels === "predicted" || !!st.mask;
+  }
+
+  function drawGlyphs(force) {
+    var m = st.model;
+    var key = [st.labels, coloring(), st.focus, S.formatSelection(st.sel), m.run, m.curve].join("|");
+    document.querySelectorAll("canvas.fd-overlay[data-layer]").forEach(function (cv) {
+      var layer = cv.dataset.layer;
+      if (!m.layers[layer] || !drawn()) {
+        cv.hidden = true;
+        cv.dataset.drawn = "";
+        return;
+      }
+      if (!force && cv.dataset.drawn === key) return;
+      cv.hidden = false;
+      cv.width = m.width;
+      cv.height = m.height;
+      var ctx = cv.getContext("2d");
+      var image = ctx.createImageData(m.width, m.height);
+      S.paint(m, layer, { labels: st.labels, coloring: coloring(), focus: st.focus, mask: st.mask },
+              image.data);
+      ctx.putImageData(image, 0, 0);
+      cv.dataset.drawn = key;
+    });
+  }
+
+  function mark(sample, layer, kind) {
+    var c = S.cellOf(st.model, layer, sample);
+    var e = document.createElement("span");
+    e.className = "fd-mark fd-mark-" + kind;
+    e.dataset.sample = String(sample);
+    e.dataset.x = String(c.x);
+    e.dataset.y = String(c.y);
+    e.style.left = ((c.x + 0.5) / st.model.width) * 100 + "%";
+    e.style.top = ((c.y + 0.5) / st.model.height) * 100 + "%";
+    return e;
+  }
+
+  /* Marks are redrawn only where they differ from what is wanted (every DOM change
+   * wakes this script's observer: it must settle). */
+  function drawMarks() {
+    var m = st.model;
+    var want = m ? [m.run, m.curve, st.pins.join(","), st.hover ? st.hover.sample : ""].join("|") : "";
+    document.querySelectorAll(".fd-marks[data-layer]").forEach(function (holder) {
+      var layer = holder.dataset.layer;
+      if (holder.dataset.marks === want) return;
+      holder.dataset.marks = want;
+      holder.querySelectorAll(".fd-mark").forEach(function (e) {
+        e.remove();
+      });
+      if (!m || !m.layers[layer]) return;
+      st.pins.forEach(function (s) {
+        holder.appendChild(mark(s, layer, "pin"));
+      });
+      if (st.hover !== null) holder.appendChild(mark(st.hover.sample, layer, "hover"));
+    });
+  }
+
+  function drawAll(force) {
+    if (!st.model) return;
+    drawGlyphs(force);
+    drawMarks();
+    showSelection();
+    drawCohesion();
+  }
+
+  /* -- controls, info line, legend line --------------------------------------------- */
+  function showSelection() {
+    var m = st.model;
+    document.querySelectorAll("[data-labels]").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.dataset.labels === st.labels));
+    });
+    var wrong = document.querySelector(".fd-wrong-toggle");
+    if (wrong) wrong.setAttribute("aria-pressed", String(!!st.sel && st.sel.kind === "wrong"));
+    var info = document.querySelector(".fd-selection-info");
+    if (info) {
+      var text = "";
+      if (st.mask) {
+        var what = st.sel.kind === "wrong" ? "misclassified"
+          : st.sel.kind === "cell" ? "true " + m.classNames[st.sel.truth] + ", predicted " +
+            m.classNames[st.sel.predicted]
+          : "brushed in " + st.sel.layer;
+        text = S.count(st.mask).toLocaleString("en") + " selected (" + what + ") · Esc clears";
+      }
+      if (st.pins.length) text += (text ? " · " : "") + st.pins.length + " pinned";
+      if (info.textContent !== text) info.textContent = text;
+      info.dataset.count = st.mask ? String(S.count(st.mask)) : "";
+    }
+    var legend = document.querySelector(".fd-legend-labels");
+    var line = st.labels === "predicted" ? "pixels colored by the model's predicted class"
+      : "pixels colored by the true class";
+    if (legend && legend.textContent !== line) legend.textContent = line;
+  }
+
+  function setSelection(sel) {
+    st.sel = sel;
+    st.mask = S.maskOf(st.model, sel);
+    if (!st.mask) st.sel = null;
+    writeUrl();
+    drawAll(false);
+  }
+
+  /* The quality chart gains a "selection" line: the group's cohesion per layer, at the
+   * x the chart gives each layer (its layout.meta.x_of_layer). */
+  function drawCohesion() {
+    var gd = document.querySelector("#quality-chart .js-plotly-plot");
+    var P = window.Plotly;
+    if (!gd || !P || !gd.data || !gd.layout) return;
+    var at = gd.layout.meta && gd.layout.meta.x_of_layer;
+    var old = [];
+    gd.data.forEach(function (t, i) {
+      if (t.name === "selection") old.push(i);
+    });
+    var want = st.mask && at ? S.formatSelection(st.sel) + "|" + st.model.run : "";
+    if (gd.dataset.selection === want && (want === "") === (old.length === 0)) return;
+    gd.dataset.selection = want;
+    if (old.length) P.deleteTraces(gd, old);
+    if (!want) return;
+    var xs = [], ys = [], text = [];
+    Object.keys(at).forEach(function (layer) {
+      if (!st.model.layers[layer]) return;
+      var c = S.cohesion(st.model, layer, st.mask);
+      xs.push(at[layer]);
+      ys.push(c);
+      text.push(layer + "<br>selection cohesion " + (c === null ? "–" : c.toFixed(3)));
+    });
+    P.addTraces(gd, {
+      x: xs, y: ys, text: text, name: "selection", mode: "markers+lines",
+      line: { color: "#111", dash: "dot" }, hovertemplate: "%{text}<extra></extra>",
+    });
+  }
+
+  /* -- hover, pin, brush ------------------------------------------------------------ */
+  function cellAt(img, ev) {
+    var r = img.getBoundingClientRect();
+    return {
+      x: Math.floor(((ev.clientX - r.left) / r.width) * st.model.width),
+      y: Math.floor(((ev.clientY - r.top) / r.height) * st.model.height),
+    };
+  }
+
+  function glyphOf(target) {
+    var img = target && target.closest ? target.closest("img.fd-glyph") : null;
+    return img && st.model && st.model.layers[img.dataset.layer] ? img : null;
+  }
+
+  function tooltip() {
+    var t = document.querySelector(".fd-tooltip");
+    if (!t) {
+      t = document.createElement("div");
+      t.className = "fd-tooltip";
+      t.setAttribute("role", "tooltip");
+      t.innerHTML = '<canvas class="fd-thumb" width="' + THUMB + '" height="' + THUMB +
+        '"></canvas><div class="fd-tip-text"></div>';
+      document.body.appendChild(t);
+    }
+    return t;
+  }
+
+  function showTooltip(ev, layer, hit) {
+    var m = st.model, s = hit.sample, t = tooltip();
+    var truth = m.labels[s], pred = m.predictions[s], right = truth === pred;
+    t.dataset.sample = String(s);
+    t.dataset.rank = String(hit.rank);
+    t.querySelector(".fd-tip-text").innerHTML =
+      "<b>sample " + s + "</b><br>true: " + esc(m.classNames[truth]) + "<br>predicted: " +
+      esc(m.classNames[pred]) + (right ? ' <span class="fd-right">✓</span>'
+                                       : ' <span class="fd-wrong">✗</span>') +
+      "<br>rank " + (hit.rank + 1).toLocaleString("en") + " of " + m.n.toLocaleString("en") +
+      " in " + esc(layer);
+    var thumb = t.querySelector(".fd-thumb");
+    thumb.hidden = !(m.thumbs && st.sprite);
+    if (!thumb.hidden) {
+      var w = m.thumbs.width, h = m.thumbs.height, cols = m.thumbs.columns;
+      var ctx = thumb.getContext("2d");
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(st.sprite, (s % cols) * w, Math.floor(s / cols) * h, w, h, 0, 0, THUMB, THUMB);
+    }
+    t.hidden = false;
+    var x = ev.clientX + 14, y = ev.clientY + 14;
+    if (x + 220 > window.innerWidth) x = ev.clientX - 220;
+    if (y + 90 > window.innerHeight) y = ev.clientY - 90;
+    t.style.left = x + "px";
+    t.style.top = y + "px";
+  }
+
+  function esc(text) {
+    return String(text).replace(/[&<>"]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
+    });
+  }
+
+  function hideHover() {
+    var t = document.querySelector(".fd-tooltip");
+    if (t) t.hidden = true;
+    if (st.hover !== null) {
+      st.hover = null;
+      drawMarks();
+    }
+  }
+
+  document.addEventListener("mousemove", function (ev) {
+    if (st.brush) return;
+    var img = glyphOf(ev.target);
+    if (!img) {
+      hideHover();
+      return;
+    }
+    var c = cellAt(img, ev);
+    var hit = S.sampleAt(st.model, img.dataset.layer, c.x, c.y);
+    if (!hit) {
+      hideHover();
+      return;
+    }
+    showTooltip(ev, img.dataset.layer, hit);
+    if (!st.hover || st.hover.sample !== hit.sample) {
+      st.hover = { sample: hit.sample, layer: img.dataset.layer };
+      drawMarks();
+    }
+  });
+
+  document.addEventListener("click", function (ev) {
+    var img = glyphOf(ev.target);
+    if (!img || ev.shiftKey) return;
+    var c = cellAt(img, ev);
+    var hit = S.sampleAt(st.model, img.dataset.layer, c.x, c.y);
+    if (!hit) return;
+    var i = st.pins.indexOf(hit.sample);
+    if (i >= 0) st.pins.splice(i, 1);
+    else st.pins.push(hit.sample);
+    writeUrl();
+    drawMarks();
+    showSelection();
+  });
+
+  /* A double-click on a glyph enlarges it, as a click on its layer's name does (the
+   * name may be hidden in an overview). Its two clicks pin and unpin: nothing stays. */
+  document.addEventListener("dblclick", function (ev) {
+    var img = ev.target.closest ? ev.target.closest("img.fd-glyph") : null;
+    var name = img && img.parentElement.querySelector(".fd-node-name");
+    if (name) name.click();
+  });
+
+  document.addEventListener("pointerdown", function (ev) {
+    var img = ev.shiftKey && ev.button === 0 ? glyphOf(ev.target) : null;
+    if (!img) return;
+    ev.preventDefault();
+    hideHover();
+    var c = cellAt(img, ev);
+    var holder = img.parentElement.querySelector(".fd-marks");
+    var box = document.createElement("div");
+    box.className = "fd-brush";
+    holder.appendChild(box);
+    st.brush = { img: img, x0: c.x, y0: c.y, x1: c.x, y1: c.y, box: box };
+    placeBrush();
+  });
+
+  function clampCell(c) {
+    return {
+      x: Math.max(0, Math.min(st.model.width - 1, c.x)),
+      y: Math.max(0, Math.min(st.model.height - 1, c.y)),
+    };
+  }
+
+  function placeBrush() {
+    var b = st.brush, m = st.model;
+    var xa = Math.min(b.x0, b.x1), xb = Math.max(b.x0, b.x1) + 1;
+    var ya = Math.min(b.y0, b.y1), yb = Math.max(b.y0, b.y1) + 1;
+    b.box.style.left = (xa / m.width) * 100 + "%";
+    b.box.style.top = (ya / m.height) * 100 + "%";
+    b.box.style.width = ((xb - xa) / m.width) * 100 + "%";
+    b.box.style.height = ((yb - ya) / m.height) * 100 + "%";
+  }
+
+  window.addEventListener("pointermove", function (ev) {
+    if (!st.brush) return;
+    var c = clampCell(cellAt(st.brush.img, ev));
+    st.brush.x1 = c.x;
+    st.brush.y1 = c.y;
+    placeBrush();
+  });
+
+  window.addEventListener("pointerup", function () {
+    var b = st.brush;
+    if (!b) return;
+    st.brush = null;
+    b.box.remove();
+    var first = clampCell({ x: b.x0, y: b.y0 });
+    setSelection({ kind: "brush", layer: b.img.dataset.layer,
+                   rect: [Math.min(first.x, b.x1), Math.min(first.y, b.y1),
+                          Math.max(first.x, b.x1), Math.max(first.y, b.y1)] });
+  });
+
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape" && st.sel) setSelection(null);
+  });
+
+  /* Controls: truth / predicted labels, misclassified. */
+  document.addEventListener("click", function (ev) {
+    var t = ev.target.closest ? ev.target.closest("[data-labels], .fd-wrong-toggle") : null;
+    if (!t || !st.model) return;
+    if (t.dataset.labels) {
+      st.labels = t.dataset.labels === "predicted" ? "predicted" : "truth";
+      writeUrl();
+      drawAll(false);
+    } else {
+      setSelection(st.sel && st.sel.kind === "wrong" ? null : { kind: "wrong" });
+    }
+  });
+  document.addEventListener("change", function (ev) {
+    if (ev.target.closest && ev.target.closest("#coloring")) drawAll(false);
+  });
+
+  /* A confusion-matrix cell selects its samples (a second click on it clears). */
+  var hooked = new WeakSet();
+  function hookConfusion() {
+    var gd = document.querySelector("#confusion .js-plotly-plot");
+    if (!gd || !gd.on || hooked.has(gd)) return;
+    hooked.add(gd);
+    gd.on("plotly_click", function (data) {
+      var pt = data && data.points && data.points[0];
+      if (!pt || !st.model) return;
+      var names = st.model.classNames;
+      var truth = names.indexOf(String(pt.y)), pred = names.indexOf(String(pt.x));
+      if (truth < 0 || pred < 0) return;
+      var same = st.sel && st.sel.kind === "cell" && st.sel.truth === truth &&
+        st.sel.predicted === pred;
+      setSelection(same ? null : { kind: "cell", truth: truth, predicted: pred });
+    });
+  }
+
+  /* Class focus (assets/fracdash.js: legend hover and pin) reaches the drawing here. */
+  var api = {
+    setFocus: function (k) {
+      st.focus = k === null || k === undefined ? null : k;
+      if (st.model && drawn()) drawGlyphs(false);
+    },
+    state: function () {
+      return st;
+    },
+  };
+  window.fracdashSampleView = api;
+
+  var pending = false;
+  function schedule() {
+    if (!pending) {
+      pending = true;
+      window.requestAnimationFrame(function () {
+        pending = false;
+        S = window.fracdashSamples;
+        if (!S) return;
+        sync();
+        hookConfusion();
+        if (st.model) drawCohesion();
+      });
+    }
+  }
+  function start() {
+    new MutationObserver(schedule).observe(document.body, {
+      childList: true, subtree: true, attributes: true, attributeFilter: ["data-run", "data-curve"],
+    });
+    schedule();
+  }
+  if (document.body) start();
+  else document.addEventListener("DOMContentLoaded", start);
+})();

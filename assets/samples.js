@@ -1,0 +1,242 @@
+/* fracdash: following samples through every glyph. Pure functions, no DOM (node tests:
+ * assets/tests/samples.test.js); assets/sample_view.js wires them to the page.
+ *
+ * A run's sample data (GET /samples/<run>.json, fracdash/web/samples.py) becomes a
+ * model: per sample its true and predicted class; the grid cell of each rank on the
+ * curve (the same for every layer); per layer its VAT order (rank -> sample) and,
+ * built on first use, its inverse (sample -> rank). With these, a pixel names a sample,
+ * a sample has a pixel in every glyph, a rectangle or a confusion cell is a set of
+ * samples (a mask of n bytes), and a glyph can be painted in the browser under any
+ * labels, coloring, class focus and selection, as the server's PNGs are. */
+(function (root, factory) {
+  "use strict";
+  var api = factory();
+  if (typeof module === "object" && module.exports) {
+    module.exports = api;
+  } else {
+    root.fracdashSamples = api;
+  }
+})(typeof self !== "undefined" ? self : this, function () {
+  "use strict";
+
+  /* Unselected pixels keep this share of their color while a selection is shown. */
+  var DIM = 0.22;
+
+  function bytesOf(b64) {
+    if (typeof atob === "function") {
+      var text = atob(b64);
+      var out = new Uint8Array(text.length);
+      for (var i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+      return out;
+    }
+    return new Uint8Array(Buffer.from(b64, "base64"));
+  }
+
+  function typed(b64, Type) {
+    var bytes = bytesOf(b64);
+    return new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / Type.BYTES_PER_ELEMENT);
+  }
+
+  /* The payload as typed arrays, plus the inverse of the rank -> cell map. */
+  function decode(payload) {
+    var p = payload;
+    var OrderType = p.orderType === "uint32" ? Uint32Array : Uint16Array;
+    var slots = typed(p.slots, Uint32Array);
+    var cellRank = new Int32Array(p.width * p.height).fill(-1);
+    for (var r = 0; r < slots.length; r++) cellRank[slots[r]] = r;
+    var layers = {};
+    Object.keys(p.layers).forEach(function (name) {
+      layers[name] = { order: typed(p.layers[name].order, OrderType), rankOf: null,
+                       quality: p.layers[name].quality };
+    });
+    return {
+      run: p.run, n: p.n, width: p.width, height: p.height, curve: p.curve,
+      classNames: p.classNames, colors: p.colors, thumbs: p.thumbs,
+      labels: typed(p.labels, Uint16Array), predictions: typed(p.predictions, Uint16Array),
+      slots: slots, cellRank: cellRank, layers: layers,
+    };
+  }
+
+  function rankOf(model, layer) {
+    var l = model.layers[layer];
+    if (!l.rankOf) {
+      l.rankOf = new Int32Array(model.n);
+      for (var r = 0; r < l.order.length; r++) l.rankOf[l.order[r]] = r;
+    }
+    return l.rankOf;
+  }
+
+  /* The sample at grid cell (x, y) of a layer's glyph: {sample, rank}, or null for an
+   * empty cell or a point off the grid. */
+  function sampleAt(model, layer, x, y) {
+    if (!model.layers[layer] || x < 0 || y < 0 || x >= model.width || y >= model.height) {
+      return null;
+    }
+    var rank = model.cellRank[y * model.width + x];
+    return rank < 0 ? null : { sample: model.layers[layer].order[rank], rank: rank };
+  }
+
+  /* The grid cell {x, y, rank} where a sample sits in a layer's glyph. */
+  function cellOf(model, layer, sample) {
+    var rank = rankOf(model, layer)[sample];
+    var cell = model.slots[rank];
+    return { x: cell % model.width, y: Math.floor(cell / model.width), rank: rank };
+  }
+
+  /* Masks (Uint8Array of n, 1 = selected). */
+  function rectMask(model, layer, x0, y0, x1, y1) {
+    var mask = new Uint8Array(model.n);
+    var xa = Math.max(0, Math.min(x0, x1)), xb = Math.min(model.width - 1, Math.max(x0, x1));
+    var ya = Math.max(0, Math.min(y0, y1)), yb = Math.min(model.height - 1, Math.max(y0, y1));
+    var order = model.layers[layer].order;
+    for (var y = ya; y <= yb; y++) {
+      for (var x = xa; x <= xb; x++) {
+        var rank = model.cellRank[y * model.width + x];
+        if (rank >= 0) mask[order[rank]] = 1;
+      }
+    }
+    return mask;
+  }
+
+  function cellMask(model, truth, predicted) {
+    var mask = new Uint8Array(model.n);
+    for (var i = 0; i < model.n; i++) {
+      mask[i] = model.labels[i] === truth && model.predictions[i] === predicted ? 1 : 0;
+    }
+    return mask;
+  }
+
+  function wrongMask(model) {
+    var mask = new Uint8Array(model.n);
+    for (var i = 0; i < model.n; i++) mask[i] = model.labels[i] !== model.predictions[i] ? 1 : 0;
+    return mask;
+  }
+
+  function count(mask) {
+    var c = 0;
+    for (var i = 0; i < mask.length; i++) c += mask[i];
+    return c;
+  }
+
+  /* Selection cohesion (docs/method.md §6): over the selected samples' pixels, the
+   * Moore neighbours that hold a selected sample, over 8·|S|. null for an empty S. */
+  function cohesion(model, layer, mask) {
+    var W = model.width, H = model.height, order = model.layers[layer].order;
+    var inS = new Uint8Array(W * H);
+    var size = 0;
+    for (var r = 0; r < order.length; r++) {
+      if (mask[order[r]]) {
+        inS[model.slots[r]] = 1;
+        size++;
+      }
+    }
+    if (!size) return null;
+    var sum = 0;
+    for (var c = 0; c < inS.length; c++) {
+      if (!inS[c]) continue;
+      var x = c % W, y = (c - x) / W;
+      for (var dy = -1; dy <= 1; dy++) {
+        var yy = y + dy;
+        if (yy < 0 || yy >= H) continue;
+        for (var dx = -1; dx <= 1; dx++) {
+          var xx = x + dx;
+          if ((dx || dy) && xx >= 0 && xx < W) sum += inS[yy * W + xx];
+        }
+      }
+    }
+    return sum / (8 * size);
+  }
+
+  function rgb(hex) {
+    var h = hex.replace("#", "");
+    return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
+  }
+
+  /* RGBA pixels (width·height·4) of a layer's glyph. opts: labels "truth" |
+   * "predicted", coloring "absolute" | "relative", focus (class or null, absolute
+   * only), mask (a selection, or null): unselected samples are dimmed. */
+  function paint(model, layer, opts, out) {
+    var W = model.width, H = model.height, c = model.colors;
+    var px = out || new Uint8ClampedArray(W * H * 4);
+    var labels = opts.labels === "predicted" ? model.predictions : model.labels;
+    var order = model.layers[layer].order;
+    var relative = opts.coloring === "relative";
+    var empty = rgb(relative ? c.relativeEmpty : c.empty);
+    for (var i = 0; i < W * H; i++) {
+      px[4 * i] = empty[0];
+      px[4 * i + 1] = empty[1];
+      px[4 * i + 2] = empty[2];
+      px[4 * i + 3] = 255;
+    }
+    var classes = c.classes.map(rgb), codes = c.relative.map(rgb), dim = rgb(c.focusDim);
+    var focus = opts.focus === null || opts.focus === undefined || relative ? null : opts.focus;
+    var mask = opts.mask || null;
+    for (var r = 0; r < order.length; r++) {
+      var s = order[r], k = labels[s], color;
+      if (relative) {
+        var same = (r > 0 && labels[order[r - 1]] === k ? 1 : 0) +
+                   (r + 1 < order.length && labels[order[r + 1]] === k ? 1 : 0);
+        color = codes[same];
+      } else {
+        color = focus === null || k === focus ? classes[k % classes.length] : dim;
+      }
+      var f = mask && !mask[s] ? DIM : 1;
+      var o = 4 * model.slots[r];
+      px[o] = color[0] * f;
+      px[o + 1] = color[1] * f;
+      px[o + 2] = color[2] * f;
+    }
+    return px;
+  }
+
+  /* A selection as it is written in the URL (?sel=…): "wrong", "cell:T-P", or
+   * "brush:LAYER:X0,Y0,X1,Y1" — the rule, not the list, so links stay short. */
+  function formatSelection(sel) {
+    if (!sel) return "";
+    if (sel.kind === "wrong") return "wrong";
+    if (sel.kind === "cell") return "cell:" + sel.truth + "-" + sel.predicted;
+    if (sel.kind === "brush") return "brush:" + sel.layer + ":" + sel.rect.join(",");
+    return "";
+  }
+
+  function parseSelection(text) {
+    if (!text) return null;
+    if (text === "wrong") return { kind: "wrong" };
+    var m = /^cell:(\d{1,4})-(\d{1,4})$/.exec(text);
+    if (m) return { kind: "cell", truth: +m[1], predicted: +m[2] };
+    m = /^brush:(.+):(\d{1,5}),(\d{1,5}),(\d{1,5}),(\d{1,5})$/.exec(text);
+    if (m) return { kind: "brush", layer: m[1], rect: [+m[2], +m[3], +m[4], +m[5]] };
+    return null;
+  }
+
+  /* The samples of a selection rule on a model, or null when it does not apply. */
+  function maskOf(model, sel) {
+    if (!sel) return null;
+    var k = model.classNames.length;
+    if (sel.kind === "wrong") return wrongMask(model);
+    if (sel.kind === "cell" && sel.truth < k && sel.predicted < k) {
+      return cellMask(model, sel.truth, sel.predicted);
+    }
+    if (sel.kind === "brush" && model.layers[sel.layer]) {
+      var q = sel.rect;
+      return rectMask(model, sel.layer, q[0], q[1], q[2], q[3]);
+    }
+    return null;
+  }
+
+  function parsePins(text, n) {
+    if (!text) return [];
+    return text.split(",").filter(function (t) {
+      return /^\d{1,7}$/.test(t) && +t < n;
+    }).map(Number).filter(function (v, i, a) {
+      return a.indexOf(v) === i;
+    });
+  }
+
+  return {
+    DIM: DIM, decode: decode, rankOf: rankOf, sampleAt: sampleAt, cellOf: cellOf,
+    rectMask: rectMask, cellMask: cellMask, wrongMask: wrongMask, count: count,
+    cohesion: cohesion, paint: paint, rgb: rgb, formatSelection: formatSelection,
+    parseSelection: parseSelection, maskOf: maskOf, parsePins: parsePins,
+  };
+});
