@@ -18,7 +18,7 @@
   var THUMB = 56; // px of the tooltip's thumbnail
   var st = {
     model: null, loading: null, sprite: null, labels: "truth", focus: null,
-    pins: [], sel: null, mask: null, hover: null, brush: null, fromUrl: true,
+    pins: [], sel: null, mask: null, hover: null, brush: null, fromUrl: true, spriteOf: null,
   };
 
   function base() {
@@ -90,7 +90,6 @@
         }
         st.mask = S.maskOf(st.model, st.sel);
         if (!st.mask) st.sel = null;
-        loadSprite();
         writeUrl();
         drawAll(true);
       })
@@ -99,10 +98,13 @@
       });
   }
 
+  /* The thumbnails (one sprite, 1-2 MB for 10,000 images) are asked for when the
+   * pointer first enters the graph, not with the page: a page load stays light. */
   function loadSprite() {
     var m = st.model;
+    if (!m || !m.thumbs || st.spriteOf === m) return;
+    st.spriteOf = m;
     st.sprite = null;
-    if (!m.thumbs) return;
     var img = new Image();
     img.onload = function () {
       if (st.model === m) st.sprite = img;
@@ -129,8 +131,8 @@
       }
       if (!force && cv.dataset.drawn === key) return;
       cv.hidden = false;
-      cv.width = m.width;
-      cv.height = m.height;
+      if (cv.width !== m.width) cv.width = m.width;
+      if (cv.height !== m.height) cv.height = m.height;
       var ctx = cv.getContext("2d");
       var image = ctx.createImageData(m.width, m.height);
       S.paint(m, layer, { labels: st.labels, coloring: coloring(), focus: st.focus, mask: st.mask },
@@ -221,7 +223,8 @@
   function drawCohesion() {
     var gd = document.querySelector("#quality-chart .js-plotly-plot");
     var P = window.Plotly;
-    if (!gd || !P || !gd.data || !gd.layout) return;
+    /* A folded chart is drawn when it is opened (its "toggle" wakes this script). */
+    if (!gd || !P || !gd.data || !gd.layout || gd.offsetParent === null) return;
     var at = gd.layout.meta && gd.layout.meta.x_of_layer;
     var old = [];
     gd.data.forEach(function (t, i) {
@@ -317,6 +320,9 @@
 
   document.addEventListener("mousemove", function (ev) {
     if (st.brush) return;
+    if (st.model && st.spriteOf !== st.model && ev.target.closest && ev.target.closest(".fd-dag")) {
+      loadSprite();
+    }
     var img = glyphOf(ev.target);
     if (!img) {
       hideHover();
@@ -472,6 +478,7 @@
     }
   }
   function start() {
+    document.addEventListener("toggle", schedule, true);
     new MutationObserver(schedule).observe(document.body, {
       childList: true, subtree: true, attributes: true, attributeFilter: ["data-run", "data-curve"],
     });

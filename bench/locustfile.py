@@ -30,7 +30,7 @@ UPDATE = "/_dash-update-component"
 #: The six server callbacks, by the outputs ("id.property") of each.
 CALLBACKS = {
     "select_run": ("run.data", "compute.data", "progress.children"),
-    "render_dag": ("dag.children", "glyph-variants.data"),
+    "render_dag": ("dag.children", "glyph-variants.data", "partial-shown.data"),
     "render_charts": ("confusion.figure", "quality-chart.figure"),
     "render_legend": ("legend.children", "note.children"),
     "refresh_options": ("scenario.options", "jobs-tick.disabled"),
@@ -149,10 +149,12 @@ class Browser(FastHttpUser):
         simplify = rng.choice([[], ["on"]])
         coloring = rng.choice(["absolute", "relative"])
         view = {"run.data": run, "simplify.value": simplify, "coloring.value": coloring,
-                "computed.data": None, "jobs-tick.n_intervals": None,
+                "computed.data": None, "jobs-tick.n_intervals": None, "compute.data": None,
+                "partial-shown.data": None,
                 "curve.value": rng.choice(["compact", "paper"])}  # fmt: skip
         self.get("/")
         self.get("/_dash-layout")
+        self.get(f"/samples/{run}.json")  # the page's one fetch of the run's sample data
         self.call("select_run", body("select_run", {"scenario.value": run, "compute.data": None}),
                   lambda a: a["run"]["data"] == run)  # fmt: skip
         dag = self.call("render_dag", body("render_dag", view),
@@ -170,10 +172,10 @@ class Browser(FastHttpUser):
         )
         if LAYERS.get(run):
             layer = rng.choice(LAYERS[run])
-            glyph = {"layer": layer, "type": "glyph"}
-            # The pattern-matching input: the list of the matching glyphs, one clicked.
+            glyph = {"layer": layer, "type": "glyph-name"}
+            # The pattern-matching input: the list of the matching names, one clicked.
             clicks = [{"id": glyph, "property": "n_clicks", "value": 1}]
-            values = {**view, "glyph.n_clicks": clicks, "glyph-zoom-close.n_clicks": 0}
+            values = {**view, "glyph-name.n_clicks": clicks, "glyph-zoom-close.n_clicks": 0}
             changed = json.dumps(glyph, separators=(",", ":")) + ".n_clicks"
             self.call("toggle_zoom", body("toggle_zoom", values, changed),
                       lambda a: a["glyph-zoom"]["hidden"] is False)  # fmt: skip

@@ -82,3 +82,38 @@ def test_a_running_job_goes_on_and_is_listed(tmp_path):
     assert context.callbacks["refresh_options"](None)[1] is True
     run, compute, view = select("easy", "generalization")  # that job ended: start
     assert (run, compute) == (None, "easy") and "computing easy" in str(view)
+
+
+def test_a_run_being_computed_shows_each_layer_as_soon_as_it_is_ordered(tmp_path):
+    """The job keeps the analysis so far; the page draws it, the layers not ordered yet
+    as placeholders in their place, and redraws only when a layer was added."""
+    from dash.exceptions import PreventUpdate
+    from helpers import toy_analysis, walk
+
+    store = Store(tmp_path)
+    context = context_of(create_app(store))
+    render = context.callbacks["render_dag"]
+    job = JobProgress(store, "easy")
+    job("order", 1, 5, "conv")
+    with pytest.raises(PreventUpdate):  # nothing ordered yet, nothing shown yet
+        render(None, [], "compact", 1, "absolute", "easy", None)
+    analysis = toy_analysis()
+    analysis.meta["pending"] = ["dense", "prediction"]
+    job.partial(analysis)
+    tree, variants, shown = render(None, [], "compact", 2, "absolute", "easy", None)
+    nodes = {
+        n.to_plotly_json()["props"]["data-layer"]: n.className
+        for n in walk(tree)
+        if "fd-node" in str(getattr(n, "className", "")).split()
+    }
+    assert nodes == {"input": "fd-node", "conv": "fd-node", "flatten": "fd-node",
+                     "dense": "fd-node fd-pending", "prediction": "fd-node fd-pending"}  # fmt: skip
+    assert set(variants) == set(nodes)
+    with pytest.raises(PreventUpdate):  # the same layers: no redraw
+        render(None, [], "compact", 3, "absolute", "easy", shown)
+    analysis.meta["pending"] = ["prediction"]
+    job.partial(analysis)
+    tree, _, again = render(None, [], "compact", 4, "absolute", "easy", shown)
+    assert again != shown
+    job.clear()  # the job ended: its partial graph goes with it
+    assert computing.read_partial(store, "easy") is None

@@ -122,7 +122,7 @@ def test_unknown_runs_and_paths_get_a_message_and_open_no_file(dashboard, monkey
         run, compute, message = select_run(value)
         assert run is no_update and compute is no_update
         assert message.startswith("unknown run") and len(message) < 120, message
-        assert render_dag(value, [], "compact", "absolute")[1] is None
+        assert render_dag(value, [], "compact", None, "absolute")[1] is None
         assert render_charts(value, ["on"]) == ({}, {})
         assert render_legend(value) == ([], "")
         if value:
@@ -232,10 +232,12 @@ def test_gunicorn_two_workers_serve_the_page_on_one_store(cache):
                 "progress": {"children": ""},
             }
             body = calls.body(
-                ("dag.children", "glyph-variants.data"),
-                [("run", "data", "toy"), ("simplify", "value", []), ("curve", "value", "compact")],
-                [("coloring", "value", "relative")],
-            )
+                ("dag.children", "glyph-variants.data", "partial-shown.data"),
+                [("run", "data", "toy"), ("simplify", "value", []), ("curve", "value", "compact"),
+                 ("jobs-tick", "n_intervals", None)],
+                [("coloring", "value", "relative"), ("compute", "data", None),
+                 ("partial-shown", "data", None)],
+            )  # fmt: skip
             status, text = request(update, body)
             assert status == 200, text
             variants = json.loads(text)["response"]["glyph-variants"]["data"]

@@ -79,7 +79,7 @@ def with_trigger(prop_id: str, value, fn, *args):
 
 
 def test_every_layer_gets_one_glyph_at_its_true_size(cb):
-    tree, variants = cb.render_dag("toy", [], "compact", "absolute")
+    tree, variants, _ = cb.render_dag("toy", [], "compact", None, "absolute")
     images = glyph_images(tree)
     assert [img.id for img in images] == [ids.glyph_id(name) for name, _, _ in LAYERS]
     nodes = {n["name"]: n for n in graph_of(tree)["nodes"]}
@@ -98,12 +98,12 @@ def test_every_layer_gets_one_glyph_at_its_true_size(cb):
 
 
 def test_nodes_carry_name_glyph_quality_and_their_sugiyama_rank(cb):
-    tree, _ = cb.render_dag("toy", [], "compact", "absolute")
+    tree, *_ = cb.render_dag("toy", [], "compact", None, "absolute")
     nodes = [c for c in walk(tree) if getattr(c, "className", None) == "fd-node"]
     assert all(
         n.children[0].children == name for n, (name, _, _) in zip(nodes, LAYERS, strict=True)
     )
-    quality = [n.children[2].children for n in nodes]
+    quality = [n.children[-1].children for n in nodes]
     assert all(re.fullmatch(r"\d\.\d{3}", q) for q in quality)
     graph = graph_of(tree)
     # A chain: one node per rank, top to bottom in data-flow order, all in one lane.
@@ -116,7 +116,7 @@ def test_nodes_carry_name_glyph_quality_and_their_sugiyama_rank(cb):
 
 
 def test_simplify_removes_flatten_and_relinks(cb):
-    tree, variants = cb.render_dag("toy", ["on"], "compact", "absolute")
+    tree, variants, _ = cb.render_dag("toy", ["on"], "compact", None, "absolute")
     names = [img.id["layer"] for img in glyph_images(tree)]
     assert names == ["input", "conv", "dense", "prediction"]
     assert "flatten" not in variants
@@ -125,7 +125,7 @@ def test_simplify_removes_flatten_and_relinks(cb):
 
 
 def test_relative_and_absolute_variants_use_only_their_palettes(cb):
-    _, variants = cb.render_dag("toy", [], "compact", "relative")
+    _, variants, _ = cb.render_dag("toy", [], "compact", None, "relative")
     absolute = {class_color(k) for k in range(len(CLASSES))} | {ABSOLUTE_EMPTY}
     relative = set(RELATIVE_COLORS) | {RELATIVE_EMPTY}
     for v in variants.values():
@@ -135,13 +135,13 @@ def test_relative_and_absolute_variants_use_only_their_palettes(cb):
 
 
 def test_relative_coloring_is_rendered_from_the_start(cb):
-    tree, variants = cb.render_dag("toy", [], "compact", "relative")
+    tree, variants, _ = cb.render_dag("toy", [], "compact", None, "relative")
     for img in glyph_images(tree):
         assert img.src == variants[img.id["layer"]]["relative"]
 
 
 def test_focus_variant_shows_only_its_class(cb):
-    _, variants = cb.render_dag("toy", [], "compact", "absolute")
+    _, variants, _ = cb.render_dag("toy", [], "compact", None, "absolute")
     for v in variants.values():
         assert len(v["focus"]) == len(CLASSES)
         for k, uri in enumerate(v["focus"]):

@@ -25,6 +25,11 @@ def progress_key(run: str) -> str:
     return stage_key("page-progress", {"run": run})
 
 
+def partial_key(run: str) -> str:
+    """Where a job keeps the layers of ``run`` ordered so far, for the page to show."""
+    return stage_key("page-partial", {"run": run})
+
+
 class JobProgress:
     """The progress record of one job computing ``run``, written to ``store``."""
 
@@ -44,8 +49,14 @@ class JobProgress:
             self.store.set_json(progress_key(self.run), self.record)
         return dict(self.record)
 
+    def partial(self, analysis) -> None:
+        """Keep the analysis so far (every layer, those not ordered yet named in
+        ``meta["pending"]``), so that each glyph appears as soon as it is ordered."""
+        self.store.set_bytes(partial_key(self.run), analysis.to_bytes())
+
     def clear(self) -> None:
         self.store.delete(progress_key(self.run))
+        self.store.delete(partial_key(self.run))
 
 
 def read_progress(store: Store, run: str) -> dict | None:
@@ -54,6 +65,18 @@ def read_progress(store: Store, run: str) -> dict | None:
     if record is None or time.time() - record.get("updated", 0) > STALE_SECONDS:
         return None
     return record
+
+
+def read_partial(store: Store, run: str):
+    """The analysis so far of a live job computing ``run`` (an
+    :class:`~fracdash.analysis.Analysis` whose ``meta["pending"]`` names the layers not
+    ordered yet), or None."""
+    from fracdash.analysis import Analysis
+
+    if read_progress(store, run) is None:
+        return None
+    data = store.get_bytes(partial_key(run))
+    return Analysis.from_bytes(data) if data is not None else None
 
 
 def percent(record: dict) -> int | None:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dash import html
 
 from fracdash.glyphs import glyph_pngs
+from fracdash.readings import layer_readings
 from fracdash.web import ids
 from fracdash.web.dag_layout import Ranking, sugiyama_ranks
 
@@ -85,6 +86,8 @@ class DagView:
     glyphs: tuple[GlyphView, ...]
     edges: tuple[tuple[str, str], ...]
     ranking: Ranking
+    #: Layer name -> "onset" or "degraded" (fracdash.readings), flagged on its node.
+    flags: dict = field(default_factory=dict)
 
     def glyph(self, name: str) -> GlyphView:
         for g in self.glyphs:
@@ -127,7 +130,11 @@ def dag_view(analysis, glyphs: dict[str, GlyphView] | None = None) -> DagView:
     views = tuple(glyphs.get(n) or glyph_view(analysis, n) for n in analysis.layer_names)
     edges = tuple(dict.fromkeys(analysis.edges))
     ranking = sugiyama_ranks([g.name for g in views], list(edges))
-    return DagView(views, edges, ranking)
+    readings = layer_readings(analysis)
+    flags = dict.fromkeys(readings["degraded"], "degraded")
+    if readings["onset"] is not None:
+        flags[readings["onset"]] = "onset"
+    return DagView(views, edges, ranking, flags)
 
 
 def graph_data(view: DagView) -> dict:
@@ -167,7 +174,16 @@ def shape_text(shape) -> str:
     return "×".join(str(int(s)) for s in shape) or "scalar"
 
 
-def glyph_node(glyph: GlyphView, coloring: str) -> html.Div:
+#: What a flagged node's quality says in its tooltip (assets/samples.css adds ▲ / ▼).
+FLAGS = {
+    "onset": "onset: quality rises most here (the classes start to separate)",
+    "degraded": "degraded: quality is 0.02 or more below the best layer before it",
+}
+
+
+def glyph_node(
+    glyph: GlyphView, coloring: str, flag: str | None = None, pending: bool = False
+) -> html.Div:
     """Layer name (a click enlarges the glyph), glyph image and quality; placed and
     sized by assets/dag_view.js. Over the image lie a canvas (the browser's own
     drawing: predicted labels, a selection) and a layer of sample marks, both drawn by
@@ -197,21 +213,33 @@ def glyph_node(glyph: GlyphView, coloring: str) -> html.Div:
             image,
             html.Canvas(className="fd-glyph-layer fd-overlay", **layer, **size),
             html.Div(className="fd-glyph-layer fd-marks", **layer),
-            html.Div(f"{glyph.quality:.3f}", className="fd-node-quality"),
+            html.Div(
+                f"{glyph.quality:.3f}",  # the flag's mark comes from CSS (data-reading)
+                className="fd-node-quality",
+                title=FLAGS[flag] if flag else "quality (docs/method.md §6)",
+            ),
         ],
-        className="fd-node",
+        className="fd-node fd-pending" if pending else "fd-node",
         **layer,
+        **({"data-reading": flag} if flag else {}),
     )
 
 
 def dag_children(
-    view: DagView, coloring: str = "absolute", run: str | None = None, curve: str = ""
+    view: DagView,
+    coloring: str = "absolute",
+    run: str | None = None,
+    curve: str = "",
+    pending: frozenset = frozenset(),
 ) -> html.Div:
     """The DAG canvas: an empty edge layer (the browser draws the SVG edges once it has
     placed the nodes), one node per glyph, a fit button; the graph as ``data-graph``,
     the run and its curve as ``data-run`` and ``data-curve`` (the browser fetches the
     run's sample data by them, assets/sample_view.js)."""
-    nodes = [glyph_node(g, coloring) for g in view.glyphs]
+    flags = {} if pending else view.flags  # no readings on a graph still being ordered
+    nodes = [
+        glyph_node(g, coloring, flags.get(g.name), g.name in pending) for g in view.glyphs
+    ]
     fit = html.Button(
         "fit",
         className="fd-fit",

@@ -49,6 +49,8 @@ COMPUTE = "compute"
 COMPUTED = "computed"
 #: dcc.Interval refreshing the run list while some job is running (disabled otherwise).
 JOBS_TICK = "jobs-tick"
+#: dcc.Store: which partial graph of a run being computed the page shows ("run|pending").
+PARTIAL_SHOWN = "partial-shown"
 #: dcc.Store: focused class index (legend hover) or None.
 FOCUS = "focus"
 #: dcc.Store: every glyph's PNG variants, {layer: {"absolute", "relative", "focus"}}.

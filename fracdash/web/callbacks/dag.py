@@ -4,10 +4,12 @@ assets/dag_view.js); recoloring and class focus on the client."""
 from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Input, Output, State, html
+from dash.exceptions import PreventUpdate
 
 from fracdash.web import ids
 from fracdash.web.callbacks.guard import coloring_or_default, curve_or_default, run_or_none
-from fracdash.web.dag import dag_children, glyph_variants
+from fracdash.web.computing import read_partial
+from fracdash.web.dag import dag_children, dag_view, glyph_variants
 from fracdash.web.loading import load_view
 
 
@@ -17,19 +19,46 @@ def register(app, context) -> dict:
     @app.callback(
         Output(ids.DAG, "children"),
         Output(ids.GLYPH_VARIANTS, "data"),
+        Output(ids.PARTIAL_SHOWN, "data"),
         Input(ids.RUN, "data"),
         Input(ids.SIMPLIFY, "value"),
         Input(ids.CURVE, "value"),
+        Input(ids.JOBS_TICK, "n_intervals"),
         State(ids.COLORING, "value"),
+        State(ids.COMPUTE, "data"),
+        State(ids.PARTIAL_SHOWN, "data"),
     )
-    def render_dag(run, simplify, curve, coloring):
+    def render_dag(run, simplify, curve, _tick=None, coloring=None, computing=None, shown=None):
         curve = curve_or_default(curve)
-        view = load_view(context.store, run_or_none(run), bool(simplify), curve)
+        run = run_or_none(run)
+        if run is None and run_or_none(computing):
+            return partial_dag(computing, bool(simplify), curve, coloring, shown)
+        view = load_view(context.store, run, bool(simplify), curve)
         if view is None:
             empty = "no analysis to show yet (a run being computed appears when it is done)"
-            return html.P(empty, className="fd-empty"), None
-        children = dag_children(view, coloring_or_default(coloring), run_or_none(run), curve)
-        return children, glyph_variants(view)
+            return html.P(empty, className="fd-empty"), None, None
+        children = dag_children(view, coloring_or_default(coloring), run, curve)
+        return children, glyph_variants(view), None
+
+    def partial_dag(computing, simplify, curve, coloring, shown):
+        """While a run is computed, its graph with each layer's glyph as soon as it is
+        ordered (the others as placeholders); redrawn only when a layer was added."""
+        analysis = read_partial(context.store, computing)
+        if analysis is None:
+            if shown is None:
+                raise PreventUpdate
+            return html.P(f"computing {computing}: its layers appear as they are ordered",
+                          className="fd-empty"), None, None  # fmt: skip
+        pending = tuple(analysis.meta.get("pending", ()))
+        state = f"{computing}|{len(pending)}|{simplify}|{curve}"
+        if state == shown:
+            raise PreventUpdate
+        analysis = analysis.on_curve(curve)
+        view = dag_view(analysis.simplified() if simplify else analysis)
+        children = dag_children(
+            view, coloring_or_default(coloring), None, curve, pending=frozenset(pending)
+        )
+        return children, glyph_variants(view), state
 
     # Coloring and legend focus swap every glyph's src between precomputed PNGs, in the
     # browser (assets/fracdash.js): no request, no recomputation.
