@@ -8,169 +8,347 @@ Dash update keeps the user's zoom.
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
-#: Paths drawn at most by :func:`quality_figure`.
-MAX_PATHS = 8
+from fracdash.core import class_quality
+from fracdash.glyphs import class_color
+from fracdash.readings import (
+    DEGRADATION,
+    branch_paths,
+    layer_depths,
+    layer_readings,
+    path_names,
+)
+
+#: Confusion matrices with more classes than this show no numbers in the cells.
+MAX_CELL_TEXT = 12
+#: One line under the quality chart's title: the metric, as SPEC §6 defines it.
+QUALITY_EXPLAINED = (
+    "quality: share of each sample's 8 neighbouring pixels that hold a sample of its class"
+)
+
+#: Flag colors on the quality chart, and the paths' ink when the classes take the colors.
+ONSET_COLOR = "#1a7f37"
+DEGRADED_COLOR = "#c62828"
+PATH_INK = "#1d2228"
 
 _MARGIN = {"l": 48, "r": 16, "t": 40, "b": 40}
 
 
-def confusion_figure(analysis) -> go.Figure:
-    """Heatmap of the confusion matrix, counts in the cells, accuracy in the title.
+def confusion_figure(analysis, normalise: bool = True) -> go.Figure:
+    """Heatmap of the confusion matrix, accuracy in the title, a colorbar.
 
     Parameters
     ----------
     analysis : Analysis
         Its ``confusion`` (k, k) counts: rows = truth (y axis, row 0 on top),
-        columns = prediction (x axis); ``class_names`` (k) label both axes.
+        columns = prediction (x axis); ``class_names`` (k) label both axes, in class
+        order (a clicked cell's ``(y, x)`` names its (truth, predicted) classes).
+    normalise : bool
+        Color each row divided by its truth count (in %), so confusions stand out
+        beside a full diagonal; else the raw counts. The hover gives both.
 
     Returns
     -------
     plotly.graph_objects.Figure
-        One ``Heatmap`` trace whose ``z`` is the confusion matrix.
+        One ``Heatmap`` trace: ``z`` the row shares in % (or the counts), ``customdata``
+        per cell ``[count, row total, share in %]``. Its height grows with k.
     """
     counts = analysis.confusion
+    k = len(analysis.class_names)
     names = [str(name) for name in analysis.class_names]
+    totals = counts.sum(axis=1, keepdims=True)
+    variants = confusion_variants(counts)
+    shown = variants["normalised" if normalise else "raw"]
+    shares = np.array(variants["normalised"]["z"])
+    custom = np.stack([counts, np.broadcast_to(totals, counts.shape), shares], -1)
+    # Cell numbers while a cell is wide enough for them (the panel is ~450 px wide).
+    text = "%{z:.0f}" if k <= MAX_CELL_TEXT else ""
     heatmap = go.Heatmap(
-        z=counts.tolist(),
+        z=shown["z"],
         x=names,
         y=names,
-        text=counts.tolist(),
-        texttemplate="%{text}",
+        customdata=custom.tolist(),
+        texttemplate=text,
+        textfont={"size": 11 if k <= 10 else 9},
         colorscale="Blues",
         zmin=0,
-        showscale=False,
-        hovertemplate="truth %{y}<br>predicted %{x}<br>%{z} samples<extra></extra>",
+        zmax=shown["zmax"],
+        colorbar={
+            "title": {"text": shown["colorbar"], "side": "right"},
+            "thickness": 12,
+            "ticksuffix": shown["ticksuffix"],
+        },
+        hovertemplate="true %{y}, predicted %{x}<br>%{customdata[0]} of %{customdata[1]}"
+        " samples (%{customdata[2]:.1f}%)<extra></extra>",
     )
     fig = go.Figure(heatmap)
+    tick_font = {"size": 12 if k <= 10 else 10}
     fig.update_layout(
         template="plotly_white",
-        title={"text": f"accuracy {100 * analysis.accuracy:.2f}%", "x": 0.5},
-        margin=_MARGIN,
+        title={
+            "text": f"confusion matrix · accuracy {100 * analysis.accuracy:.2f}%",
+            "subtitle": {"text": shown["subtitle"]},
+            "x": 0.0,
+            "xanchor": "left",
+            "font": {"size": 14},
+        },
+        margin={**_MARGIN, "t": 56, "l": 60},
+        height=170 + max(k, 10) * 22,  # ~22 px a row: no squashing at 20 classes
         uirevision="confusion",
+        meta={"normalised": bool(normalise), "variants": variants},
     )
     # Category axes: class names such as "0".."9" must not become numbers.
-    fig.update_xaxes(title="predicted", type="category", side="bottom")
-    fig.update_yaxes(title="truth", type="category", autorange="reversed", scaleanchor="x")
+    fig.update_xaxes(
+        title="predicted class",
+        type="category",
+        side="bottom",
+        tickfont=tick_font,
+        tickangle=-90 if k > 10 else (-45 if max(map(len, names), default=0) > 4 else 0),
+    )
+    fig.update_yaxes(title="true class", type="category", autorange="reversed", tickfont=tick_font)
     return fig
 
 
-def _predecessors(analysis) -> dict[str, list[str]]:
-    """Inputs of each layer (shown ones only), in the order the layer lists them."""
-    shown = {g.name for g in analysis.layers}
-    return {g.name: [s for s in dict.fromkeys(g.inputs) if s in shown] for g in analysis.layers}
-
-
-def branch_paths(analysis, limit: int = MAX_PATHS) -> list[list[str]]:
-    """Source-to-sink paths of the layer DAG, longest first, at most ``limit``.
-
-    Sources are the layers without inputs, the sink is the last layer. Among paths of
-    equal length, the one whose layers come earlier in ``analysis.layers`` (compared
-    position by position) goes first, so the result is deterministic. The top paths
-    are found by dynamic programming over the topological order, never by listing
-    every path (a residual network has exponentially many).
+def confusion_variants(counts) -> dict[str, dict]:
+    """The two ways to color a confusion matrix, for the page to switch between without
+    a server round trip: ``"normalised"`` (each row in % of its truth count) and
+    ``"raw"`` (counts), each ``{"z", "zmax", "colorbar", "ticksuffix", "subtitle"}``.
 
     Parameters
     ----------
-    analysis : Analysis
-        Its ``layers`` in topological order, ``edges`` between them.
-    limit : int
-        How many paths to keep, >= 1.
-
-    Returns
-    -------
-    list of list of str
-        Each path a list of layer names from a source to the sink; a chain gives one.
+    counts : ndarray of int, shape (k, k)
+        Rows = truth, columns = prediction.
     """
-    if limit < 1:
-        raise ValueError(f"limit must be >= 1, got {limit}")
-    if not analysis.layers:
-        return []
-    index = {g.name: i for i, g in enumerate(analysis.layers)}
-    preds = _predecessors(analysis)
-
-    def key(path: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
-        return (-len(path), path)
-
-    # best[name]: the top ``limit`` paths from any source to ``name``, as layer indices.
-    best: dict[str, list[tuple[int, ...]]] = {}
-    for g in analysis.layers:
-        if not preds[g.name]:
-            best[g.name] = [(index[g.name],)]
-            continue
-        candidates = {
-            path + (index[g.name],) for src in preds[g.name] for path in best.get(src, [])
-        }
-        best[g.name] = sorted(candidates, key=key)[:limit]
-    names = [g.name for g in analysis.layers]
-    return [[names[i] for i in path] for path in best[names[-1]]]
+    counts = np.asarray(counts)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.round(100 * counts / np.maximum(totals, 1), 2)
+    return {
+        "normalised": {
+            "z": shares.tolist(),
+            "zmax": 100,
+            "colorbar": "% of true class",
+            "ticksuffix": "%",
+            "subtitle": "each row divided by its true count",
+        },
+        "raw": {
+            "z": counts.tolist(),
+            "zmax": int(max(counts.max(initial=0), 1)),
+            "colorbar": "samples",
+            "ticksuffix": "",
+            "subtitle": "raw counts",
+        },
+    }
 
 
-def _path_label(path: list[str], main: list[str]) -> str:
-    """``"via <layer>"``: the first layer of ``path`` off the main path or, for a path
-    that only skips layers of it, the first layer where the two differ."""
-    on_main = set(main)
-    for name in path:
-        if name not in on_main:
-            return f"via {name}"
-    for a, b in zip(path, main, strict=False):
-        if a != b:
-            return f"via {a}"
-    return f"via {path[-1]}"
+def _depth_ticks(depths: dict[str, int]) -> tuple[list[int], list[str]]:
+    """Tick values 0..D and, at each depth, the names of the layers there (two at most
+    spelled out, the rest counted)."""
+    at: dict[int, list[str]] = {}
+    for name, d in depths.items():
+        at.setdefault(d, []).append(name)
+    values = sorted(at)
+    texts = [
+        " / ".join(at[d][:2]) + (f" +{len(at[d]) - 2}" if len(at[d]) > 2 else "") for d in values
+    ]
+    return values, texts
 
 
-def quality_figure(analysis) -> go.Figure:
-    """Quality per layer along each branch of the network, one line per path.
+def _flag_traces(analysis, depths, readings) -> tuple[list[go.Scatter], list[dict]]:
+    """Markers and annotations of the onset and the degraded layers."""
+    quality = {g.name: float(g.quality) for g in analysis.layers}
+    traces, notes = [], []
+    onset, degraded = readings["onset"], readings["degraded"]
+    if onset is not None:
+        traces.append(_flag(analysis, [onset], depths, "onset", "star", ONSET_COLOR))
+        notes.append(_note(depths[onset], quality[onset], "onset", ONSET_COLOR, -34))
+    if degraded:
+        traces.append(_flag(analysis, degraded, depths, "degraded", "x", DEGRADED_COLOR))
+        first = degraded[0]
+        notes.append(_note(depths[first], quality[first], "degraded", DEGRADED_COLOR, 34))
+    return traces, notes
+
+
+def _flag(analysis, names, depths, kind, symbol, color) -> go.Scatter:
+    quality = [float(analysis.layer(n).quality) for n in names]
+    what = (
+        "onset: quality rises most here"
+        if kind == "onset"
+        else f"degraded: ≥ {DEGRADATION} below the best layer before"
+    )
+    return go.Scatter(
+        x=[depths[n] for n in names],
+        y=quality,
+        mode="markers",
+        name=kind,
+        showlegend=False,
+        marker={"symbol": symbol, "size": 13, "color": color, "line": {"width": 1}},
+        text=[f"{n}<br>quality {q:.3f}<br>{what}" for n, q in zip(names, quality, strict=True)],
+        hovertemplate="%{text}<extra></extra>",
+        meta={"kind": kind, "layers": list(names)},
+    )
+
+
+def _note(x, y, text, color, ay) -> dict:
+    return {
+        "x": x,
+        "y": y,
+        "text": text,
+        "showarrow": True,
+        "arrowhead": 2,
+        "ax": 0,
+        "ay": ay,
+        "font": {"color": color, "size": 12},
+        "arrowcolor": color,
+    }
+
+
+def _line(path, x, y, name, **style) -> go.Scatter:
+    return go.Scatter(
+        x=x,
+        y=y,
+        name=name,
+        mode="lines+markers",
+        text=[f"{p}<br>quality {q:.3f}" for p, q in zip(path, y, strict=True)],
+        hovertemplate="%{text}<extra>%{fullData.name}</extra>",
+        **style,
+    )
+
+
+def _class_lines(analysis, paths, depths, visible: bool) -> list[go.Scatter]:
+    """One line per class (its own quality, SPEC §6), drawn along every path; a class's
+    lines share its color and one legend group, and overlap where the paths do."""
+    k = len(analysis.class_names)
+    on_paths = {name for path in paths for name in path}
+    per_class = {
+        g.name: class_quality(g.positions, analysis.color_labels, k)
+        for g in analysis.layers
+        if g.name in on_paths
+    }
+    lines = []
+    for c, class_name in enumerate(analysis.class_names):
+        if np.isnan(per_class[paths[0][0]][c]):
+            continue  # no sample of this class
+        for i, path in enumerate(paths):
+            y = [float(per_class[p][c]) for p in path]
+            lines.append(
+                _line(
+                    path,
+                    [depths[p] for p in path],
+                    y,
+                    str(class_name),
+                    legendgroup=f"class-{c}",
+                    showlegend=False,
+                    visible=visible,
+                    opacity=0.9,
+                    line={"color": class_color(c), "width": 1.5},
+                    marker={"size": 4},
+                    meta={"kind": "class", "class": c, "path": i},
+                )
+            )
+    return lines
+
+
+def _legend_rows(names: list[str], width: float = 380.0) -> int:
+    """Rows a horizontal legend of ``names`` takes in ``width`` px (11 px font: a
+    swatch and gap of ~45 px, ~6.2 px a character), so the top margin holds it under
+    the title."""
+    rows, used = 1, 0.0
+    for name in names:
+        entry = 45 + 6.2 * len(name)
+        if used and used + entry > width:
+            rows, used = rows + 1, 0.0
+        used += entry
+    return rows
+
+
+def quality_figure(analysis, per_class: bool = False) -> go.Figure:
+    """Quality over depth along each branch of the network, one line per path.
 
     Parameters
     ----------
     analysis : Analysis
         Layers in topological order, each with its ``quality`` in [0, 1].
+    per_class : bool
+        Show the per-class lines: one per class and path, in the class's color, the
+        quality restricted to that class's samples (:func:`fracdash.core.class_quality`)
+        on the same grid. They are in the figure either way (hidden when False), for
+        the page to show without asking the server again.
 
     Returns
     -------
     plotly.graph_objects.Figure
-        One ``Scatter`` line per path of :func:`branch_paths` (at most 8): ``x`` the
-        layers' indices in ``analysis.layers`` (ticks labelled with their names),
-        ``y`` their qualities. The first line is named ``"main"``, the others
-        ``"via <layer>"`` after the layer where they leave it.
+        One ``Scatter`` line per path of :func:`fracdash.readings.branch_paths` (at most
+        8), in dark ink told apart by dash: ``x`` each layer's depth
+        (:func:`fracdash.readings.layer_depths`: its rank in the drawn graph, so
+        parallel branches share an x), ``y`` its quality; named by
+        :func:`fracdash.readings.path_names`. The onset and degraded layers
+        (:func:`fracdash.readings.layer_readings`) get markers and notes. Every trace's
+        ``meta["kind"]`` is ``"path"``, ``"class"``, ``"onset"`` or ``"degraded"``.
+        ``layout.meta``: ``{"x_of_layer": {layer: x}, "readings": {...},
+        "per_class": bool}``.
     """
-    layers = {g.name: g for g in analysis.layers}
-    index = {g.name: i for i, g in enumerate(analysis.layers)}
+    depths = layer_depths(analysis)
     paths = branch_paths(analysis)
-    fig = go.Figure()
-    used: set[str] = set()
-    for i, path in enumerate(paths):
-        label = "main" if i == 0 else _path_label(path, paths[0])
-        name, n = label, 2
-        while name in used:  # two paths leaving at the same layer
-            name, n = f"{label} ({n})", n + 1
-        used.add(name)
+    names = path_names(paths)
+    readings = layer_readings(analysis)
+    layers = {g.name: g for g in analysis.layers}
+    # The class lines are always there, shown or hidden: the page's per-class toggle
+    # only flips their visibility (fracdash/web/callbacks/charts.py), with no round trip.
+    fig = go.Figure(_class_lines(analysis, paths, depths, visible=per_class))
+    for i, (path, name) in enumerate(zip(paths, names, strict=True)):
+        # The classes own the colors: the paths are in dark ink, told apart by dash.
+        dash = ("solid", "dash", "dot", "dashdot", "longdash")[i % 5]
+        style = {"line": {"color": PATH_INK, "width": 3, "dash": dash}}
         quality = [float(layers[p].quality) for p in path]
         fig.add_trace(
-            go.Scatter(
-                x=[index[p] for p in path],
-                y=quality,
-                name=name,
-                mode="lines+markers",
-                text=[f"{p}<br>quality {q:.3f}" for p, q in zip(path, quality, strict=True)],
-                hovertemplate="%{text}<extra>%{fullData.name}</extra>",
+            _line(
+                path,
+                [depths[p] for p in path],
+                quality,
+                name,
+                meta={"kind": "path", "path": i},
+                **style,
             )
         )
+    flags, notes = _flag_traces(analysis, depths, readings)
+    fig.add_traces(flags)
+    ticks, texts = _depth_ticks(depths)
+    legend_rows = _legend_rows(names) if len(paths) > 1 else 0
     fig.update_layout(
         template="plotly_white",
-        margin=_MARGIN,
+        title={
+            "text": "quality per layer",
+            "subtitle": {"text": QUALITY_EXPLAINED},
+            "x": 0.0,
+            "xanchor": "left",
+            "y": 0.98,
+            "yanchor": "top",
+            "yref": "container",
+            "font": {"size": 14},
+        },
+        margin={**_MARGIN, "t": 72 + 20 * legend_rows},
         uirevision="quality",
         showlegend=len(paths) > 1,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0},
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0,
+            "x": 0.0,
+            "font": {"size": 11},
+        },
         hovermode="closest",
+        annotations=notes,
+        meta={"x_of_layer": depths, "readings": readings, "per_class": bool(per_class)},
     )
     fig.update_xaxes(
+        title="depth (layers from the input, as in the graph)",
         tickmode="array",
-        tickvals=list(range(len(analysis.layers))),
-        ticktext=[g.name for g in analysis.layers],
+        tickvals=ticks,
+        ticktext=texts,
         tickangle=-45,
+        tickfont={"size": 10},
     )
     fig.update_yaxes(title="quality", tickformat=".2f")
     return fig

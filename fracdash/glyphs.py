@@ -10,17 +10,37 @@ import io
 
 import numpy as np
 
-#: Qualitative palette for up to 20 classes: Tableau 10, then its light companions.
+#: Qualitative palette for up to 20 classes, each pair at least 17.9 CIEDE2000 apart and
+#: as far from the empty black and from :data:`FOCUS_DIM`: Tableau 10 (as before, so
+#: runs of up to 10 classes keep their look), then 10 picked greedily from Kelly's 22
+#: colours of maximum contrast and Trubetskoy's 20 distinct colours, each the farthest
+#: from those already chosen (docs/decisions.md, "Charts, palette and the key").
 CLASS_COLORS = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-    "#a0cbe8", "#ffbe7d", "#ff9d9a", "#86bcb6", "#8cd17d",
-    "#f1ce63", "#d4a6c8", "#fabfd2", "#d7b5a6", "#79706e",
+    "#000075", "#800000", "#aaffc3", "#911eb4", "#dcbeff",
+    "#808000", "#a1caf1", "#bfef45", "#654522", "#f032e6",
 ]  # fmt: skip
+#: Absolute coloring: empty pixels (no sample in the cell) are black.
 ABSOLUTE_EMPTY = "#000000"
+#: Class focus: every other class's samples in this gray, so that the glyph's outline
+#: stays visible against the black empty cells (SPEC §6).
+FOCUS_DIM = "#555555"
 #: Relative coloring: code 0 black, 1 gray, 2 white; empty pixels light blue.
 RELATIVE_COLORS = ["#000000", "#808080", "#ffffff"]
 RELATIVE_EMPTY = "#add8e6"
+
+
+def palette_constants() -> dict:
+    """Every color a glyph may show, for the page's scripts (one source of truth):
+    ``classes``, ``empty``, ``focus_dim``, ``relative`` (codes 0, 1, 2), ``relative_empty``."""
+    return {
+        "classes": list(CLASS_COLORS),
+        "empty": ABSOLUTE_EMPTY,
+        "focus_dim": FOCUS_DIM,
+        "relative": list(RELATIVE_COLORS),
+        "relative_empty": RELATIVE_EMPTY,
+    }
 
 
 def _rgb(color: str) -> tuple[int, int, int]:
@@ -34,11 +54,10 @@ def class_color(k: int) -> str:
 
 
 def absolute_palette(n_classes: int, focus: int | None = None) -> list[tuple[int, int, int]]:
-    """RGB per class index; with ``focus``, every other class is drawn as empty."""
-    empty = _rgb(ABSOLUTE_EMPTY)
-    return [
-        _rgb(class_color(k)) if focus is None or k == focus else empty for k in range(n_classes)
-    ]
+    """RGB per class index; with ``focus``, every other class is drawn in
+    :data:`FOCUS_DIM` (never as empty: the glyph keeps its outline)."""
+    dim = _rgb(FOCUS_DIM)
+    return [_rgb(class_color(k)) if focus is None or k == focus else dim for k in range(n_classes)]
 
 
 def relative_palette() -> list[tuple[int, int, int]]:
@@ -83,9 +102,10 @@ def relative_png(analysis, name: str) -> bytes:
     return index_png(analysis.code_image(name), relative_palette(), RELATIVE_EMPTY)
 
 
-def glyph_pngs(analysis, name: str) -> dict[str, bytes]:
-    """Every coloring of one layer: ``absolute``, ``relative`` and ``focus-<k>`` per class."""
+def glyph_pngs(analysis, name: str, focus: bool = True) -> dict[str, bytes]:
+    """Every coloring of one layer: ``absolute``, ``relative`` and, with ``focus``,
+    ``focus-<k>`` per class (the live page draws focus itself; the export needs them)."""
     out = {"absolute": absolute_png(analysis, name), "relative": relative_png(analysis, name)}
-    for k in range(len(analysis.class_names)):
+    for k in range(len(analysis.class_names) if focus else 0):
         out[f"focus-{k}"] = absolute_png(analysis, name, focus=k)
     return out

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fracdash import curve_positions, quality, relative_codes
-from fracdash.core import class_image, code_image
+from fracdash.core import class_image, class_quality, code_image, cohesion
 
 MOORE = [(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dx or dy]
 
@@ -220,3 +220,114 @@ def test_image_length_mismatch(paint):
         paint([(0, 0), (1, 1)], [1])
     with pytest.raises(ValueError):
         paint([(0, 0)], [1, 2])
+
+
+# --------------------------------------------------------------------------- per class
+
+
+def reference_class_quality(positions, labels, k) -> list[float]:
+    """SPEC §6 literally: for class c, over its pixels, same-class Moore neighbours / 8 n_c."""
+    grid = {(int(x), int(y)): int(lab) for (x, y), lab in zip(positions, labels, strict=True)}
+    out = []
+    for c in range(k):
+        pixels = [xy for xy, lab in grid.items() if lab == c]
+        same = sum(grid.get((x + dx, y + dy)) == c for x, y in pixels for dx, dy in MOORE)
+        out.append(same / (8 * len(pixels)) if pixels else float("nan"))
+    return out
+
+
+def reference_cohesion(positions, members) -> float:
+    """The group's pixels, their Moore neighbours in the group, over 8 |S|."""
+    grid = {(int(x), int(y)): i for i, (x, y) in enumerate(positions)}
+    group = set(members)
+    same = 0
+    for i in group:
+        x, y = positions[i]
+        for dx, dy in MOORE:
+            same += grid.get((int(x) + dx, int(y) + dy)) in group
+    return same / (8 * len(group))
+
+
+def test_class_quality_by_hand():
+    # 3x3, class 0 on the left column, class 1 elsewhere.
+    positions = [(x, y) for y in range(3) for x in range(3)]
+    labels = [0 if x == 0 else 1 for x, _ in positions]
+    got = class_quality(positions, labels, 2)
+    # class 0: a column of 3 -> 1 + 2 + 1 neighbours; class 1: a 2x3 block -> 3,5,3 twice.
+    assert got[0] == pytest.approx(4 / 24)
+    assert got[1] == pytest.approx(reference_class_quality(positions, labels, 2)[1])
+    assert got[1] == pytest.approx((3 + 5 + 3 + 3 + 5 + 3) / 48)
+
+
+@pytest.mark.parametrize("n,side,k", [(1, 1, 1), (30, 6, 3), (200, 16, 5), (97, 10, 20)])
+def test_class_quality_random_vs_loop(n, side, k):
+    rng = np.random.default_rng(n + k)
+    positions = random_layout(rng, n, side)
+    labels = rng.integers(0, k, n)
+    got = class_quality(positions, labels, k)
+    want = reference_class_quality(positions, labels, k)
+    assert got.shape == (k,) and got.dtype == np.float64
+    np.testing.assert_allclose(got, want, equal_nan=True)
+    # Weighted by class counts, the classes' qualities average to the quality.
+    counts = np.bincount(labels, minlength=k)
+    present = counts > 0
+    assert np.sum(got[present] * counts[present]) / n == pytest.approx(quality(positions, labels))
+
+
+def test_class_quality_of_an_absent_class_is_nan():
+    got = class_quality([(0, 0), (1, 0)], [0, 2], 4)
+    assert got[0] == got[2] == pytest.approx(0.0)
+    assert np.isnan(got[1]) and np.isnan(got[3])
+
+
+def test_class_quality_invalid():
+    with pytest.raises(ValueError, match="below k"):
+        class_quality([(0, 0), (1, 0)], [0, 3], 3)
+    with pytest.raises(ValueError, match="k must be"):
+        class_quality([(0, 0)], [0], 0)
+    with pytest.raises(ValueError, match="labels were given"):
+        class_quality([(0, 0), (1, 0)], [0], 2)
+
+
+# --------------------------------------------------------------------------- cohesion
+
+
+@pytest.mark.parametrize("n,side,m", [(1, 1, 1), (40, 8, 5), (200, 16, 60), (300, 18, 300)])
+def test_cohesion_random_vs_loop(n, side, m):
+    rng = np.random.default_rng(n + m)
+    positions = random_layout(rng, n, side)
+    members = rng.choice(n, size=m, replace=False)
+    want = reference_cohesion(positions, members)
+    assert cohesion(positions, members) == pytest.approx(want)
+    mask = np.zeros(n, dtype=bool)
+    mask[members] = True
+    assert cohesion(positions, mask) == pytest.approx(want)
+    assert cohesion(positions, list(members) + list(members[:3])) == pytest.approx(want)
+
+
+def test_cohesion_of_a_class_is_its_class_quality():
+    rng = np.random.default_rng(11)
+    _, positions = curve_positions(150)
+    labels = rng.integers(0, 4, 150)
+    per_class = class_quality(positions, labels, 4)
+    for c in range(4):
+        assert cohesion(positions, labels == c) == pytest.approx(per_class[c])
+
+
+def test_cohesion_of_a_contiguous_block_is_high():
+    positions = [(x, y) for y in range(10) for x in range(10)]
+    block = [i for i, (x, y) in enumerate(positions) if x < 5]  # the left half
+    scattered = [i for i, (x, y) in enumerate(positions) if (x + y) % 2 == 0]
+    assert cohesion(positions, block) > 0.5 > cohesion(positions, scattered)
+
+
+def test_cohesion_invalid():
+    positions = [(0, 0), (1, 0), (2, 0)]
+    with pytest.raises(ValueError, match="at least one member"):
+        cohesion(positions, [])
+    with pytest.raises(ValueError, match="at least one member"):
+        cohesion(positions, np.zeros(3, dtype=bool))
+    with pytest.raises(ValueError, match="in 0..2"):
+        cohesion(positions, [3])
+    with pytest.raises(ValueError, match="shape"):
+        cohesion(positions, np.ones(2, dtype=bool))

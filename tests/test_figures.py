@@ -13,10 +13,19 @@ import plotly.io as pio
 import pytest
 
 from fracdash.analysis import Analysis, make_glyph
-from fracdash.figures import MAX_PATHS, branch_paths, confusion_figure, quality_figure
+from fracdash.core import class_quality
+from fracdash.figures import (
+    MAX_CELL_TEXT,
+    QUALITY_EXPLAINED,
+    confusion_figure,
+    confusion_variants,
+    quality_figure,
+)
+from fracdash.glyphs import class_color
+from fracdash.readings import MAX_PATHS, branch_paths, layer_depths, layer_readings, path_names
 
 N = 50
-CLASSES = ["zero", "one", "two", "three"]
+CLASSES = ["zero", "one", "two", "three"] + [f"class {k}" for k in range(4, 20)]
 
 
 def make_analysis(names, edges, n=N, k=4, seed=0, predictions=None):
@@ -57,50 +66,66 @@ def diamond():
     return names, edges
 
 
-def is_path(path, analysis):
-    edges = set(analysis.edges)
-    sources = {g.name for g in analysis.layers if not g.inputs}
-    return (
-        path[0] in sources
-        and path[-1] == analysis.layers[-1].name
-        and all(e in edges for e in itertools.pairwise(path))
-    )
-
-
-def brute_paths(analysis):
-    """Every source-to-sink path by plain recursion (small graphs only)."""
-    succs = {g.name: [t for s, t in analysis.edges if s == g.name] for g in analysis.layers}
-    sink = analysis.layers[-1].name
-
-    def walk(path):
-        if path[-1] == sink:
-            yield path
-        for nxt in succs[path[-1]]:
-            yield from walk([*path, nxt])
-
-    return [p for g in analysis.layers if not g.inputs for p in walk([g.name])]
-
-
 # --------------------------------------------------------------------------- confusion
+
+
+def expected_confusion(analysis):
+    expected = np.zeros((len(analysis.class_names),) * 2, dtype=int)
+    for truth, pred in zip(analysis.labels, analysis.predictions, strict=True):
+        expected[truth, pred] += 1
+    return expected
 
 
 def test_confusion_counts_labels_and_title():
     analysis = make_analysis(*chain(3), n=200, seed=4)
-    fig = confusion_figure(analysis)
+    fig = confusion_figure(analysis, normalise=False)
     assert isinstance(fig, go.Figure)
     (heatmap,) = fig.data
     assert heatmap.type == "heatmap"
-    expected = np.zeros((4, 4), dtype=int)
-    for truth, pred in zip(analysis.labels, analysis.predictions, strict=True):
-        expected[truth, pred] += 1
+    expected = expected_confusion(analysis)
     np.testing.assert_array_equal(np.array(heatmap.z), expected)
-    np.testing.assert_array_equal(np.array(heatmap.text), expected)
+    np.testing.assert_array_equal(np.array(heatmap.customdata)[..., 0], expected)
     assert expected.sum() == 200 and np.trace(expected) < 200  # some errors to show
-    assert list(heatmap.x) == CLASSES and list(heatmap.y) == CLASSES
+    # x = predicted, y = true class, both by name in class order (a clicked cell's
+    # (y, x) names its (truth, predicted) pair).
+    assert list(heatmap.x) == CLASSES[:4] and list(heatmap.y) == CLASSES[:4]
     accuracy = np.trace(expected) / 200
     assert f"accuracy {100 * accuracy:.2f}%" in fig.layout.title.text
     assert fig.layout.yaxis.autorange == "reversed"
     assert fig.layout.xaxis.type == "category" and fig.layout.yaxis.type == "category"
+    assert fig.layout.xaxis.title.text == "predicted class"
+    assert fig.layout.yaxis.title.text == "true class"
+    assert heatmap.colorbar.title.text == "samples" and heatmap.showscale is not False
+
+
+def test_confusion_row_normalised_by_default():
+    # Class 3 is mostly called class 0: 40 of its 50, while class 0 has 500 right.
+    labels = np.repeat([0, 1, 2, 3], [500, 100, 100, 50])
+    predictions = labels.copy()
+    predictions[700:740] = 0
+    analysis = make_analysis(*chain(2), n=labels.size, predictions=predictions)
+    analysis.labels[:] = labels
+    fig = confusion_figure(analysis)
+    (heatmap,) = fig.data
+    z = np.array(heatmap.z)
+    np.testing.assert_allclose(z.sum(axis=1), 100, atol=0.05)  # each row: % of its truth
+    assert z[3, 0] == pytest.approx(80.0) and z[3, 3] == pytest.approx(20.0)
+    assert z[3, 0] < z[0, 0] and z[3, 0] > 3 * z[3, 3]  # the confusion stands out
+    assert heatmap.zmin == 0 and heatmap.zmax == 100
+    assert "true class" in heatmap.colorbar.title.text
+    custom = np.array(heatmap.customdata)
+    assert list(custom[3, 0]) == [40, 50, 80.0]  # raw count, row total, share
+    assert "%{customdata[0]} of %{customdata[1]}" in heatmap.hovertemplate
+    assert fig.layout.meta["normalised"] is True
+    # Both colorings ride along, for the page's toggle to switch without the server.
+    assert fig.layout.meta["variants"] == confusion_variants(expected_confusion(analysis))
+    assert fig.layout.meta["variants"]["normalised"]["z"] == [list(row) for row in heatmap.z]
+    raw = confusion_figure(analysis, normalise=False)
+    np.testing.assert_array_equal(np.array(raw.data[0].z), expected_confusion(analysis))
+    assert raw.layout.meta["variants"]["raw"]["z"] == [list(row) for row in raw.data[0].z]
+    assert raw.layout.meta["variants"]["raw"]["zmax"] == 500
+    assert raw.layout.title.subtitle.text == "raw counts"
+    assert "%{customdata[0]} of %{customdata[1]}" in raw.data[0].hovertemplate
 
 
 def test_confusion_title_two_decimals():
@@ -109,130 +134,101 @@ def test_confusion_title_two_decimals():
     predictions[:8] = 1  # 99.2 % correct
     analysis = make_analysis(*chain(2), n=1000, k=2, predictions=predictions)
     analysis.labels[:] = labels
-    assert confusion_figure(analysis).layout.title.text == "accuracy 99.20%"
+    assert confusion_figure(analysis).layout.title.text.endswith("accuracy 99.20%")
 
 
-# --------------------------------------------------------------------------- branch paths
+def test_confusion_grows_with_the_classes():
+    small = confusion_figure(make_analysis(*chain(2), n=300, k=4, seed=1))
+    big = confusion_figure(make_analysis(*chain(2), n=2000, k=20, seed=1))
+    (heatmap,) = big.data
+    assert list(heatmap.x) == list(heatmap.y) == CLASSES[:20]
+    # ~22 px a row for 20 classes: the plot area is never squashed below that.
+    plot_height = big.layout.height - big.layout.margin.t - big.layout.margin.b
+    assert plot_height >= 20 * 20 and big.layout.height > small.layout.height
+    assert big.layout.yaxis.scaleanchor is None  # cells need not be square
+    assert big.layout.xaxis.tickfont.size >= 9 and big.layout.yaxis.tickfont.size >= 9
+    assert 20 > MAX_CELL_TEXT and heatmap.texttemplate == ""  # too narrow for numbers
+    assert small.data[0].texttemplate == "%{z:.0f}"
 
 
-def test_chain_is_one_path():
-    names, edges = chain(6)
-    assert branch_paths(make_analysis(names, edges)) == [names]
+# --------------------------------------------------------------------------- paths drawn
+
+
+def skipping_chain(n=8):
+    """A chain with a skip edge around each layer: more than 8 paths of many lengths."""
+    names, edges = chain(n)
+    return names, edges + [(names[i], names[i + 2]) for i in range(n - 2)]
 
 
 def test_single_layer():
     analysis = make_analysis(["only"], [])
     assert branch_paths(analysis) == [["only"]]
-    (line,) = quality_figure(analysis).data
+    (line,) = kind(quality_figure(analysis), "path")
     assert list(line.y) == [analysis.layers[0].quality]
 
 
-def test_diamond_has_two_paths_covering_every_layer():
-    analysis = make_analysis(*diamond())
-    paths = branch_paths(analysis)
-    assert len(paths) == 2
-    assert all(is_path(p, analysis) for p in paths)
-    assert {name for p in paths for name in p} == set(analysis.layer_names)
-    assert paths[0] == ["input", "rotate", "b_conv2d0", "b_relu0", "concat", "prediction"]
-    assert sorted(map(tuple, paths)) == sorted(map(tuple, brute_paths(analysis)))
-
-
-def test_two_inputs_are_two_sources():
-    names = ["in_a", "in_b", "dense_a", "concat", "out"]
-    edges = [("in_a", "dense_a"), ("dense_a", "concat"), ("in_b", "concat"), ("concat", "out")]
-    paths = branch_paths(make_analysis(names, edges))
-    assert paths == [["in_a", "dense_a", "concat", "out"], ["in_b", "concat", "out"]]
-
-
-def ladder(rungs):
-    """``rungs`` diamonds in series: 2**rungs source-to-sink paths, all of equal length."""
-    names, edges, prev = ["input"], [], "input"
-    for r in range(rungs):
-        a, b, join = f"a{r}", f"b{r}", f"join{r}"
-        names += [a, b, join]
-        edges += [(prev, a), (prev, b), (a, join), (b, join)]
-        prev = join
-    names.append("out")
-    edges.append((prev, "out"))
-    return names, edges
-
-
-def test_more_than_eight_paths_are_capped():
-    analysis = make_analysis(*ladder(4))  # 16 paths
-    every = brute_paths(analysis)
-    assert len(every) == 16
-    paths = branch_paths(analysis)
-    assert len(paths) == MAX_PATHS == 8
-    assert len({tuple(p) for p in paths}) == 8
-    assert all(is_path(p, analysis) for p in paths)
-    # Equal lengths: ties broken by layer position, i.e. the 8 smallest index tuples.
-    index = {name: i for i, name in enumerate(analysis.layer_names)}
-    want = sorted(every, key=lambda p: [index[x] for x in p])[:8]
-    assert paths == want
-    assert len(quality_figure(analysis).data) == 8
-
-
-def test_longest_paths_kept_first():
-    # A chain of 8 with a skip edge around each layer: many paths of many lengths.
-    names, edges = chain(8)
-    edges = edges + [(names[i], names[i + 2]) for i in range(6)]
-    analysis = make_analysis(names, edges)
-    every = brute_paths(analysis)
-    assert len(every) > 8
-    paths = branch_paths(analysis)
-    assert paths[0] == names
-    lengths = [len(p) for p in paths]
-    assert lengths == sorted(lengths, reverse=True)
-    assert lengths == sorted((len(p) for p in every), reverse=True)[:8]
-    assert all(is_path(p, analysis) for p in paths)
-    assert branch_paths(analysis) == paths  # deterministic
-
-
-def test_many_paths_stay_cheap():
-    analysis = make_analysis(*ladder(40), n=8)  # 2**40 paths: never enumerated
-    paths = branch_paths(analysis)
-    assert len(paths) == 8 and all(len(p) == 2 + 2 * 40 for p in paths)
-
-
-def test_limit_must_be_positive():
-    with pytest.raises(ValueError, match="limit"):
-        branch_paths(make_analysis(*chain(2)), limit=0)
+def test_at_most_max_paths_lines():
+    analysis = make_analysis(*skipping_chain())
+    lines = kind(quality_figure(analysis), "path")
+    assert len(lines) == MAX_PATHS == 8
+    depth = layer_depths(analysis)
+    for line, path in zip(lines, branch_paths(analysis), strict=True):
+        assert list(line.x) == [depth[p] for p in path]
 
 
 # --------------------------------------------------------------------------- quality figure
+
+
+def kind(fig, wanted):
+    return [t for t in fig.data if (t.meta or {}).get("kind") == wanted]
 
 
 def test_chain_quality_line():
     names, edges = chain(7)
     analysis = make_analysis(names, edges, seed=2)
     fig = quality_figure(analysis)
-    (line,) = fig.data
-    assert line.name == "main"
+    (line,) = kind(fig, "path")
+    assert line.name == "all layers"
     assert list(line.x) == list(range(7))
     assert list(line.y) == [g.quality for g in analysis.layers]
     assert len(set(line.y)) > 1  # random orders: qualities differ
     assert list(fig.layout.xaxis.ticktext) == names
     assert list(fig.layout.xaxis.tickvals) == list(range(7))
+    assert "depth" in fig.layout.xaxis.title.text
+    assert fig.layout.yaxis.title.text == "quality"
     for text, g in zip(line.text, analysis.layers, strict=True):
         assert g.name in text and f"{g.quality:.3f}" in text
 
 
-def test_diamond_quality_lines():
+def test_title_and_the_one_line_explanation():
+    fig = quality_figure(make_analysis(*chain(3)))
+    assert fig.layout.title.text == "quality per layer"
+    assert fig.layout.title.subtitle.text == QUALITY_EXPLAINED
+    assert "8 neighbouring pixels" in QUALITY_EXPLAINED and "its class" in QUALITY_EXPLAINED
+
+
+def test_diamond_quality_lines_at_depth():
     analysis = make_analysis(*diamond(), seed=5)
     fig = quality_figure(analysis)
-    assert len(fig.data) == 2
-    index = {name: i for i, name in enumerate(analysis.layer_names)}
-    for line, path in zip(fig.data, branch_paths(analysis), strict=True):
-        assert list(line.x) == [index[p] for p in path]
+    lines = kind(fig, "path")
+    assert len(lines) == 2
+    depth = {"input": 0, "rotate": 1, "a_conv2d0": 1, "b_conv2d0": 2, "b_relu0": 3,
+             "concat": 4, "prediction": 5}  # fmt: skip
+    assert layer_depths(analysis) == depth == fig.layout.meta["x_of_layer"]
+    for line, path in zip(lines, branch_paths(analysis), strict=True):
+        assert list(line.x) == [depth[p] for p in path]
         assert list(line.y) == [analysis.layer(p).quality for p in path]
-    assert [line.name for line in fig.data] == ["main", "via a_conv2d0"]
+    assert [line.name for line in lines] == ["rotate → b_relu0", "a_conv2d0"]
+    # Parallel layers share their x: one tick names both.
+    ticks = dict(zip(fig.layout.xaxis.tickvals, fig.layout.xaxis.ticktext, strict=True))
+    assert ticks[1] == "rotate / a_conv2d0" and ticks[4] == "concat"
 
 
-def test_skip_path_named_where_it_leaves_main():
+def test_skip_path_named_after_its_skip():
     names, edges = chain(4)
     analysis = make_analysis(names, [*edges, ("l0", "l2")])
     fig = quality_figure(analysis)
-    assert [line.name for line in fig.data] == ["main", "via l2"]
+    assert [line.name for line in kind(fig, "path")] == ["l1", "l0 → l2 (skip)"]
 
 
 def test_line_names_unique():
@@ -241,8 +237,72 @@ def test_line_names_unique():
     edges = [("in", "x"), ("x", "y"), ("y", "out"), ("in", "p"), ("p", "q"), ("q", "out")]
     edges += [("p", "out")]
     fig = quality_figure(make_analysis(names, edges))
-    labels = [line.name for line in fig.data]
-    assert labels[0] == "main" and len(set(labels)) == len(labels) == 3
+    labels = [line.name for line in kind(fig, "path")]
+    assert labels == ["x → y", "p → q", "p"]
+    assert path_names([["a", "b"], ["a", "c"], ["a", "c", "b"]])[1:] == ["c", "c (2)"]
+
+
+def test_per_class_lines_in_class_colors():
+    analysis = make_analysis(*diamond(), n=120, k=5, seed=6)
+    hidden = quality_figure(analysis)  # off by default: there, for the page to show
+    assert kind(hidden, "class") and all(t.visible is False for t in kind(hidden, "class"))
+    assert hidden.layout.meta["per_class"] is False
+    fig = quality_figure(analysis, per_class=True)
+    paths = branch_paths(analysis)
+    lines = kind(fig, "class")
+    assert len(lines) == 5 * len(paths) and all(t.visible is True for t in lines)
+    depth = layer_depths(analysis)
+    for line in lines:
+        c, path = line.meta["class"], paths[line.meta["path"]]
+        assert line.name == CLASSES[c] and line.line.color == class_color(c)
+        assert line.legendgroup == f"class-{c}"
+        assert list(line.x) == [depth[p] for p in path]
+        want = [class_quality(analysis.layer(p).positions, analysis.labels, 5)[c] for p in path]
+        np.testing.assert_allclose(line.y, want)
+    # The classes own the colors: the overall lines are drawn in dark ink, by dash.
+    assert {t.line.color for t in kind(fig, "path")} == {"#1d2228"}
+    assert len({t.line.dash for t in kind(fig, "path")}) == len(paths)
+    assert fig.layout.meta["per_class"] is True
+
+
+def test_per_class_skips_absent_classes():
+    analysis = make_analysis(*chain(3), n=40, k=4, seed=2)
+    analysis.labels[analysis.labels == 2] = 1
+    fig = quality_figure(analysis, per_class=True)
+    assert sorted({t.meta["class"] for t in kind(fig, "class")}) == [0, 1, 3]
+
+
+def test_onset_and_degradation_are_flagged():
+    analysis = make_analysis(*chain(8), n=80, seed=7)
+    readings = layer_readings(analysis)
+    assert readings["onset"] is not None and readings["degraded"]  # random: both occur
+    fig = quality_figure(analysis)
+    assert fig.layout.meta["readings"] == readings
+    (onset,) = kind(fig, "onset")
+    (degraded,) = kind(fig, "degraded")
+    depth = layer_depths(analysis)
+    assert list(onset.x) == [depth[readings["onset"]]]
+    assert list(onset.y) == [analysis.layer(readings["onset"]).quality]
+    assert list(degraded.x) == [depth[n] for n in readings["degraded"]]
+    assert degraded.meta["layers"] == readings["degraded"]
+    notes = {a.text: (a.x, a.y) for a in fig.layout.annotations}
+    first = readings["degraded"][0]
+    assert notes["onset"] == (onset.x[0], onset.y[0])
+    assert notes["degraded"] == (depth[first], analysis.layer(first).quality)
+
+
+def test_no_flags_on_a_flat_network():
+    analysis = make_analysis(["only"], [])
+    fig = quality_figure(analysis)
+    assert kind(fig, "onset") == kind(fig, "degraded") == []
+    assert len(fig.layout.annotations) == 0
+
+
+def test_x_of_layer_covers_every_layer():
+    analysis = make_analysis(*skipping_chain())  # more paths than drawn
+    meta = quality_figure(analysis).layout.meta
+    assert meta["x_of_layer"] == layer_depths(analysis)
+    assert set(meta["x_of_layer"]) == set(analysis.layer_names)
 
 
 @pytest.mark.parametrize("build", [confusion_figure, quality_figure])
@@ -252,8 +312,9 @@ def test_common_layout(build):
     assert fig.layout.template != pio.templates["plotly"]
     assert fig.layout.uirevision is not None
     assert fig.layout.width is None  # responsive: the page decides
-    assert fig.layout.margin.t <= 60 and fig.layout.margin.l <= 60
+    assert fig.layout.margin.t <= 100 and fig.layout.margin.l <= 60
     assert build(make_analysis(*chain(3), seed=9)).layout.uirevision == fig.layout.uirevision
+    assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
     fig.to_json()  # serialisable for Dash
 
 
@@ -263,3 +324,22 @@ def test_figures_do_not_import_dash():
     assert proc.returncode == 0, proc.stderr
     roots = ast.literal_eval(proc.stdout)
     assert "plotly" in roots and "dash" not in roots
+
+
+def test_charts_panel_toggles_and_their_defaults():
+    from fracdash.web import ids
+    from fracdash.web.callbacks.charts import APPLY_CHART_TOGGLES
+    from fracdash.web.chart_panel import QUALITY_HEIGHT, charts_panel
+
+    summary, charts = charts_panel().children
+    normalise, confusion, per_class, quality = charts.children
+    assert (normalise.id, normalise.value) == (ids.CONFUSION_NORMALISE, ["on"])  # default on
+    assert (per_class.id, per_class.value) == (ids.QUALITY_PER_CLASS, [])
+    assert (
+        [o["value"] for o in normalise.options] == ["on"] == [o["value"] for o in per_class.options]
+    )
+    assert (confusion.id, quality.id) == (ids.CONFUSION, ids.QUALITY_CHART)
+    assert quality.style == {"height": f"{QUALITY_HEIGHT}px"}
+    # The page's toggle reads what the figures carry.
+    for name in ("variants", "normalised", "per_class", '"class"', "visible"):
+        assert name in APPLY_CHART_TOGGLES

@@ -7,9 +7,12 @@ The layer graph's drawing layout is the dashboard's: :mod:`fracdash.web.dag_layo
 
 from fracdash.core.coloring import (
     class_image,
+    class_quality,
     code_image,
+    cohesion,
     quality,
     relative_codes,
+    same_neighbours,
 )
 from fracdash.core.gilbert import compact_positions, compact_shape, gilbert_points
 from fracdash.core.graph import (
@@ -34,7 +37,9 @@ __all__ = [
     "IDENTITY_KINDS",
     "REORDER_KINDS",
     "class_image",
+    "class_quality",
     "code_image",
+    "cohesion",
     "compact_positions",
     "compact_shape",
     "curve_order",
@@ -45,6 +50,7 @@ __all__ = [
     "positions_for",
     "quality",
     "relative_codes",
+    "same_neighbours",
     "shares_input_order",
     "remove_nodes",
     "topological_order",

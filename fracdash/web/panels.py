@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dash import html
 
-from fracdash.glyphs import class_color
+from fracdash.glyphs import (
+    ABSOLUTE_EMPTY,
+    FOCUS_DIM,
+    RELATIVE_COLORS,
+    RELATIVE_EMPTY,
+    class_color,
+)
 from fracdash.progress import progress_line
 from fracdash.web import ids
 from fracdash.web.dag import GlyphView, shape_text
@@ -15,21 +21,69 @@ ZOOM_TARGET = 512
 
 
 def legend_children(class_names) -> list[html.Div]:
-    """One item per class: its color swatch and its name. Hovering an item focuses the
-    glyphs on that class (assets/fracdash.js writes the class index into the store
-    named by ``data-focus-store``)."""
-    return [
+    """The legend: an empty labels line (the page's scripts say there which labels color
+    the pixels), one item per class, then the coloring key (:func:`coloring_key`).
+
+    Each item is its color swatch and its name; hovering or focusing it focuses the
+    glyphs on that class, a click or Enter pins it (assets/*.js write the class index
+    into the store named by ``data-focus-store``)."""
+    items = [
         html.Div(
             [
                 html.Span(className="fd-swatch", style={"backgroundColor": class_color(k)}),
                 html.Span(str(name), className="fd-class-name"),
             ],
             className="fd-legend-item",
-            title=f"hover: show only class {name}",
+            title=f"hover: show only class {name}; click or Enter: keep it",
+            tabIndex=0,
+            role="button",
             **{"data-class": str(k), "data-color": class_color(k), "data-focus-store": ids.FOCUS},
         )
         for k, name in enumerate(class_names)
     ]
+    return [html.Div(className="fd-legend-labels"), *items, coloring_key(len(class_names))]
+
+
+def _key_row(text: str, color: str | None = None, background: str | None = None) -> html.Div:
+    style = {"background": background} if background else {"backgroundColor": color}
+    return html.Div(
+        [html.Span(className="fd-key-swatch", style=style), html.Span(text)],
+        className="fd-key-row",
+    )
+
+
+def coloring_key(n_classes: int) -> html.Div:
+    """What a glyph's pixels mean, for each coloring (SPEC §6); the stylesheet shows the
+    part of the coloring chosen on the page, with no server round trip."""
+    shown = [class_color(k) for k in range(min(n_classes, 5))] or [class_color(0)]
+    step = 100 / len(shown)
+    stripes = ", ".join(f"{c} {i * step:.0f}% {(i + 1) * step:.0f}%" for i, c in enumerate(shown))
+    absolute = [
+        _key_row("a sample, in its class color", background=f"linear-gradient(90deg, {stripes})"),
+        _key_row("empty cell (no sample)", ABSOLUTE_EMPTY),
+        _key_row("other classes, while one is focused", FOCUS_DIM),
+    ]
+    said = ["neither curve neighbour", "one of its 2 curve neighbours", "both curve neighbours"]
+    relative = [
+        _key_row(f"{text} of its class", color)
+        for text, color in zip(said, RELATIVE_COLORS, strict=True)
+    ]
+    relative.append(_key_row("empty cell (no sample)", RELATIVE_EMPTY))
+    return html.Div(
+        [
+            html.Div(
+                [html.Div("pixels (absolute)", className="fd-key-title"), *absolute],
+                className="fd-key-part fd-key-absolute",
+                **{"data-coloring": "absolute"},
+            ),
+            html.Div(
+                [html.Div("pixels (relative)", className="fd-key-title"), *relative],
+                className="fd-key-part fd-key-relative",
+                **{"data-coloring": "relative"},
+            ),
+        ],
+        className="fd-key",
+    )
 
 
 def zoom_children(glyph: GlyphView, coloring: str) -> list:

@@ -1,17 +1,58 @@
-"""Chart panels: confusion matrix and quality per layer."""
+"""Chart panels: confusion matrix and quality per layer.
+
+The server draws both figures for a run (row-normalised, per-class lines hidden); the
+charts' two toggles then act in the browser only: each figure carries what a toggle
+switches (the raw and normalised matrices in ``layout.meta.variants``, the class lines
+as hidden traces), and a clientside callback flips it, with no server round trip.
+"""
 
 from __future__ import annotations
 
-from dash import Input, Output
+from dash import Input, Output, State
 
 from fracdash.figures import confusion_figure, quality_figure
 from fracdash.web import ids
 from fracdash.web.callbacks.guard import curve_or_default, run_or_none
 from fracdash.web.loading import load_analysis
 
+#: Applies the toggles to fresh figures and the fresh toggles to the figures, and gives
+#: the confusion graph its figure's height: returns (confusion, quality, confusion's
+#: style), each a new object when it changes, else no_update.
+APPLY_CHART_TOGGLES = """
+function (confusion, quality, normalise, perClass, style) {
+  var skip = window.dash_clientside.no_update;
+  var on = function (v) { return Array.isArray(v) && v.indexOf("on") >= 0; };
+  var copy = function (a, b) { return Object.assign({}, a, b); };
+  var outConfusion = skip, outQuality = skip;
+  var cm = confusion && confusion.layout && confusion.layout.meta;
+  if (cm && cm.variants && cm.normalised !== on(normalise)) {
+    var v = cm.variants[on(normalise) ? "normalised" : "raw"];
+    var heat = confusion.data[0], bar = heat.colorbar || {};
+    heat = copy(heat, {z: v.z, zmax: v.zmax, colorbar: copy(bar,
+      {title: copy(bar.title, {text: v.colorbar}), ticksuffix: v.ticksuffix})});
+    outConfusion = copy(confusion, {data: [heat].concat(confusion.data.slice(1)),
+      layout: copy(confusion.layout, {
+        title: copy(confusion.layout.title, {subtitle: {text: v.subtitle}}),
+        meta: copy(cm, {normalised: on(normalise)})})});
+  }
+  var qm = quality && quality.layout && quality.layout.meta;
+  if (qm && qm.per_class !== on(perClass)) {
+    outQuality = copy(quality, {
+      data: quality.data.map(function (t) {
+        return t.meta && t.meta.kind === "class" ? copy(t, {visible: on(perClass)}) : t;
+      }),
+      layout: copy(quality.layout, {meta: copy(qm, {per_class: on(perClass)})})});
+  }
+  var height = cm && confusion.layout.height ? confusion.layout.height + "px" : null;
+  var outStyle = height && (!style || style.height !== height) ? copy(style, {height: height})
+    : skip;
+  return [outConfusion, outQuality, outStyle];
+}
+"""
+
 
 def register(app, context) -> dict:
-    """Declare the chart callback on ``app``, reading ``context``'s store."""
+    """Declare the chart callbacks on ``app``, reading ``context``'s store."""
 
     @app.callback(
         Output(ids.CONFUSION, "figure"),
@@ -28,4 +69,16 @@ def register(app, context) -> dict:
             return {}, {}
         return confusion_figure(analysis), quality_figure(analysis)
 
+    app.clientside_callback(
+        APPLY_CHART_TOGGLES,
+        Output(ids.CONFUSION, "figure", allow_duplicate=True),
+        Output(ids.QUALITY_CHART, "figure", allow_duplicate=True),
+        Output(ids.CONFUSION, "style"),
+        Input(ids.CONFUSION, "figure"),
+        Input(ids.QUALITY_CHART, "figure"),
+        Input(ids.CONFUSION_NORMALISE, "value"),
+        Input(ids.QUALITY_PER_CLASS, "value"),
+        State(ids.CONFUSION, "style"),
+        prevent_initial_call=True,
+    )
     return {"render_charts": render_charts}

@@ -1,4 +1,5 @@
-"""Legend panel (class swatches; hover handled in assets/fracdash.js) and note line."""
+"""Legend panel (labels line, class items, coloring key; pointer and keyboard handled in
+assets/*.js) and note line."""
 
 from __future__ import annotations
 
