@@ -1,13 +1,13 @@
-/* fracdash in the browser: recoloring and class focus swap precomputed glyph PNGs,
- * with no request to the server. */
+/* fracdash in the browser: recoloring swaps precomputed glyph PNGs, with no request to
+ * the server; class focus (legend hover, click or keyboard pin) is drawn over them by
+ * assets/sample_view.js from the run's sample data. */
 (function () {
   "use strict";
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     fracdash: {
-      /* Every glyph's src for a coloring ("absolute" | "relative") and a focused
-       * class (index, or null for all). Focus applies to absolute coloring only. */
-      paint: function (coloring, focus, variants) {
+      /* Every glyph's src for a coloring ("absolute" | "relative"). */
+      paint: function (coloring, variants) {
         var dc = window.dash_clientside;
         var outputs = dc.callback_context.outputs_list || [];
         if (outputs.length && Array.isArray(outputs[0])) {
@@ -18,13 +18,7 @@
           if (!v) {
             return dc.no_update;
           }
-          if (coloring === "relative") {
-            return v.relative;
-          }
-          if (focus === null || focus === undefined) {
-            return v.absolute;
-          }
-          return v.focus[focus] || v.absolute;
+          return coloring === "relative" ? v.relative : v.absolute;
         });
       },
     },

@@ -113,10 +113,10 @@
   }
 
   /* -- drawing ---------------------------------------------------------------------- */
-  /* The server's PNGs show the true labels, any coloring and class focus; the
-   * browser draws over them only what they cannot show. */
+  /* The server's PNGs show the true labels in either coloring; the browser draws
+   * over them what they cannot show: predicted labels, a focused class, a selection. */
   function drawn() {
-    return st.labels === "predicted" || !!st.mask;
+    return st.labels === "predicted" || !!st.mask || (st.focus !== null && coloring() === "absolute");
   }
 
   function drawGlyphs(force) {
@@ -455,7 +455,7 @@
   var api = {
     setFocus: function (k) {
       st.focus = k === null || k === undefined ? null : k;
-      if (st.model && drawn()) drawGlyphs(false);
+      if (st.model) drawGlyphs(false);
     },
     state: function () {
       return st;

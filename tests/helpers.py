@@ -239,17 +239,21 @@ def served_dashboard(store_dir, log_path, **app_args):
             proc.kill()
 
 
-# Every glyph's set of rendered colors, read back from a canvas (not from attributes);
-# null while an image is being swapped (decode() rejects when src changes meanwhile).
+# Every glyph's set of rendered colors as the user sees them, read back from a canvas
+# (not from attributes): the browser's own drawing over the image when it shows one
+# (class focus, predicted labels, a selection), else the image; null while an image is
+# being swapped (decode() rejects when src changes meanwhile).
 GLYPH_COLORS_JS = """async () => {
   const out = {};
   for (const img of document.querySelectorAll('img.fd-glyph')) {
     try { await img.decode(); } catch (err) { return null; }
+    const over = img.parentElement.querySelector('canvas.fd-overlay');
+    const shown = over && !over.hidden && over.width ? over : img;
     const canvas = document.createElement('canvas');
     canvas.width = img.naturalWidth;
     canvas.height = img.naturalHeight;
     const g = canvas.getContext('2d');
-    g.drawImage(img, 0, 0);
+    g.drawImage(shown, 0, 0);
     const data = g.getImageData(0, 0, canvas.width, canvas.height).data;
     const seen = new Set();
     for (let i = 0; i < data.length; i += 4) {

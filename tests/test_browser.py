@@ -17,7 +17,13 @@ from helpers import GLYPH_COLORS_JS, served_dashboard
 
 from fracdash.analysis import DEFAULT_CURVE
 from fracdash.core import grid_shape
-from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
+from fracdash.glyphs import (
+    ABSOLUTE_EMPTY,
+    FOCUS_DIM,
+    RELATIVE_COLORS,
+    RELATIVE_EMPTY,
+    class_color,
+)
 from fracdash.web import ids
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -144,8 +150,10 @@ def test_page_loads_every_glyph_at_its_true_size(page):
     assert page.locator(f"#{ids.LEGEND} .fd-legend-item").count() == 10
     assert "easy-300" in page.inner_text(f"#{ids.NOTE}")
     page.click(".fd-charts-toggle")  # the charts fold away under the legend
-    page.wait_for_selector(f"#{ids.CONFUSION} .main-svg")
-    assert "accuracy" in page.inner_text(f"#{ids.CONFUSION}")
+    page.wait_for_function(  # the title, once plotly has drawn it
+        f"() => (document.querySelector('#{ids.CONFUSION} .gtitle') || {{}}).textContent"
+        " ?.includes('accuracy')"
+    )
     # Edges flow: every path is animated along its direction (opening the charts refits
     # the graph, which redraws its edges: read them once they are back).
     page.wait_for_function(
@@ -166,7 +174,9 @@ def test_legend_hover_shows_only_that_class_and_leaving_restores(page):
     requests = len(page.dash_updates)
     for k in (3, 7):
         page.hover(f"#{ids.LEGEND} .fd-legend-item[data-class='{k}']")
-        wait_for_colors(page, each(lambda c, k=k: c == {class_color(k), ABSOLUTE_EMPTY}))
+        wait_for_colors(
+            page, each(lambda c, k=k: c - {ABSOLUTE_EMPTY} == {class_color(k), FOCUS_DIM})
+        )
     page.mouse.move(5, 5)
     wait_for_colors(page, lambda colors: colors == before)
     assert len(page.dash_updates) == requests, "hovering the legend called the server"

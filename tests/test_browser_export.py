@@ -17,7 +17,13 @@ import pytest
 from helpers import GLYPH_COLORS_JS, free_port, store_toy
 
 from fracdash.export import export_html, export_png
-from fracdash.glyphs import ABSOLUTE_EMPTY, RELATIVE_COLORS, RELATIVE_EMPTY, class_color
+from fracdash.glyphs import (
+    ABSOLUTE_EMPTY,
+    FOCUS_DIM,
+    RELATIVE_COLORS,
+    RELATIVE_EMPTY,
+    class_color,
+)
 from fracdash.runs import load_run
 from fracdash.store import Store
 
@@ -106,7 +112,7 @@ def test_exported_html_works_from_a_file_offline(browser, analysis, tmp_path):
     def showing(classes):
         """Every glyph shows exactly ``classes``' colors (and maybe empty pixels)."""
         want = {class_color(c) for c in classes}
-        return lambda cs: all(set(v) - {ABSOLUTE_EMPTY} == want for v in cs.values())
+        return lambda cs: all(set(v) - {ABSOLUTE_EMPTY, FOCUS_DIM} == want for v in cs.values())
 
     every = range(len(analysis.class_names))
     colors = glyph_colors(page, showing(every))

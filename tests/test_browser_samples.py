@@ -56,9 +56,12 @@ def open_page(browser, url, query=""):
     page.wait_for_function(READY, timeout=30_000)
     # The pointer entering the graph asks for the thumbnails, once: that is the last
     # request; everything after it is counted.
-    box = page.eval_on_selector(".fd-dag", "e => { const r = e.getBoundingClientRect(); return [r.left + 5, r.top + 5]; }")
-    page.mouse.move(*box)
-    page.wait_for_function("() => !!window.fracdashSampleView.state().sprite || !window.fracdashSampleView.state().model.thumbs")
+    corner = "e => { const r = e.getBoundingClientRect(); return [r.left + 5, r.top + 5]; }"
+    page.mouse.move(*page.eval_on_selector(".fd-dag", corner))
+    page.wait_for_function(
+        "() => { const s = window.fracdashSampleView.state();"
+        " return !!s.sprite || !s.model.thumbs; }"
+    )
     page.wait_for_timeout(100)
     page.requests = []
     # Every request counts, except the tab icon: Chromium asks for it again itself when
@@ -88,6 +91,16 @@ def marks(page, kind):
     )
 
 
+def wait_for_count(page, count):
+    page.wait_for_function(
+        f"() => document.querySelector('.fd-selection-info').dataset.count === '{count}'"
+    )
+
+
+def pressed(page, selector):
+    return page.eval_on_selector(selector, "e => e.getAttribute('aria-pressed')")
+
+
 def selected_count(page):
     return page.eval_on_selector(".fd-selection-info", "e => e.dataset.count")
 
@@ -100,7 +113,9 @@ def test_hover_names_the_sample_and_marks_it_everywhere(browser, url, toy_store)
         sample = int(g.order[rank])
         x, y = (int(v) for v in g.positions[sample])
         page.mouse.move(*cell_point(page, "dense", x, y, g.width, g.height))
-        page.wait_for_function(f"() => document.querySelector('.fd-tooltip')?.dataset.sample === '{sample}'")
+        page.wait_for_function(
+            f"() => document.querySelector('.fd-tooltip')?.dataset.sample === '{sample}'"
+        )
         tip = page.eval_on_selector(".fd-tooltip", "e => [e.dataset.rank, e.innerText, e.hidden]")
         assert tip[0] == str(rank) and not tip[2]
         truth = analysis.class_names[analysis.labels[sample]]
@@ -185,19 +200,20 @@ def test_confusion_cell_misclassified_and_predicted_labels(browser, url, toy_sto
     page.mouse.click(*point)
     want = int(np.sum((analysis.labels == truth) & (analysis.predictions == pred)))
     assert want > 0
-    page.wait_for_function(f"() => document.querySelector('.fd-selection-info').dataset.count === '{want}'")
+    wait_for_count(page, want)
     assert "sel=cell%3A1-2" in page.url or "sel=cell:1-2" in page.url
 
     page.click(".fd-wrong-toggle")
     wrong = int(np.sum(analysis.labels != analysis.predictions))
-    page.wait_for_function(f"() => document.querySelector('.fd-selection-info').dataset.count === '{wrong}'")
+    wait_for_count(page, wrong)
     page.keyboard.press("Escape")
 
     page.click("[data-labels='predicted']")
     g = analysis.layer("dense")
     pixels = page.eval_on_selector(
         "canvas.fd-overlay[data-layer='dense']",
-        "c => c.hidden ? null : Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)",
+        "c => c.hidden ? null"
+        " : Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)",
     )
     assert pixels is not None
     for s in range(analysis.n):
@@ -215,11 +231,11 @@ def test_a_link_opens_the_same_selection_pins_and_labels(browser, url, toy_store
     query = "?run=toy&labels=predicted&sel=wrong&pin=3%2C7&focus=1"
     context, page = open_page(browser, url, query)
     wrong = int(np.sum(analysis.labels != analysis.predictions))
-    page.wait_for_function(f"() => document.querySelector('.fd-selection-info').dataset.count === '{wrong}'")
+    wait_for_count(page, wrong)
     pins = marks(page, "pin")
     assert sorted(p[0] for p in pins["dense"]) == [3, 7]
-    assert page.eval_on_selector("[data-labels='predicted']", "e => e.getAttribute('aria-pressed')") == "true"
-    assert page.eval_on_selector(".fd-legend-item[data-class='1']", "e => e.getAttribute('aria-pressed')") == "true"
+    assert pressed(page, "[data-labels='predicted']") == "true"
+    assert pressed(page, ".fd-legend-item[data-class='1']") == "true"
     # A class pinned by keyboard: Enter on another legend item moves the pin and the URL.
     page.focus(".fd-legend-item[data-class='2']")
     page.keyboard.press("Enter")

@@ -26,7 +26,8 @@ def decoded(text, dtype):
 def test_payload_holds_every_order_label_and_cell(curve):
     analysis = toy_analysis(n=40, seed=2).on_curve(curve)
     p = payload(analysis, "toy", thumbs=(8, 8, 7))
-    assert (p["n"], p["width"], p["height"]) == (40, analysis.layers[0].width, analysis.layers[0].height)
+    first = analysis.layers[0]
+    assert (p["n"], p["width"], p["height"]) == (40, first.width, first.height)
     assert p["curve"] == curve and p["thumbs"] == {"width": 8, "height": 8, "columns": 7}
     np.testing.assert_array_equal(decoded(p["labels"], "<u2"), analysis.labels)
     np.testing.assert_array_equal(decoded(p["predictions"], "<u2"), analysis.predictions)
@@ -90,12 +91,14 @@ def test_routes(tmp_path):
     assert r.status_code == 200
     body = r.get_json()
     assert body["curve"] == "paper" and body["thumbs"]["columns"] == 7
-    again = client.get("/samples/toy.json?curve=paper", headers={"If-None-Match": r.headers["ETag"]})
+    etag = {"If-None-Match": r.headers["ETag"]}
+    again = client.get("/samples/toy.json?curve=paper", headers=etag)
     assert again.status_code == 304
     png = client.get("/samples/toy/thumbs.png")
     assert png.status_code == 200 and png.mimetype == "image/png"
     assert np.asarray(Image.open(io.BytesIO(png.data)))[0, 0] == 34
-    for bad in ("/samples/nope.json", "/samples/" + "x" * 300 + ".json", "/samples/nope/thumbs.png"):
+    too_long = "/samples/" + "x" * 300 + ".json"
+    for bad in ("/samples/nope.json", too_long, "/samples/nope/thumbs.png"):
         r = client.get(bad)
         assert r.status_code == 404 and b"unknown run" in r.data
 

@@ -140,20 +140,24 @@ def test_relative_coloring_is_rendered_from_the_start(cb):
         assert img.src == variants[img.id["layer"]]["relative"]
 
 
-def test_focus_variant_shows_only_its_class(cb):
+def test_the_page_gets_two_colorings_per_glyph_and_draws_focus_itself(cb):
+    """Class focus is drawn in the browser from the run's sample data (Chromium tests:
+    test_browser.py, test_browser_samples.py), not sent as one PNG per class."""
     _, variants, _ = cb.render_dag("toy", [], "compact", None, "absolute")
     for v in variants.values():
-        assert len(v["focus"]) == len(CLASSES)
-        for k, uri in enumerate(v["focus"]):
-            assert colors(decode(uri)) == {class_color(k), ABSOLUTE_EMPTY}
+        assert set(v) == {"absolute", "relative"}
+        shown = colors(decode(v["absolute"])) - {ABSOLUTE_EMPTY}
+        assert shown and shown <= {class_color(k) for k in range(len(CLASSES))}
 
 
 def test_legend_has_one_entry_per_class_with_its_color(cb):
     legend, line = cb.render_legend("toy")
     note = line.children
     assert line.title == note  # two lines on the page, the whole note as its tooltip
-    assert len(legend) == len(CLASSES)
-    for k, (item, name) in enumerate(zip(legend, CLASSES, strict=True)):
+    labels, *items, key = legend  # the labels line, one item per class, the key
+    assert "fd-legend-labels" in labels.className and "fd-key" in key.className
+    assert len(items) == len(CLASSES)
+    for k, (item, name) in enumerate(zip(items, CLASSES, strict=True)):
         swatch, label = item.children
         assert swatch.style["backgroundColor"] == class_color(k)
         assert label.children == name

@@ -53,9 +53,8 @@ class GlyphView:
         True size of the PNG in pixels (one pixel per sample slot); a glyph is a
         rectangle in general, never assumed square.
     absolute, relative : str
-        PNG data URIs of the two colorings.
-    focus : tuple of str
-        PNG data URI of the absolute coloring focused on class k, per class.
+        PNG data URIs of the two colorings. Class focus, predicted labels and a
+        selection are drawn by the browser over them (assets/sample_view.js).
     """
 
     name: str
@@ -66,16 +65,13 @@ class GlyphView:
     height: int
     absolute: str
     relative: str
-    focus: tuple[str, ...]
 
-    def src(self, coloring: str, focus: int | None = None) -> str:
-        """The data URI of ``coloring`` ("absolute" / "relative"), focus for absolute only."""
-        if coloring == "relative":
-            return self.relative
-        return self.absolute if focus is None else self.focus[focus]
+    def src(self, coloring: str) -> str:
+        """The data URI of ``coloring`` ("absolute" / "relative")."""
+        return self.relative if coloring == "relative" else self.absolute
 
     def variants(self) -> dict:
-        return {"absolute": self.absolute, "relative": self.relative, "focus": list(self.focus)}
+        return {"absolute": self.absolute, "relative": self.relative}
 
 
 @dataclass(frozen=True)
@@ -99,9 +95,8 @@ class DagView:
 def glyph_view(analysis, name: str) -> GlyphView:
     """Every PNG variant of layer ``name`` of ``analysis``."""
     layer = analysis.layer(name)
-    pngs = glyph_pngs(analysis, name)
+    pngs = glyph_pngs(analysis, name, focus=False)
     width, height = png_size(pngs["absolute"])
-    k = len(analysis.class_names)
     return GlyphView(
         name=layer.name,
         kind=layer.kind,
@@ -111,7 +106,6 @@ def glyph_view(analysis, name: str) -> GlyphView:
         height=height,
         absolute=png_uri(pngs["absolute"]),
         relative=png_uri(pngs["relative"]),
-        focus=tuple(png_uri(pngs[f"focus-{c}"]) for c in range(k)),
     )
 
 
@@ -257,5 +251,5 @@ def dag_children(
 
 
 def glyph_variants(view: DagView) -> dict[str, dict]:
-    """What the client swaps between: {layer: {"absolute", "relative", "focus": [...]}}."""
+    """What the client swaps between: {layer: {"absolute", "relative"}}."""
     return {g.name: g.variants() for g in view.glyphs}

@@ -48,12 +48,13 @@ def rank_slots(analysis) -> tuple[np.ndarray, int, int]:
 
 def palette() -> dict:
     """The page's colors, as the server's PNGs use them (fracdash.glyphs)."""
+    c = glyphs.palette_constants()
     return {
-        "classes": list(glyphs.CLASS_COLORS),
-        "empty": glyphs.ABSOLUTE_EMPTY,
-        "relative": list(glyphs.RELATIVE_COLORS),
-        "relativeEmpty": glyphs.RELATIVE_EMPTY,
-        "focusDim": getattr(glyphs, "FOCUS_DIM", "#3a3a3a"),
+        "classes": c["classes"],
+        "empty": c["empty"],
+        "relative": c["relative"],
+        "relativeEmpty": c["relative_empty"],
+        "focusDim": c["focus_dim"],
     }
 
 

@@ -60,13 +60,12 @@ def register(app, context) -> dict:
         )
         return children, glyph_variants(view), state
 
-    # Coloring and legend focus swap every glyph's src between precomputed PNGs, in the
-    # browser (assets/fracdash.js): no request, no recomputation.
+    # Coloring swaps every glyph's src between precomputed PNGs, in the browser
+    # (assets/fracdash.js); class focus is drawn over them (assets/sample_view.js).
     app.clientside_callback(
         ClientsideFunction(namespace="fracdash", function_name="paint"),
         Output({"type": ids.GLYPH, "layer": ALL}, "src"),
         Input(ids.COLORING, "value"),
-        Input(ids.FOCUS, "data"),
         State(ids.GLYPH_VARIANTS, "data"),
         prevent_initial_call=True,
     )
