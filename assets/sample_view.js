@@ -243,8 +243,10 @@
       ys.push(c);
       text.push(layer + "<br>selection cohesion " + (c === null ? "–" : c.toFixed(3)));
     });
+    /* Branches share an x (their depth): points only, no line zigzagging between them. */
+    var mode = new Set(xs).size < xs.length ? "markers" : "markers+lines";
     P.addTraces(gd, {
-      x: xs, y: ys, text: text, name: "selection", mode: "markers+lines",
+      x: xs, y: ys, text: text, name: "selection", mode: mode,
       line: { color: "#111", dash: "dot" }, hovertemplate: "%{text}<extra></extra>",
     });
   }

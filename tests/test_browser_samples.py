@@ -242,3 +242,36 @@ def test_a_link_opens_the_same_selection_pins_and_labels(browser, url, toy_store
     assert urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["focus"] == ["2"]
     assert page.requests == [] and page.errors == []
     context.close()
+
+
+def test_the_quality_chart_follows_the_selection(browser, url, toy_store):
+    """A "selection" line: the group's cohesion per layer (docs/method.md §6), at each
+    layer's x on the chart, as fracdash.core.cohesion computes it on the stored grid."""
+    from fracdash.core import cohesion
+
+    _, analysis, _ = toy_store
+    context, page = open_page(browser, url)
+    page.click(".fd-wrong-toggle")
+    page.click(".fd-charts-toggle")
+    page.wait_for_function(
+        "() => { const g = document.querySelector('#quality-chart .js-plotly-plot');"
+        " return g && g.data && g.data.some(t => t.name === 'selection'); }",
+        timeout=30_000,
+    )
+    trace, at = page.evaluate(
+        "() => { const g = document.querySelector('#quality-chart .js-plotly-plot');"
+        " const t = g.data.find(t => t.name === 'selection');"
+        " return [{x: t.x, y: t.y}, g.layout.meta.x_of_layer]; }"
+    )
+    wrong = analysis.labels != analysis.predictions
+    want = {at[g.name]: cohesion(g.positions, wrong) for g in analysis.layers}
+    assert len(trace["x"]) == len(analysis.layers)
+    for x, y in zip(trace["x"], trace["y"], strict=True):
+        assert y == pytest.approx(want[x], abs=1e-12), x
+    page.keyboard.press("Escape")  # no selection, no line
+    page.wait_for_function(
+        "() => !document.querySelector('#quality-chart .js-plotly-plot').data"
+        ".some(t => t.name === 'selection')"
+    )
+    assert page.requests == [] and page.errors == []
+    context.close()
