@@ -42,6 +42,8 @@ FILES = {
 }
 
 SPLITS = ("train", "test")
+#: What :func:`load_dataset` takes: a split, or ``"all"`` (train then test: 70,000).
+LOAD_SPLITS = (*SPLITS, "all")
 #: Environment variable naming a data directory (second in the resolution order).
 ENV_VAR = "FRACDASH_DATA"
 #: Last place looked: ``SYSTEM_DATA_DIR / <name>``.
@@ -187,7 +189,9 @@ def load_dataset(
     ----------
     name : str
         One of :data:`DATASETS`.
-    split : {"test", "train"}
+    split : {"test", "train", "all"}
+        ``"all"``: the training images then the test images (60,000 + 10,000 for
+        MNIST and Fashion-MNIST; sample ``60000 + i`` is test image ``i``).
     data_dir : path-like, optional
         See :func:`find_dataset_dir`.
 
@@ -204,8 +208,11 @@ def load_dataset(
         Unknown name or split, no data found anywhere, or malformed or inconsistent files.
     """
     _check_name(name)
-    if split not in SPLITS:
-        raise DatasetError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
+    if split not in LOAD_SPLITS:
+        raise DatasetError(f"unknown split {split!r}; valid: {', '.join(LOAD_SPLITS)}")
+    if split == "all":
+        parts = [load_dataset(name, part, data_dir) for part in SPLITS]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     directory = find_dataset_dir(name, data_dir)
     if directory is None:
         x, y = _keras_load(name, split)

@@ -32,10 +32,11 @@ class ArrayChunks:
         self.shape = x.shape
         self.width = chunk_width(*x.shape)
 
-    def column_chunks(self) -> Iterator[tuple[int, int, np.ndarray]]:
+    def column_chunks(self, start: int = 0) -> Iterator[tuple[int, int, np.ndarray]]:
+        """Chunks of rows ``start .. n``."""
         for f0 in range(0, self.shape[1], self.width):
             f1 = min(self.shape[1], f0 + self.width)
-            yield f0, f1, self.x[:, f0:f1]
+            yield f0, f1, self.x[start:, f0:f1]
 
 
 class ChunkedMatrix:
@@ -50,6 +51,8 @@ class ChunkedMatrix:
     """
 
     dtype = np.dtype(np.float32)
+    #: True for a view whose values are ``max(x, 0)`` of the file's (see relu_view).
+    relu = False
 
     def __init__(self, path, n: int, d: int):
         self.path = os.fspath(path)
@@ -73,13 +76,14 @@ class ChunkedMatrix:
             while done < data.nbytes:  # straight from the array: no bytes copy
                 done += os.pwritev(self._fd, [data[done:]], at + done)
 
-    def column_chunks(self) -> Iterator[tuple[int, int, np.ndarray]]:
-        """Each chunk as an (n, w) array, read into one buffer reused from chunk to
-        chunk (fresh memory costs page faults: measured 1.5 s per GB on a cold VM), so
-        a chunk is valid until the next one is read."""
-        n = self.shape[0]
+    def column_chunks(self, start: int = 0) -> Iterator[tuple[int, int, np.ndarray]]:
+        """Each chunk's rows ``start .. n`` as an (n - start, w) array, read into one
+        buffer reused from chunk to chunk (fresh memory costs page faults: measured
+        1.5 s per GB on a cold VM), so a chunk is valid until the next one is read."""
+        n = self.shape[0] - start
         buf = np.empty(n * self.width, dtype=self.dtype)
         for f0, f1, offset in self._chunks():
+            offset += start * (f1 - f0) * self.dtype.itemsize  # chunks are row-major
             view = buf[: n * (f1 - f0)]
             done, target = 0, memoryview(view).cast("B")
             while done < target.nbytes:  # preadv may return short counts
@@ -87,7 +91,17 @@ class ChunkedMatrix:
                 if got <= 0:
                     raise OSError(f"{self.path}: unexpected end of file")
                 done += got
+            if self.relu:
+                np.maximum(view, 0, out=view)
             yield f0, f1, view.reshape(n, f1 - f0)
+
+    def relu_view(self) -> ChunkedMatrix:
+        """The same file read as ``max(x, 0)``: a ReLU layer without a file of its own.
+        It shares the descriptor; whichever of the two is removed removes the file."""
+        view = object.__new__(ChunkedMatrix)
+        view.__dict__.update(self.__dict__)
+        view.relu = True
+        return view
 
     def file_layout(self) -> tuple[int, np.ndarray, np.ndarray]:
         """(open descriptor, each chunk's byte offset, each chunk's width): row r of

@@ -15,176 +15,62 @@ it. A sample whose true distance has been measured is ``known``; its exact dista
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
+from numba import njit
 
-_BLOCK = 128  # numpy's PW_BLOCKSIZE
+from fracdash.core.exact import exact_distance, pread_all
 
-# pread(2) from libc, called by symbol (so the compiled functions stay cacheable): rows
-# of a layer kept on disk are read into a buffer, never mapped. Mapped pages would count
-# as this process's memory (measured: up to 2 MB per touched row piece, large folios).
-_pread = types.ExternalFunction(
-    "pread", types.intp(types.intc, types.uintp, types.uintp, types.intp)
-)
+__all__ = ["exact_distance", "first_max_row", "mirror_with_norms", "prim_steps"]
 
 
 @njit(cache=True, nogil=True)
-def _leaf(a, lo, n):
-    """numpy's pairwise_sum for n <= 128: eight running sums, then the tail."""
-    if n < 8:
-        res = -0.0
-        for i in range(lo, lo + n):
-            res += a[i]
-        return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    i = 8
-    while i < n - n % 8:
-        r0 += a[lo + i]
-        r1 += a[lo + i + 1]
-        r2 += a[lo + i + 2]
-        r3 += a[lo + i + 3]
-        r4 += a[lo + i + 4]
-        r5 += a[lo + i + 5]
-        r6 += a[lo + i + 6]
-        r7 += a[lo + i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[lo + i]
-        i += 1
-    return res
+def _computed_row(xt, sq32, i, out):
+    """Row ``i`` of the float32 squared distances from the centred rows ``xt`` (d, n):
+    a float32 dot product of length d (within the ``d·u·|x|·|y|`` bound in any
+    order), then ``(-2g + sq[lower index]) + sq[higher index]`` as the mirror adds."""
+    d, n = xt.shape
+    out[:] = 0
+    for k in range(d):  # one vectorised pass over n per feature
+        v = xt[k, i]
+        xk = xt[k]
+        for c in range(n):
+            out[c] += xk[c] * v
+    si = sq32[i]
+    for c in range(n):
+        low, high = (sq32[c], si) if c < i else (si, sq32[c])
+        out[c] = (out[c] * np.float32(-2.0) + low) + high
 
 
 @njit(cache=True, nogil=True)
-def _pairwise(a, lo, n):
-    """numpy's pairwise sum of ``a[lo:lo + n]`` (umath ``pairwise_sum``): halves, cut
-    at a multiple of 8, until 128 values or fewer. Its recursion is unrolled onto a
-    stack here (numba cannot cache recursive functions)."""
-    los, ns, stage = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int64)
-    vals = np.empty(64)
-    top, nv = 0, 0
-    los[0], ns[0], stage[0] = lo, n, 0
-    while top >= 0:
-        m = ns[top]
-        if m <= _BLOCK:
-            vals[nv] = _leaf(a, los[top], m)
-            nv += 1
-            top -= 1
-            continue
-        half = m // 2
-        half -= half % 8
-        if stage[top] == 0:
-            stage[top] = 1
-            los[top + 1], ns[top + 1], stage[top + 1] = los[top], half, 0
-            top += 1
-        elif stage[top] == 1:
-            stage[top] = 2
-            los[top + 1], ns[top + 1], stage[top + 1] = los[top] + half, m - half, 0
-            top += 1
+def _row(rows, i, slot):
+    """Row ``i`` of the float32 distance matrix. ``rows`` = (matrix, descriptor, (2, n)
+    buffer, the rows it holds, centred rows (d, n), their float32 squared norms):
+    with a descriptor >= 0 the row is read from the file (row-major, n float32 a row)
+    with pread into ``buffer[slot]``; with centred rows (d > 0) it is computed from
+    them into ``buffer[slot]``; otherwise it is the matrix's own row. A buffered row
+    is kept: the next call for the same row and slot does nothing."""
+    dist, fd, buf, cached, xt, sq32 = rows
+    if fd < 0 and xt.shape[0] == 0:
+        return dist[i]
+    if cached[slot] != i:
+        if fd >= 0:
+            n = buf.shape[1]
+            pread_all(fd, buf[slot].ctypes.data, n * 4, i * n * 4)
         else:
-            nv -= 1
-            vals[nv - 1] = vals[nv - 1] + vals[nv]
-            top -= 1
-    return vals[0]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _sq(a, b, k, fa, fb):
-    diff = np.float64(a[k]) * fa - np.float64(b[k]) * fb
-    return diff * diff
+            _computed_row(xt, sq32, i, buf[slot])
+        cached[slot] = i
+    return buf[slot]
 
 
 @njit(cache=True, nogil=True)
-def _narrow_distance(a, b, fa, fb):
-    """:func:`_leaf` over the squared differences of two rows of at most 128 values,
-    computed on the fly (the same values, added in the same order)."""
-    n = a.size
-    if n < 8:
-        res = -0.0
-        for k in range(n):
-            res += _sq(a, b, k, fa, fb)
-        return res
-    r0, r1 = _sq(a, b, 0, fa, fb), _sq(a, b, 1, fa, fb)
-    r2, r3 = _sq(a, b, 2, fa, fb), _sq(a, b, 3, fa, fb)
-    r4, r5 = _sq(a, b, 4, fa, fb), _sq(a, b, 5, fa, fb)
-    r6, r7 = _sq(a, b, 6, fa, fb), _sq(a, b, 7, fa, fb)
-    k = 8
-    while k < n - n % 8:
-        r0 += _sq(a, b, k, fa, fb)
-        r1 += _sq(a, b, k + 1, fa, fb)
-        r2 += _sq(a, b, k + 2, fa, fb)
-        r3 += _sq(a, b, k + 3, fa, fb)
-        r4 += _sq(a, b, k + 4, fa, fb)
-        r5 += _sq(a, b, k + 5, fa, fb)
-        r6 += _sq(a, b, k + 6, fa, fb)
-        r7 += _sq(a, b, k + 7, fa, fb)
-        k += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while k < n:
-        res += _sq(a, b, k, fa, fb)
-        k += 1
-    return res
-
-
-@njit(cache=True, nogil=True)
-def _load_row(data, row, slot):
-    """Row ``row`` of a layer on disk into ``rowbuf[slot]`` (kept: the next call for
-    the same row and slot reads nothing)."""
-    _, _, _, fd, file_offsets, widths, rowbuf, cached = data
-    if cached[slot] == row:
-        return
-    base = rowbuf[slot].ctypes.data
-    col = 0
-    for t in range(widths.size):
-        want = widths[t] * 4
-        at = file_offsets[t] + row * want
-        done = 0
-        while done < want:
-            # All-unsigned pointer arithmetic (uint64 + int64 would become float64).
-            ptr = np.uint64(base) + np.uint64(col * 4 + done)
-            got = _pread(fd, ptr, np.uint64(want - done), at + done)
-            if got <= 0:
-                raise OSError("fracdash: could not read a layer's rows back from disk")
-            done += got
-        col += widths[t]
-    cached[slot] = row
-
-
-@njit(cache=True, nogil=True)
-def exact_distance(data, i, c, buf):
-    """Float64 squared distance between rows ``i`` and ``c``, each scaled by its
-    factor, in the float32 matrix's units.
-
-    ``data`` = (rows in memory, row factors, scale, file descriptor, the file's chunk
-    byte offsets and widths, a (2, d) float32 row buffer, the rows it holds). With a
-    descriptor of -1 the rows are the in-memory array's; otherwise they are read from
-    the file with pread into the buffer (row ``i`` stays in slot 0: callers vary ``c``
-    for a fixed ``i``). ``buf`` is float64 scratch of length d."""
-    x, factors, scale2, fd = data[:4]
-    fi, fc = factors[i], factors[c]
-    if fd >= 0:
-        _load_row(data, i, 0)
-        _load_row(data, c, 1)
-        a, b = data[6][1], data[6][0]
-    else:
-        a, b = x[c], x[i]
-        if buf.size <= _BLOCK:  # one pairwise leaf: no buffer needed
-            return _narrow_distance(a, b, fc, fi) * scale2
-    for k in range(buf.size):
-        diff = np.float64(a[k]) * fc - np.float64(b[k]) * fi
-        buf[k] = diff * diff
-    return _pairwise(buf, 0, buf.size) * scale2
-
-
-@njit(cache=True, nogil=True)
-def _measure(c, dist, reach, slack, unvisited, err, kappa, sq, data, buf):
+def _measure(c, rows, reach, slack, unvisited, err, kappa, sq, data, buf):
     """Exact distance of unvisited ``c`` to the visited set: only the visited samples
     whose float32 entry, less its error bound, is within reach of the nearest one."""
     limit = np.float64(reach[c]) + slack[c]
     own = kappa * sq[c]
     best = np.inf
-    for v in range(dist.shape[0]):
-        if not unvisited[v] and np.float64(dist[c, v]) - (err[v] + own) <= limit:
+    row = _row(rows, c, 1)
+    for v in range(unvisited.size):
+        if not unvisited[v] and np.float64(row[v]) - (err[v] + own) <= limit:
             best = min(best, exact_distance(data, c, v, buf))
     return best
 
@@ -192,7 +78,7 @@ def _measure(c, dist, reach, slack, unvisited, err, kappa, sq, data, buf):
 @njit(cache=True, nogil=True)
 def _choose(m, cands, lows, reach, slack, known, known_val, args):
     """The exact nearest among ``cands[:m]`` (lowest index among exact ties)."""
-    dist, unvisited, err, kappa, sq, data, buf = args
+    rows, unvisited, err, kappa, sq, data, buf = args
     best = np.inf
     f = 0
     for t in range(m):
@@ -207,10 +93,10 @@ def _choose(m, cands, lows, reach, slack, known, known_val, args):
         c = cands[t]
         if lows[t] > best:
             break
-        known_val[c] = _measure(c, dist, reach, slack, unvisited, err, kappa, sq, data, buf)
+        known_val[c] = _measure(c, rows, reach, slack, unvisited, err, kappa, sq, data, buf)
         known[c] = True
         best = min(best, known_val[c])
-    chosen = dist.shape[0]
+    chosen = unvisited.size
     for t in range(m):
         c = cands[t]
         if known[c] and known_val[c] == best and c < chosen:
@@ -218,44 +104,107 @@ def _choose(m, cands, lows, reach, slack, known, known_val, args):
     return chosen
 
 
+#: Samples per block of the relaxation pass: each block's least reach is kept, so the
+#: next step's nearest and runner-up come from n / 128 block minima and one block.
+LANES = 128
+
+
+@njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
+def _relax(row, reach, pen, bmin):
+    """``reach = min(reach, row + pen)`` and each block's least reach (``pen`` is 0 for
+    unvisited samples, inf for visited ones, so a visited reach stays inf). Written so
+    that LLVM emits SIMD code: the update with no branch, the block minimum through
+    eight running minima (one running minimum does not vectorise). Measured on
+    10,240 rows of 10,240 from DRAM: 0.06 s, against 0.12 s for the one-loop form.
+    No NaN can occur (finite rows, inf + finite = inf)."""
+    n = reach.size
+    full = n // LANES
+    for b in range(full):  # fixed trip counts: what LLVM vectorises
+        lo = b * LANES
+        for c in range(lo, lo + LANES):
+            v = row[c] + pen[c]
+            r = reach[c]
+            reach[c] = v if v < r else r
+        a0, a1, a2, a3 = reach[lo], reach[lo + 1], reach[lo + 2], reach[lo + 3]
+        a4, a5, a6, a7 = reach[lo + 4], reach[lo + 5], reach[lo + 6], reach[lo + 7]
+        for c in range(lo + 8, lo + LANES, 8):
+            a0, a1 = min(a0, reach[c]), min(a1, reach[c + 1])
+            a2, a3 = min(a2, reach[c + 2]), min(a3, reach[c + 3])
+            a4, a5 = min(a4, reach[c + 4]), min(a5, reach[c + 5])
+            a6, a7 = min(a6, reach[c + 6]), min(a7, reach[c + 7])
+        bmin[b] = min(min(min(a0, a1), min(a2, a3)), min(min(a4, a5), min(a6, a7)))
+    if full < bmin.size:  # the last, partial block
+        least = np.float32(np.inf)
+        for c in range(full * LANES, n):
+            v = row[c] + pen[c]
+            r = reach[c]
+            r = v if v < r else r
+            reach[c] = r
+            least = r if r < least else least
+        bmin[full] = least
+
+
 @njit(cache=True, nogil=True)
-def prim_steps(dist, k0, k1, order, reach, slack, unvisited, known, known_val, fixed, data):
+def _nearest(reach, bmin):
+    """(least reach, the runner-up value, the lowest index holding the least), from the
+    block minima and a scan of the one block holding the least."""
+    best, second, jb = np.inf, np.inf, 0
+    for b in range(bmin.size):
+        v = bmin[b]
+        if v < best:
+            second, best, jb = best, v, b
+        elif v < second:
+            second = v
+    j, rival = -1, second
+    for c in range(jb * LANES, min(reach.size, (jb + 1) * LANES)):
+        v = reach[c]
+        if j < 0 and v == best:
+            j = c
+        elif v < rival:
+            rival = v
+    return best, rival, j
+
+
+@njit(cache=True, nogil=True)
+def prim_steps(rows, k0, k1, order, state, fixed, data):
     """Visits ``k0 .. k1 - 1`` of Prim's order (``order[0]`` preset to the start).
 
+    ``rows``: the distance rows (see :func:`_row`). ``state`` = (reach, pen, bmin,
+    slack, unvisited, known, known_val): float32 reach, its penalty (0 or inf) and
+    block minima, the slack of each reach, and the samples measured in float64.
     ``fixed`` = (err, kappa, sq, widest, buf, cands, lows, members, nmem): the
     per-entry error terms (``|entry error| <= err[a] + kappa * sq[b]``), the largest
     slack, scratch buffers, and the known samples' list and count. Returns the new
     count."""
+    reach, pen, bmin, slack, unvisited, known, known_val = state
     err, kappa, sq, widest, buf, cands, lows, members, nmem = fixed
-    n = dist.shape[0]
-    args = (dist, unvisited, err, kappa, sq, data, buf)
+    n = order.size
+    args = (rows, unvisited, err, kappa, sq, data, buf)
     for k in range(k0, k1):
         j = order[0]
         if k:
-            nearest, rival, j = np.inf, np.inf, -1
-            for c in range(n):
-                v = reach[c]
-                if v < nearest:
-                    rival, nearest, j = nearest, v, c
-                elif v < rival:
-                    rival = v
+            nearest, rival, j = _nearest(reach, bmin)
             near = np.float64(nearest)
             if np.float64(rival) <= near + slack[j] + widest or known[j]:
                 hi, lim = near + slack[j] + widest, near + slack[j]
                 m = 0
-                for c in range(n):
-                    if reach[c] <= hi and np.float64(reach[c]) - slack[c] <= lim:
-                        cands[m] = c
-                        m += 1
-                j = _choose(m, cands, lows, reach, slack, known, known_val, args)
-                nmem = 0
-                for c in range(n):  # the known list, rebuilt after a change
-                    if known[c]:
-                        members[nmem] = c
-                        nmem += 1
+                for b in range(bmin.size):  # only blocks that can hold a candidate
+                    if bmin[b] <= hi:
+                        for c in range(b * LANES, min(n, (b + 1) * LANES)):
+                            if reach[c] <= hi and np.float64(reach[c]) - slack[c] <= lim:
+                                cands[m] = c
+                                m += 1
+                if m > 1:  # one candidate (j itself) is certified nearest as it is
+                    j = _choose(m, cands, lows, reach, slack, known, known_val, args)
+                    nmem = 0
+                    for c in range(n):  # the known list, rebuilt after a change
+                        if known[c]:
+                            members[nmem] = c
+                            nmem += 1
         order[k] = j
         unvisited[j] = False
         reach[j] = np.inf
+        pen[j] = np.inf
         if known[j]:
             known[j] = False
             t = 0
@@ -265,31 +214,31 @@ def prim_steps(dist, k0, k1, order, reach, slack, unvisited, known, known_val, f
                     t += 1
             nmem = t
         own = kappa * sq[j]
+        row = _row(rows, j, 0)
         for s in range(nmem):
             c = members[s]
-            if np.float64(dist[j, c]) - (err[c] + own) < known_val[c]:
+            if np.float64(row[c]) - (err[c] + own) < known_val[c]:
                 val = exact_distance(data, j, c, buf)
                 known_val[c] = min(known_val[c], val)
-        row = dist[j]
-        for c in range(n):
-            if unvisited[c] and row[c] < reach[c]:
-                reach[c] = row[c]
+        _relax(row, reach, pen, bmin)
     return nmem
 
 
 @njit(cache=True, nogil=True)
-def first_max_row(dist, rows, threshold, data, buf):
+def first_max_row(rows, candidates, threshold, data, buf):
     """Row of the first maximum, in row-major order, of the exact distance matrix.
 
     Every entry that reaches the maximum has a float32 value of at least
     ``threshold``; only those are measured. The matrix is symmetric, so the first
     row holding the maximum is the least row index of a pair reaching it: the upper
-    triangle (diagonal included) of each row in ``rows`` (increasing) is enough."""
-    n = dist.shape[0]
+    triangle (diagonal included) of each row in ``candidates`` (increasing) is
+    enough."""
+    n = rows[0].shape[1]
     best_val, best_row = -np.inf, n
-    for i in rows:
+    for i in candidates:
+        row = _row(rows, i, 0)
         for j in range(i, n):
-            if dist[i, j] >= threshold:
+            if row[j] >= threshold:
                 val = exact_distance(data, i, j, buf)
                 if val > best_val:  # rows come in increasing order: ties keep the first
                     best_val, best_row = val, i

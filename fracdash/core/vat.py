@@ -18,121 +18,42 @@ as distances, so no square root is taken.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
 from scipy.linalg import blas
 
+from fracdash.core import outofcore
+from fracdash.core.centring import METRICS, Centring, NonFiniteValues, RowScaled, prepared
 from fracdash.core.chunked import ArrayChunks
-from fracdash.core.prim import first_max_row, mirror_with_norms, prim_steps
+from fracdash.core.prim import LANES, first_max_row, mirror_with_norms, prim_steps
 
-METRICS = ("euclidean", "cosine")
-_U32 = 2.0**-24
+__all__ = ["METRICS", "NonFiniteValues", "vat_order"]
 _TILE = 32  # mirror tiles (32 x 32): measured 0.11 s at n = 10,000, vs 0.26 s at 256
-_GRAM_COLUMNS = 1024  # columns per ssyrk call
-
-
-class _RowScaled:
-    """A chunked source with every row multiplied by a factor (cosine's unit rows)."""
-
-    def __init__(self, src, factors: np.ndarray):
-        self.src, self.factors, self.shape = src, factors, src.shape
-
-    def column_chunks(self):
-        for f0, f1, chunk in self.src.column_chunks():
-            yield f0, f1, chunk * self.factors[:, None]
-
-
-class NonFiniteValues(ValueError):
-    """The rows to order hold NaN or inf (VAT needs finite distances)."""
-
-
-
-def _prepared(x, metric: str):
-    """A column-chunked source whose Euclidean geometry defines the metric."""
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
-    if not hasattr(x, "column_chunks"):
-        x = np.asarray(x)
-        if x.ndim != 2:
-            raise ValueError(f"vat_order needs a 2-D array (n samples, d features), not {x.shape}")
-        if not np.issubdtype(x.dtype, np.floating) and not np.issubdtype(x.dtype, np.integer):
-            raise ValueError(f"vat_order needs numbers, got dtype {x.dtype}")
-        x = ArrayChunks(x)
-    if x.shape[0] < 1:
-        raise ValueError("vat_order needs at least one sample")
-    if x.shape[1] < 1:
-        raise ValueError("vat_order needs at least one feature per sample")
-    if metric == "cosine":
-        # Cosine dissimilarity = half the squared distance between unit vectors, so
-        # VAT on it equals Euclidean VAT on the normalised rows. Zero rows stay zero.
-        sq = np.zeros(x.shape[0])
-        for _, _, chunk in x.column_chunks():
-            c64 = chunk.astype(np.float64)
-            sq += np.einsum("ij,ij->i", c64, c64)
-        norms = np.sqrt(sq)
-        return _RowScaled(x, 1.0 / np.where(norms > 0, norms, 1.0))
-    return x
 
 
 class _Float32Distances:
-    """Squared distances in float32 with a rigorous per-entry error bound.
+    """Squared distances in float32 in memory, with their error bounds.
 
-    Rows are centred (distances are translation invariant and the bound shrinks with
-    the norms) and scaled by a power of two — exact in float64 — so that the largest
-    centred value is at most 1: float32 then neither overflows nor underflows except
-    for values far below the largest, whose absolute error ``eta`` the bound covers.
-    The Gram matrix is accumulated chunk of columns by chunk of columns with BLAS
+    The Gram matrix is accumulated block of columns by block of columns with BLAS
     ``ssyrk`` (one triangle, half the flops of a GEMM), so memory stays at the n x n
-    matrix plus one chunk.
+    matrix plus one block.
     """
 
-    def __init__(self, src, workspace: np.ndarray | None = None):
-        n, d = src.shape
-        mean = np.zeros(d, dtype=np.float64)
-        top = 0.0
-        for f0, f1, chunk in src.column_chunks():
-            mean[f0:f1] = chunk.sum(axis=0, dtype=np.float64) / n
-            top = max(top, abs(float(chunk.max())), abs(float(chunk.min())))
-        if not (np.isfinite(mean).all() and np.isfinite(top)):
-            raise NonFiniteValues("vat_order needs finite values; the input holds NaN or inf")
-        # A bound on the largest centred value, within a factor 2 of it: enough to keep
-        # float32 away from overflow and from underflow of the values that matter.
-        peak = top + float(np.abs(mean).max())
-        exponent = int(np.frexp(peak)[1]) if peak > 0 else 0
-        self.scale2 = float(np.ldexp(1.0, -2 * exponent))  # squared distances' factor
+    def __init__(self, centring: Centring, workspace: np.ndarray | None = None):
+        n, _ = centring.shape
         self.sq = np.zeros(n, dtype=np.float64)
         gram = _gram_buffer(n, workspace)
-        beta = 0.0  # the first chunk overwrites: BLAS never reads C when beta is 0
-        # One small float32 block, reused: fresh memory costs page faults, and ssyrk
-        # runs as fast on 1,024 columns at a time as on all of them (measured).
-        scratch = np.empty(n * min(d, _GRAM_COLUMNS), dtype=np.float32)
-        for f0, f1, chunk in src.column_chunks():
-            for s0 in range(0, f1 - f0, _GRAM_COLUMNS):
-                s1 = min(f1 - f0, s0 + _GRAM_COLUMNS)
-                part, m = chunk[:, s0:s1], mean[f0 + s0 : f0 + s1]
-                c32 = scratch[: n * (s1 - s0)].reshape(n, s1 - s0)
-                if part.dtype == np.float32:
-                    # Centring on a float32 mean is a translation too: only the rounding
-                    # of each difference (|δ| <= u|x - m|) adds error, which kappa covers.
-                    np.subtract(part, m.astype(np.float32), out=c32)
-                    np.ldexp(c32, -exponent, out=c32)
-                else:
-                    c32[...] = np.ldexp(part - m, -exponent)
-                self.sq += np.einsum("ij,ij->i", c32, c32, dtype=np.float64)
-                # Upper triangle of the Fortran-ordered gram += -2 cᵀ·c, reading the
-                # C-ordered block as its Fortran-ordered transpose (no copy; measured
-                # 1.3x faster than trans=0 on a Fortran copy at n = 10,000, d = 9,216).
-                blas.ssyrk(alpha=-2.0, a=c32.T, beta=beta, c=gram, trans=1, overwrite_c=1)
-                beta = 1.0
+        beta = 0.0  # the first block overwrites: BLAS never reads C when beta is 0
+        for c32 in centring.blocks():
+            self.sq += np.einsum("ij,ij->i", c32, c32, dtype=np.float64)
+            # Upper triangle of the Fortran-ordered gram += -2 cᵀ·c, reading the
+            # C-ordered block as its Fortran-ordered transpose (no copy; measured
+            # 1.3x faster than trans=0 on a Fortran copy at n = 10,000, d = 9,216).
+            blas.ssyrk(alpha=-2.0, a=c32.T, beta=beta, c=gram, trans=1, overwrite_c=1)
+            beta = 1.0
         self.dist = _symmetric_distances(gram, self.sq.astype(np.float32))
-        # A float32 dot product of length d is off by at most d·u·|x|·|y| in any
-        # summation order; the +16 covers centring, casts and the final adds, and
-        # eta the absolute error of subnormal values.
-        self.kappa = (d + 16) * _U32 * 1.01
-        self.eta = 16.0 * (d + 1) * 2.0**-149
-        self.row_err = self.kappa * self.sq + self.eta
-        self.src = src
 
 
 def _gram_buffer(n: int, workspace: np.ndarray | None) -> np.ndarray:
@@ -156,20 +77,21 @@ def _symmetric_distances(gram: np.ndarray, sq32: np.ndarray) -> np.ndarray:
     return dist
 
 
-def _first_max_row(f32: _Float32Distances, dist: np.ndarray, data) -> int:
+def _first_max_row(centring, sq, rowmax, rows, data) -> int:
     """Row of the first maximum of the exact matrix in row-major order.
 
     The true maximum M is at least ``top - emax`` (``top`` the float32 maximum,
     ``emax`` the widest error bound), so every pair reaching M has a float32 entry of
     at least ``top - 2 emax``: only those are measured in float64.
     """
-    n = dist.shape[0]
-    if n == 1:
+    if len(rowmax) == 1:
         return 0
-    rowmax = dist.max(axis=1)
-    threshold = float(rowmax.max()) - 2 * (2 * f32.kappa * float(f32.sq.max()) + f32.eta)
-    rows = np.flatnonzero(rowmax >= threshold)
-    return int(first_max_row(dist, rows, threshold, data, np.empty(f32.src.shape[1])))
+    threshold = float(rowmax.max()) - 2 * (2 * centring.kappa * float(sq.max()) + centring.eta)
+    candidates = np.flatnonzero(rowmax >= threshold)
+    start = int(first_max_row(rows, candidates, threshold, data, np.empty(centring.shape[1])))
+    if not 0 <= start < len(rowmax):  # the bound's guarantee broken: never silently
+        raise RuntimeError("fracdash: no entry reached the certified maximum's threshold")
+    return start
 
 
 def vat_order(
@@ -178,33 +100,72 @@ def vat_order(
     *,
     progress: Callable[[int, int], None] | None = None,
     workspace: np.ndarray | None = None,
+    matrix_budget: int | None = None,
+    stats: dict | None = None,
 ) -> np.ndarray:
     """Exact VAT permutation of the rows of ``x``.
 
     Parameters
     ----------
-    x : array_like, shape (n, d)
+    x : array_like, shape (n, d), or a column-chunked source (ChunkedMatrix)
         One row per sample (float32, float64 or integers), all finite.
     metric : {"euclidean", "cosine"}
         Dissimilarity. Cosine is the Euclidean distance between L2-normalised rows
         (zero rows stay zero), which orders samples as ``1 - cos`` does.
     progress : callable(done, total), optional
-        Called now and then with the number of samples placed so far.
+        Called now and then. In memory ``total`` is n and ``done`` the samples placed;
+        out of core the distance pass comes first, as a share of ``total`` that is its
+        expected share of the time (see :mod:`fracdash.core.outofcore`).
     workspace : ndarray of float32, shape (n, n), C-contiguous, optional
-        Memory to reuse for the distance matrix (its content is overwritten).
+        Memory to reuse for the distance matrix (its content is overwritten; unused
+        out of core).
+    matrix_budget : int, optional
+        Bytes the (n, n) float32 matrix may take in memory; past it the matrix goes to
+        a scratch file (:mod:`fracdash.core.outofcore`). Default:
+        ``$FRACDASH_MATRIX_BUDGET`` or 2 GiB.
+    stats : dict, optional
+        Filled with timings: ``gram_s`` (distances), ``loop_s`` (first maximum and
+        Prim's loop), ``out_of_core``, and out of core the I/O figures of
+        :func:`~fracdash.core.outofcore.distance_file`; with ``stats["time_reads"]``
+        set, also ``row_reads_s``: the loop's row reads done again and timed apart.
 
     Returns
     -------
     ndarray of int64, shape (n,)
         Sample indices in VAT order.
     """
-    f32 = _Float32Distances(_prepared(x, metric), workspace)
-    dist = f32.dist
-    data = _kernel_data(f32.src, f32.scale2)
-    return _prim_order(f32, dist, _first_max_row(f32, dist, data), data, progress)
+    stats = {} if stats is None else stats
+    t0 = time.perf_counter()
+    centring = Centring(prepared(x, metric))
+    n, _ = centring.shape
+    data = _kernel_data(centring.src, centring.scale2)
+    stats["out_of_core"] = 4 * n * n > outofcore.matrix_budget(matrix_budget)
+    if stats["out_of_core"]:
+        with outofcore.distance_rows(centring, progress, stats) as (rows, sq, rowmax, report):
+            t1 = time.perf_counter()
+            start = _first_max_row(centring, sq, rowmax, rows, data)
+            order = _prim_order(centring, sq, rows, start, data, report)
+            stats["loop_s"] = time.perf_counter() - t1
+            if stats.get("time_reads"):  # the loop's reads, timed apart (a benchmark's)
+                stats["row_reads_s"] = outofcore.time_row_reads(rows, order)
+            stats["gram_s"] = t1 - t0  # the centring's pass included
+        return order
+    f32 = _Float32Distances(centring, workspace)
+    rows = _memory_rows(f32.dist)
+    t1 = time.perf_counter()
+    start = _first_max_row(centring, f32.sq, f32.dist.max(axis=1), rows, data)
+    order = _prim_order(centring, f32.sq, rows, start, data, progress)
+    stats.update(gram_s=t1 - t0, loop_s=time.perf_counter() - t1)
+    return order
 
 
-def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, data, progress):
+def _memory_rows(dist: np.ndarray):
+    """The compiled loops' view of an in-memory matrix (see prim._row)."""
+    no_rows, no_norms = np.empty((0, dist.shape[1]), np.float32), np.empty(0, np.float32)
+    return dist, -1, np.empty((2, 0), np.float32), np.full(2, -1, np.int64), no_rows, no_norms
+
+
+def _prim_order(centring: Centring, sq: np.ndarray, rows, start: int, data, progress):
     """Prim's order from ``start``, certified against the float64 distances.
 
     The loop itself is compiled (:mod:`fracdash.core.prim`); it runs in blocks of about
@@ -212,23 +173,26 @@ def _prim_order(f32: _Float32Distances, dist: np.ndarray, start: int, data, prog
     with the nearest one, the candidates are measured in float64 and join the
     ``known`` samples, whose exact distance is then kept up to date at every visit.
     """
-    n = dist.shape[0]
+    n, d = centring.shape
     order = np.empty(n, dtype=np.int64)
     order[0] = start
-    reach = np.full(n, np.inf, dtype=np.float32)
-    unvisited = np.ones(n, dtype=bool)
-    slack = f32.kappa * (f32.sq + f32.sq.max()) + f32.eta
-    known = np.zeros(n, dtype=bool)
-    known_val = np.full(n, np.inf)
-    buf, cands, lows = np.empty(f32.src.shape[1]), np.empty(n, np.int64), np.empty(n)
+    row_err, slack = centring.errors(sq)
+    state = (
+        np.full(n, np.inf, dtype=np.float32),  # reach
+        np.zeros(n, dtype=np.float32),  # pen: 0 unvisited, inf visited
+        np.full(-(-n // LANES), np.inf, dtype=np.float32),  # block minima of reach
+        slack,
+        np.ones(n, dtype=bool),  # unvisited
+        np.zeros(n, dtype=bool),  # known
+        np.full(n, np.inf),  # known_val
+    )
+    buf, cands, lows = np.empty(d), np.empty(n, np.int64), np.empty(n)
     members, nmem = np.empty(n, dtype=np.int64), 0
     step = max(1, n // 100)
-    fixed = (f32.row_err, f32.kappa, f32.sq, float(slack.max()), buf, cands, lows, members)
+    fixed = (row_err, centring.kappa, sq, float(slack.max()), buf, cands, lows, members)
     for k0 in range(0, n, step):
         k1 = min(n, k0 + step)
-        nmem = prim_steps(
-            dist, k0, k1, order, reach, slack, unvisited, known, known_val, (*fixed, nmem), data
-        )
+        nmem = prim_steps(rows, k0, k1, order, state, (*fixed, nmem), data)
         if progress is not None:
             progress(k1, n)
     return order
@@ -238,7 +202,7 @@ def _kernel_data(src, scale2: float):
     """The rows as the compiled loops read them (see :func:`~fracdash.core.prim.
     exact_distance`): an in-memory array as it is, a layer on disk by its file."""
     factors = np.ones(src.shape[0])
-    if isinstance(src, _RowScaled):
+    if isinstance(src, RowScaled):
         factors, src = src.factors, src.src
     factors = np.asarray(factors, dtype=np.float64)
     cached = np.full(2, -1, dtype=np.int64)
@@ -248,6 +212,7 @@ def _kernel_data(src, scale2: float):
         rowbuf = np.empty((2, 0), x.dtype)  # unused; its dtype keeps the rows' type single
         return np.ascontiguousarray(x), factors, float(scale2), -1, none, none, rowbuf, cached
     fd, file_offsets, widths = src.file_layout()
+    cached = np.array([-1, -1, int(getattr(src, "relu", False))], dtype=np.int64)
     rowbuf = np.empty((2, src.shape[1]), dtype=np.float32)
     no_rows = np.empty((0, src.shape[1]), dtype=np.float32)
     return no_rows, factors, float(scale2), fd, file_offsets, widths, rowbuf, cached

@@ -310,9 +310,11 @@ def trained_model(
     return model, note
 
 
-def test_data(scenario: Scenario, samples: int | None = None):
-    """The scenario's test set: (x prepared for the network, y int64, class names)."""
-    x, y = load_dataset(scenario.test_on, "test")
+def test_data(scenario: Scenario, samples: int | None = None, split: str = "test"):
+    """The scenario's data to analyze: (x prepared for the network, y int64, class
+    names). ``split``: "test" (10,000 images), "train" (60,000) or "all" (70,000,
+    train then test; see :func:`fracdash.datasets.load_dataset`)."""
+    x, y = load_dataset(scenario.test_on, split)
     if samples is not None:
         x, y = x[:samples], y[:samples]
     return prepare_images(x, scenario.network), y.astype(np.int64), CLASS_NAMES[scenario.test_on]

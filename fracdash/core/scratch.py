@@ -1,0 +1,101 @@
+"""Scratch directories that never outlive their process for long.
+
+Large temporary files (a layer's activations, an out-of-core distance matrix) live in
+directories named ``fracdash-<kind>-<pid>-<start>-<random>`` under
+``$FRACDASH_TMPDIR`` (default: the system's temporary directory), ``<start>`` being
+the owner's start time in clock ticks since boot (``/proc/<pid>/stat``, field 22).
+A directory is removed when its owner leaves it — on success, on an exception, on
+Ctrl-C (``KeyboardInterrupt`` unwinds through ``with``) — and, after a ``kill -9``
+or a power cut, by the next :class:`ScratchDir` created on the machine: any
+directory whose owner pid is gone, or now belongs to a process started at another
+time (a reused pid), is swept.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+
+ENV_VAR = "FRACDASH_TMPDIR"
+_NAME = re.compile(r"^fracdash-[a-z]+-(?P<pid>\d+)-(?P<start>\d+)-")
+
+
+def scratch_root() -> Path:
+    """Where scratch directories go: ``$FRACDASH_TMPDIR`` or the system's temp dir."""
+    return Path(os.environ.get(ENV_VAR) or tempfile.gettempdir())
+
+
+def start_time(pid: int) -> int | None:
+    """A process's start time (clock ticks since boot), or None if there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after it.
+    return int(stat[stat.rindex(")") + 2 :].split()[19])
+
+
+def owner_alive(pid: int, start: int) -> bool:
+    """Whether the process that created a scratch directory still runs."""
+    if not Path("/proc/self/stat").exists():  # no procfs: the pid alone decides
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return start_time(pid) == start
+
+
+def sweep_stale(root: Path | None = None) -> list[Path]:
+    """Remove the scratch directories under ``root`` whose owner is gone; returns
+    them."""
+    root = scratch_root() if root is None else Path(root)
+    swept = []
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return swept
+    for entry in entries:
+        match = _NAME.match(entry.name)
+        if match and entry.is_dir(follow_symlinks=False):
+            if not owner_alive(int(match["pid"]), int(match["start"])):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                swept.append(Path(entry.path))
+    return swept
+
+
+class ScratchDir:
+    """A fresh scratch directory owned by this process (stale ones swept first).
+
+    Use as a context manager, or call :meth:`cleanup`; it is also removed when the
+    object is garbage-collected or the interpreter exits.
+    """
+
+    def __init__(self, kind: str):
+        if not re.fullmatch(r"[a-z]+", kind):
+            raise ValueError(f"a scratch kind is lowercase letters, not {kind!r}")
+        root = scratch_root()
+        sweep_stale(root)
+        pid = os.getpid()
+        prefix = f"fracdash-{kind}-{pid}-{start_time(pid) or 0}-"
+        self.path = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def cleanup(self) -> None:
+        self._finalizer()
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        self.cleanup()

@@ -1,0 +1,283 @@
+"""Exact VAT with the distance matrix on disk (issue 16), forced on small n by a tiny
+matrix budget: the same orders as in memory and as the float64 brute force, and a
+scratch directory that never outlives its process for long."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from helpers import brute_vat, normalised, star_near_ties
+
+from fracdash import vat_order
+from fracdash.core import chunked, outofcore, scratch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def own_tmpdir(tmp_path, monkeypatch):
+    """Scratch directories go to a fresh folder each test looks into."""
+    root = tmp_path / "scratch"
+    root.mkdir()
+    monkeypatch.setenv(scratch.ENV_VAR, str(root))
+    return root
+
+
+@pytest.fixture(params=["file", "computed"])
+def rows(request, monkeypatch):
+    """Both routes past the budget: rows in a scratch file, or computed when needed."""
+    monkeypatch.setattr(outofcore, "COMPUTED_ROWS", 0 if request.param == "file" else 10**6)
+    return request.param
+
+
+def on_disk(x, metric="euclidean", **kw):
+    """vat_order past the matrix budget (a file unless COMPUTED_ROWS says otherwise)."""
+    stats = {}
+    order = vat_order(x, metric, matrix_budget=0, stats=stats, **kw)
+    assert stats["out_of_core"]
+    if stats["rows"] == "file":
+        assert stats["disk_bytes"] == 4 * x.shape[0] ** 2
+    else:
+        assert stats["disk_bytes"] == 0
+    return order
+
+
+@pytest.mark.parametrize("panel_rows", [1, 7, 64, 1000])
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_orders_equal_memory_and_brute_force(monkeypatch, panel_rows, metric, rows):
+    rng = np.random.default_rng(panel_rows)
+    n = 150
+    x = rng.normal(size=(n, 6)).astype(np.float32)
+    x[100:130] = x[:30]  # exact duplicates: ties broken towards the lower index
+    x[140:] = 0.0  # zero rows (cosine keeps them at the origin)
+    monkeypatch.setattr(outofcore, "PANEL_BYTES", 4 * n * panel_rows)
+    got = on_disk(x, metric)
+    ref = brute_vat(normalised(x) if metric == "cosine" else x)
+    np.testing.assert_array_equal(got, ref)
+    np.testing.assert_array_equal(got, vat_order(x, metric))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_near_ties_below_float32_resolution(monkeypatch, seed, rows):
+    """Distances that float32 cannot rank: the float64 re-checks read rows back."""
+    monkeypatch.setattr(outofcore, "PANEL_BYTES", 4 * 300 * 13)
+    x, *_ = star_near_ties(np.random.default_rng(seed), spokes=300)
+    np.testing.assert_array_equal(on_disk(x), brute_vat(x))
+    np.testing.assert_array_equal(on_disk(x), vat_order(x))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_tiny(n, rows):
+    x = np.arange(n * 2, dtype=np.float64).reshape(n, 2) ** 2
+    np.testing.assert_array_equal(on_disk(x), brute_vat(x))
+
+
+def test_layer_on_disk_and_its_relu_view(tmp_path, monkeypatch, rows):
+    """A layer kept as column chunks in a file, and the same file read as max(x, 0)
+    (a ReLU without a file of its own): both order as the brute force does."""
+    monkeypatch.setattr(chunked, "CHUNK_BYTES", 1)  # chunks of 256 columns
+    monkeypatch.setattr(outofcore, "PANEL_BYTES", 4 * 200 * 50)
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(3, 600))
+    x = centres[rng.integers(0, 3, 200)] + 1e-6 * rng.normal(size=(200, 600))
+    x = x.astype(np.float32)
+    m = chunked.ChunkedMatrix(tmp_path / "layer.f32", *x.shape)
+    m.write_rows(0, x)
+    relu = m.relu_view()
+    np.testing.assert_array_equal(relu.to_array(), np.maximum(x, 0))
+    np.testing.assert_array_equal(on_disk(m), brute_vat(x.astype(np.float64)))
+    np.testing.assert_array_equal(on_disk(relu), brute_vat(np.maximum(x, 0).astype(np.float64)))
+    np.testing.assert_array_equal(on_disk(relu), vat_order(np.maximum(x, 0)))
+    relu.remove()
+    assert not (tmp_path / "layer.f32").exists()
+
+
+def test_budget_from_the_environment(monkeypatch):
+    x = np.random.default_rng(0).normal(size=(40, 3))
+    monkeypatch.setenv(outofcore.ENV_VAR, "6K")  # 40² x 4 = 6,400 bytes > 6,144
+    stats = {}
+    vat_order(x, stats=stats)
+    assert stats["out_of_core"]
+    monkeypatch.setenv(outofcore.ENV_VAR, "7K")
+    vat_order(x, stats=stats)
+    assert not stats["out_of_core"]
+    monkeypatch.delenv(outofcore.ENV_VAR)
+    assert 4 * 10_000**2 <= outofcore.matrix_budget() < 4 * 60_000**2
+    with pytest.raises(ValueError, match="FRACDASH_MATRIX_BUDGET"):
+        outofcore.parse_bytes("lots")
+
+
+def test_benchmark_figures(rows):
+    stats = {"time_reads": True}
+    vat_order(np.random.default_rng(4).normal(size=(200, 3)), matrix_budget=0, stats=stats)
+    assert stats["rows"] == rows
+    assert (stats["row_reads_s"] > 0) == (rows == "file")
+    assert 0 < stats["sgemm_s"] <= stats["gram_s"] and stats["loop_s"] > 0
+
+
+def test_progress_runs_through_both_phases(rows):
+    x = np.random.default_rng(1).normal(size=(300, 4))
+    seen = []
+    on_disk(x, progress=lambda done, total: seen.append((done, total)))
+    totals = {t for _, t in seen}
+    assert len(totals) == 1
+    total = totals.pop()
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[-1] == total
+    assert any(d <= 300 * 4 for d in done)  # the distance pass reports too
+
+
+def entries(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir())
+
+
+def test_scratch_removed_after_success(own_tmpdir, rows):
+    on_disk(np.random.default_rng(2).normal(size=(50, 3)))
+    assert entries(own_tmpdir) == []
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_scratch_removed_after_an_error_mid_way(own_tmpdir, monkeypatch, error):
+    """An exception (or Ctrl-C) in Prim's loop, with the file written: removed."""
+    seen = []
+
+    def progress(done, total):
+        seen.append(entries(own_tmpdir))
+        if done * 2 > total:
+            raise error("stop")
+
+    monkeypatch.setattr(outofcore, "COMPUTED_ROWS", 0)
+    with pytest.raises(error):
+        on_disk(np.random.default_rng(3).normal(size=(400, 3)), progress=progress)
+    assert seen[-1] and seen[-1][0].startswith(f"fracdash-vat-{os.getpid()}-")
+    assert entries(own_tmpdir) == []
+
+
+def test_scratch_removed_when_the_disk_is_full(own_tmpdir, monkeypatch):
+    monkeypatch.setattr(outofcore, "COMPUTED_ROWS", 0)
+    monkeypatch.setattr(outofcore.shutil, "disk_usage", lambda _: SimpleNamespace(free=10))
+    with pytest.raises(OSError, match="does not fit"):
+        on_disk(np.ones((10, 2)))
+    assert entries(own_tmpdir) == []
+
+
+KILLED = """
+import os, sys, time
+import numpy as np
+from fracdash import vat_order
+from fracdash.core import outofcore
+
+outofcore.COMPUTED_ROWS = 0
+
+def progress(done, total):
+    if done > 300 * 3:  # Prim's loop: the distance pass (n·d) is over, the file whole
+        print("running", flush=True)
+        time.sleep(60)
+
+vat_order(np.random.default_rng(0).normal(size=(300, 3)), matrix_budget=0, progress=progress)
+"""
+
+
+def test_stale_scratch_of_a_killed_process_is_swept(own_tmpdir):
+    """kill -9 leaves the directory; the next scratch directory made sweeps it (its
+    owner pid is gone), and leaves a live owner's alone."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-c", textwrap.dedent(KILLED)]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True) as proc:
+        try:
+            assert proc.stdout.readline().strip() == "running"
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+    left = entries(own_tmpdir)
+    assert len(left) == 1 and left[0].startswith(f"fracdash-vat-{proc.pid}-")
+    assert (own_tmpdir / left[0] / "distances.f32").stat().st_size == 4 * 300 * 300
+    with scratch.ScratchDir("test") as mine:
+        assert entries(own_tmpdir) == [mine.name]  # swept; its own kept
+        scratch.sweep_stale()
+        assert mine.is_dir()
+    assert entries(own_tmpdir) == []
+
+
+def test_reused_pid_is_not_its_owner(own_tmpdir):
+    """A live pid started at another time than the directory says: swept."""
+    me, start = os.getpid(), scratch.start_time(os.getpid())
+    assert start is not None
+    stale = own_tmpdir / f"fracdash-vat-{me}-{start + 1}-abc"
+    live = own_tmpdir / f"fracdash-vat-{me}-{start}-abc"
+    other = own_tmpdir / "not-fracdash-1-2-x"
+    for path in (stale, live, other):
+        path.mkdir()
+    assert scratch.sweep_stale() == [stale]
+    assert entries(own_tmpdir) == sorted([live.name, other.name])
+
+
+RSS = """
+import sys
+import numpy as np
+from fracdash import vat_order
+from fracdash.core import outofcore
+
+def kb(field):
+    status = open("/proc/self/status").read()
+    return int(status.split(field + ":")[1].split()[0]) * 1024
+
+outofcore.PANEL_BYTES = 2 * 2**20
+x = np.random.default_rng(0).normal(size=(6000, 20)).astype(np.float32)
+vat_order(x[:500], matrix_budget=0)  # both routes compiled and warmed up
+vat_order(x[:500])
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # resets the peak (VmHWM) to the current resident size
+before = kb("VmRSS")
+order = vat_order(x, matrix_budget=int(sys.argv[1]))
+print(kb("VmHWM") - before)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux procfs")
+def test_peak_memory_stays_below_the_matrix():
+    """n = 6,000: the matrix is 144 MB. In memory the peak grows by about that much;
+    out of core by a few MB (one 2 MB panel, O(n) vectors; the page cache is not
+    this process's memory)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def growth(budget):
+        cmd = [sys.executable, "-c", textwrap.dedent(RSS), str(budget)]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+        return int(done.stdout.split()[-1])
+
+    assert growth(0) < 40e6
+    assert growth(2**30) > 140e6
+
+
+def write_idx(path: Path, a: np.ndarray) -> None:
+    code = {np.uint8: 0x08}[a.dtype.type]
+    header = bytes([0, 0, code, a.ndim]) + b"".join(d.to_bytes(4, "big") for d in a.shape)
+    path.write_bytes(header + a.tobytes())
+
+
+def test_split_all_is_train_then_test(tmp_path):
+    """--split all: the 60,000 training images then the 10,000 test images (here a
+    folder of small IDX files)."""
+    from fracdash.datasets import FILES, DatasetError, load_dataset
+
+    rng = np.random.default_rng(0)
+    parts = {}
+    for split, n in (("train", 7), ("test", 3)):
+        parts[split] = (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+                        rng.integers(0, 10, n, dtype=np.uint8))  # fmt: skip
+        write_idx(tmp_path / FILES[split, "images"], parts[split][0])
+        write_idx(tmp_path / FILES[split, "labels"], parts[split][1])
+    x, y = load_dataset("mnist", "all", data_dir=tmp_path)
+    np.testing.assert_array_equal(x, np.concatenate([parts["train"][0], parts["test"][0]]))
+    np.testing.assert_array_equal(y, np.concatenate([parts["train"][1], parts["test"][1]]))
+    with pytest.raises(DatasetError, match="all"):
+        load_dataset("mnist", "everything", data_dir=tmp_path)
