@@ -17,15 +17,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import click  # noqa: E402
 
 from fracdash import __version__  # noqa: E402
-from fracdash.core.vat import METRICS  # noqa: E402
+from fracdash.cli_options import (  # noqa: E402
+    _cache_option,
+    _cluster_options,
+    _fail,
+    _metric_option,
+    _orderer,
+    _user_options,
+)
 from fracdash.errors import FracdashError  # noqa: E402
 from fracdash.progress import ProgressBars  # noqa: E402
 from fracdash.store import Store, default_store_dir  # noqa: E402
-
-METRIC_HELP = (
-    "How two samples' activations at a layer are compared: euclidean (the paper's: "
-    "straight-line distance) or cosine (angle only, ignoring the vectors' length)."
-)
 
 
 def quiet_keras_import() -> None:
@@ -63,72 +65,6 @@ def _print_summary(analysis) -> None:
         click.echo(f"  {i:02d} {g.name:<{width}}  {g.kind:<14} quality {g.quality:.3f}")
 
 
-def _fail(ctx, message: str, err: BaseException | None = None):
-    """One line on stderr, exit code 2 (the traceback with ``--debug``)."""
-    if ctx.obj["debug"] and err is not None:
-        raise err
-    click.echo(f"fracdash: error: {message}", err=True)
-    sys.exit(2)
-
-
-def _cache_option(fn):
-    return click.option(
-        "--store",
-        "--cache-dir",
-        "cache_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="The store (default: $FRACDASH_STORE or ~/.cache/fracdash); --cache-dir is "
-        "its older name.",
-    )(fn)
-
-
-def _metric_option(fn):
-    return click.option(
-        "--metric", type=click.Choice(METRICS), default=METRICS[0], show_default=True,
-        help=METRIC_HELP,
-    )(fn)  # fmt: skip
-
-
-def _user_options(required: bool):
-    """--model, --data and the options of a user model's analysis (see the README's
-    "Your own model" for the rules)."""
-    path = click.Path(path_type=Path)
-    options = [
-        click.option("--model", "model_path", type=path, required=required,
-                     help="A model file: Keras (.keras or .h5, loaded in safe mode) or "
-                     "ONNX (.onnx). PyTorch: export it to ONNX first (README)."),
-        click.option("--data", "data_path", type=path, required=required,
-                     help="Test set: .npz (x, y), IDX images file or folder, or a folder "
-                     "of images with one subfolder per class."),
-        click.option("--class-names", type=path,
-                     help="Text file, one class name per line, in the model's index "
-                     "order; image subfolders are matched to these names."),
-        click.option("--samples", type=click.IntRange(min=2),
-                     help="Use N samples: a seeded stratified sample (all classes kept)."),
-        click.option("--first", is_flag=True,
-                     help="With --samples: take the first N samples instead."),
-        click.option("--split", type=click.Choice(["test", "train"]), default="test",
-                     show_default=True, help="Which split of a folder of the four "
-                     "official IDX files."),
-        click.option("--scale", help="Multiply x by this before the model (e.g. 1/255 for "
-                     "a model trained on [0, 1]); by default x is passed as it is."),
-        click.option("--logits", is_flag=True,
-                     help="The model ends in logits: accept them (softmax is monotone, "
-                     "the predictions and the layers shown are unchanged)."),
-        click.option("--name", help="Run name in the dashboard (default: the model "
-                     "file's stem)."),
-        click.option("--replace", is_flag=True, help="Overwrite a stored run of that name."),
-        _metric_option,
-    ]  # fmt: skip
-
-    def decorate(fn):
-        for option in reversed(options):
-            fn = option(fn)
-        return fn
-
-    return decorate
-
-
 @click.group()
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(__version__, prog_name="fracdash")
@@ -140,7 +76,12 @@ def main(ctx, debug):
 
 @main.command()
 @click.argument("scenario")
-@click.option("--samples", type=click.IntRange(min=2), help="Test samples (default: all 10,000).")
+@click.option("--samples", type=click.IntRange(min=2),
+              help="Use the first N images of the split (default: all).")
+@click.option("--split", type=click.Choice(["test", "train", "all"]), default="test",
+              show_default=True, help="Images to analyze: the 10,000 test, the 60,000 "
+              "training, or all 70,000 (train then test); past memory the distances go "
+              "to disk ($FRACDASH_MATRIX_BUDGET, $FRACDASH_TMPDIR).")
 @click.option(
     "--epochs", type=click.IntRange(min=1), help="Training epochs (default: the scenario's)."
 )
@@ -154,29 +95,28 @@ def main(ctx, debug):
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to write glyph PNGs (default: <cache>/glyphs/<run>).",
 )
+@_cluster_options
 @click.pass_context
-def precompute(ctx, scenario, samples, epochs, train_samples, metric, cache_dir, out):
+def precompute(ctx, scenario, samples, split, epochs, train_samples, metric, cache_dir, out,
+               **where):  # fmt: skip
     """Train (once) and analyze a built-in SCENARIO: easy, generalization,
     problematic, simplification or realistic."""
     from fracdash.runs import precompute_scenario, run_name
 
-    store = Store(cache_dir or default_store_dir())
-    quiet_keras_import()
-    try:
-        analysis = precompute_scenario(
-            store,
-            scenario,
-            samples=samples,
-            epochs=epochs,
-            train_samples=train_samples,
-            metric=metric,
-            progress=ProgressBars(),
-        )
-    except (FracdashError, OSError) as err:
-        _fail(ctx, str(err), err)
+    store, bars = Store(cache_dir or default_store_dir()), ProgressBars()
+    with _orderer(ctx, cache_dir, **where):
+        quiet_keras_import()
+        try:
+            analysis = precompute_scenario(
+                store, scenario, samples=samples, epochs=epochs,
+                train_samples=train_samples, metric=metric, progress=bars, split=split,
+            )  # fmt: skip
+        except (FracdashError, OSError) as err:
+            bars.close()
+            _fail(ctx, str(err), err)
     _print_summary(analysis)
     click.echo(f"model: {analysis.meta.get('note', '')}")
-    out = out or store.directory / "glyphs" / run_name(scenario, samples)
+    out = out or store.directory / "glyphs" / run_name(scenario, samples, split)
     _write_glyphs(analysis, out)
     click.echo(f"glyphs (absolute and relative coloring, one PNG per layer): {out}")
 
@@ -237,11 +177,13 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
 @main.command("analyze")
 @_user_options(required=True)
 @_cache_option
+@_cluster_options
 @click.pass_context
-def analyze_command(ctx, cache_dir, **opts):
+def analyze_command(ctx, cache_dir, scheduler, workers, shared_dir, **opts):
     """Analyze your own Keras model on your own labelled test set, and store the run
     so that the dashboard lists it."""
-    _analyze_user(ctx, opts, cache_dir)
+    with _orderer(ctx, cache_dir, scheduler, workers, shared_dir):
+        _analyze_user(ctx, opts, cache_dir)
 
 
 @main.command()

@@ -21,3 +21,8 @@ class ActivationError(FracdashError):
 
 class PortInUse(FracdashError, OSError):
     """The dashboard's port is taken (message names the port and ``port=``/``--port``)."""
+
+
+class ClusterError(FracdashError):
+    """A Dask cluster that cannot be reached, was lost mid-run, or whose workers cannot
+    read the shared directory (message names the address or path, and the fix)."""

@@ -13,11 +13,13 @@ Stages, each keyed by content (see :mod:`fracdash.store`):
 A layer that only reorders values (Flatten, Reshape, Permute) has its predecessor's
 distances, so it reuses its predecessor's order instead of being computed again.
 
-Each order is stored as soon as it is computed, so a killed run resumes from the
-finished layers. Processes sharing a store order each layer under that layer's lock
-(:meth:`fracdash.store.Store.lock`), so two runs of the same analysis compute every
-order once; both still run the forward pass. ``FRACDASH_LOG=debug`` logs each order
-computed, or found stored by another process, to stderr.
+The order stage runs where an *orderer* puts it (:mod:`fracdash.cluster`): in this
+process, or one task per layer on a Dask cluster. Each order is stored as soon as it
+arrives, so a killed run resumes from the finished layers. Processes sharing a store
+order each layer under that layer's lock (:meth:`fracdash.store.Store.lock`), so two
+runs of the same analysis compute every order once; both still run the forward pass.
+``FRACDASH_LOG=debug`` logs each order computed, or found stored by another process,
+to stderr.
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from contextlib import ExitStack, closing
 from functools import partial
 
 import numpy as np
 
 from fracdash.analysis import Analysis, make_glyph
+from fracdash.cluster import LayerJob, LocalOrderer, current_orderer
 from fracdash.core import shares_input_order, vat_order
-from fracdash.core.vat import METRICS, NonFiniteValues
-from fracdash.errors import ActivationError
+from fracdash.core.vat import METRICS
 from fracdash.store import Store, array_digest, stage_key
 
 #: progress(stage, done, total, detail): stage "forward" counts batches; stage "order"
@@ -91,33 +94,78 @@ def _log() -> logging.Logger:
     return log
 
 
-def _order_layer(store, key, name, acts, metric, workspace) -> np.ndarray:
-    """One layer's VAT order, computed at most once across processes sharing ``store``.
+def _order_stage(store, keys, todo, acts, metric, orderer, work, progress, arrived=None) -> dict:
+    """Every layer of ``todo`` ordered by ``orderer``, each order stored as it arrives
+    (and handed to ``arrived(name, order)``, if given).
 
-    Under the layer's lock the store is read again: another process may have stored
-    the order since this one looked. The order is stored before the lock is released.
+    With a store, the layers' locks are taken first, in ``todo``'s order (the same in
+    every run of an analysis, so two runs cannot deadlock), and the store is read
+    again under each: another process may have stored an order since this one looked.
+    Each computed order is stored before its lock is released; so processes sharing a
+    store compute every order once, wherever the orderer computes it.
     """
-    if store is None:
-        return _vat(name, acts, metric, workspace)
-    with store.lock(key):
-        order = store.get_array(key)
-        if order is not None:
-            _log().debug("order %s: stored by another process", name)
-            return order
-        order = _vat(name, acts, metric, workspace)
-        store.set_array(key, order)
-        _log().debug("order %s: computed", name)
-        return order
-
-
-def _vat(name, acts, metric, workspace) -> np.ndarray:
+    orders, claims = {}, {}
     try:
-        return vat_order(acts[name], metric, workspace=workspace)
-    except NonFiniteValues as err:
-        raise ActivationError(
-            f"layer {name!r} outputs NaN or inf; check the model's weights and the input "
-            "scaling (--scale)"
-        ) from err
+        for name in todo if store is not None else ():
+            claims[name] = claim = ExitStack()
+            claim.enter_context(store.lock(keys[name]))
+            if (order := store.get_array(keys[name])) is not None:
+                _log().debug("order %s: stored by another process", name)
+                orders[name] = order
+                claims.pop(name).close()
+                acts.release(name)
+                if arrived:
+                    arrived(name, order)
+        jobs = [LayerJob(name, work[name]) for name in todo if name not in orders]
+        report = partial(progress, "order") if progress else None
+        with closing(orderer.orders(jobs, acts, metric, report)) as finished:
+            for name, order in finished:
+                if store is not None:
+                    store.set_array(keys[name], order)
+                    claims.pop(name).close()
+                    _log().debug("order %s: computed", name)
+                orders[name] = order
+                if arrived:
+                    arrived(name, order)
+    finally:
+        for claim in claims.values():
+            claim.close()
+    return orders
+
+
+class _PartialRun:
+    """The analysis so far while the orders arrive: every layer in its place, those
+    not ordered yet named in ``meta["pending"]`` (their glyphs are placeholders)."""
+
+    def __init__(self, nodes, shares, orders, y, predictions, class_names, labels):
+        self.nodes, self.shares, self.orders = nodes, shares, dict(orders)
+        self.y, self.predictions = y, predictions
+        self.class_names, self.labels = class_names, labels
+        self.report = None
+
+    def add(self, name, order) -> None:
+        self.orders[name] = order
+        if self.report is not None:
+            self.report(self.analysis())
+
+    def analysis(self) -> Analysis:
+        color = self.y if self.labels == "truth" else self.predictions
+        placeholder = np.arange(len(self.y))
+        glyphs, pending = [], []
+        for n in self.nodes:
+            order = self.orders.get(self.shares[n.name])
+            if order is None:
+                pending.append(n.name)
+            order = placeholder if order is None else order
+            glyphs.append(make_glyph(n.name, n.kind, n.inputs, n.output_shape, order, color))
+        return Analysis(
+            layers=glyphs,
+            labels=self.y,
+            predictions=self.predictions,
+            class_names=self.class_names,
+            color_by=self.labels,
+            meta={"pending": pending},
+        )
 
 
 def analyze(
@@ -131,6 +179,8 @@ def analyze(
     cache=None,
     progress: Progress | None = None,
     meta: dict | None = None,
+    orderer=None,
+    on_partial: Callable[[Analysis], None] | None = None,
 ) -> Analysis:
     """Order the test set ``(x, y)`` at every shown layer of ``model``.
 
@@ -154,6 +204,13 @@ def analyze(
     cache : Store or path, optional
         Content-addressed cache; nothing is stored when None.
     progress : callable(stage, done, total, detail), optional
+    orderer : LocalOrderer or DaskOrderer, optional
+        Where the layers are ordered (:mod:`fracdash.cluster`): by default the one set
+        by :func:`fracdash.cluster.use_orderer`, else this process.
+    on_partial : callable(Analysis), optional
+        Called with the analysis so far once the forward pass is done and again as each
+        order arrives; layers not ordered yet are listed in its ``meta["pending"]`` and
+        drawn from a placeholder order (the page shows them as placeholders).
 
     Returns
     -------
@@ -202,19 +259,17 @@ def analyze(
             predictions = np.argmax(acts.array(nodes[-1].name), axis=1).astype(np.int64)
             if store is not None:
                 store.set_array(pred_key, predictions)
-            # One (n, n) buffer for every layer: allocated and page-faulted once.
-            workspace = np.empty((len(y), len(y)), dtype=np.float32) if todo else None
             shape = {node.name: node.output_shape for node in nodes}
             work = {name: int(np.prod(shape[name])) + LAYER_WORK for name in todo}
-            total, done = sum(work.values()), 0
-            for name in todo:
-                if progress:
-                    progress("order", done, total, name)
-                orders[name] = _order_layer(store, keys[name], name, acts, metric, workspace)
-                acts.release(name)
-                done += work[name]
-            if progress and todo:
-                progress("order", total, total, "")
+            orderer = orderer or current_orderer() or LocalOrderer(vat_order)
+            arrived = None
+            if on_partial is not None:
+                so_far = _PartialRun(nodes, shares, orders, y, predictions, class_names, labels)
+                on_partial(so_far.analysis())  # every layer in place before the first order
+                arrived = so_far.add
+                so_far.report = on_partial
+            found = _order_stage(store, keys, todo, acts, metric, orderer, work, progress, arrived)
+            orders.update(found)
 
     color = y if labels == "truth" else predictions
     glyphs = [

@@ -21,8 +21,11 @@ CATALOG_KEY = stage_key("catalog")
 _BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
-def run_name(scenario: str, samples: int | None) -> str:
-    return scenario if samples is None else f"{scenario}-{samples}"
+def run_name(scenario: str, samples: int | None, split: str = "test") -> str:
+    """``easy``, ``easy-300``, ``easy-train``, ``easy-all-5000``: a scenario's run on
+    ``samples`` images of ``split`` (test by default: the name says nothing)."""
+    base = scenario if split == "test" else f"{scenario}-{split}"
+    return base if samples is None else f"{base}-{samples}"
 
 
 def catalog(store: Store) -> dict[str, dict]:
@@ -33,8 +36,9 @@ def catalog(store: Store) -> dict[str, dict]:
 def _is_scenario_name(name: str) -> bool:
     from fracdash.models.scenarios import SCENARIOS
 
-    base, _, samples = name.rpartition("-")
-    return name in SCENARIOS or (base in SCENARIOS and samples.isdigit())
+    head, _, tail = name.partition("-")
+    parts = tail.split("-") if tail else []
+    return head in SCENARIOS and all(p.isdigit() or p in ("train", "all") for p in parts)
 
 
 def check_run_name(store: Store | None, name, *, replace: bool = False) -> str:
@@ -154,8 +158,12 @@ def precompute_scenario(
     train_samples: int | None = None,
     metric: str = "euclidean",
     progress=None,
+    on_partial=None,
+    split: str = "test",
 ) -> Analysis:
-    """Train (once) and analyze a built-in scenario; store and register the result."""
+    """Train (once) and analyze a built-in scenario on ``samples`` images of ``split``
+    ("test", "train" or "all": train then test); store and register the result.
+    ``on_partial`` sees the analysis so far (:func:`fracdash.pipeline.analyze`)."""
     from fracdash.models.scenarios import SCENARIOS, test_data, trained_model
     from fracdash.pipeline import analyze
 
@@ -169,10 +177,15 @@ def precompute_scenario(
         train_samples=train_samples,
         progress=progress,
     )
-    x, y, names = test_data(spec, samples)
-    meta = {"scenario": scenario, "note": note, "paper": spec.paper, "network": spec.network}
-    analysis = analyze(model, x, y, names, metric=metric, cache=store, progress=progress, meta=meta)
+    x, y, names = test_data(spec, samples, split)
+    meta = {"scenario": scenario, "note": note, "paper": spec.paper, "network": spec.network,
+            "split": split}  # fmt: skip
+    analysis = analyze(
+        model, x, y, names, metric=metric, cache=store, progress=progress, meta=meta,
+        on_partial=on_partial,
+    )  # fmt: skip
     register(
-        store, run_name(scenario, samples), analysis, model=spec.network, data=spec.test_on
+        store, run_name(scenario, samples, split), analysis, model=spec.network,
+        data=spec.test_on if split == "test" else f"{spec.test_on} ({split})",
     )
     return analysis

@@ -13,7 +13,10 @@ import pytest
 
 import fracdash.core
 
-HEAVY = ("tensorflow", "keras", "dash", "plotly", "diskcache", "grandalf", "onnx", "torch", "dask")
+HEAVY = (
+    "tensorflow", "keras", "dash", "plotly", "diskcache", "grandalf", "onnx", "torch", "dask",
+    "distributed",
+)  # fmt: skip
 CORE_DIR = Path(fracdash.core.__file__).resolve().parent
 CORE_FILES = sorted(CORE_DIR.rglob("*.py"))
 

@@ -268,6 +268,37 @@ def test_order_progress_counts_work_by_layer_width(toy_branched, toy_data):
     assert "rotate" not in {g.name for g in own} and len(own) < len(a.layers)
     weights = [int(np.prod(g.output_shape)) + pipeline.LAYER_WORK for g in own]
     total = sum(weights)
-    assert [call[3] for call in order] == [g.name for g in own] + [""]
-    assert [call[1] for call in order] == [int(w) for w in np.cumsum([0, *weights])]
+    # Layer by layer (the names in order, each repeated while its progress moves inside
+    # it), each announced at the work done before it, never backwards, all at the end.
+    names = [call[3] for call in order]
+    assert [n for i, n in enumerate(names) if i == 0 or n != names[i - 1]] == [
+        g.name for g in own
+    ] + [""]
+    starts = [int(w) for w in np.cumsum([0, *weights])]
+    firsts = [call[1] for i, call in enumerate(order) if i == 0 or call[3] != names[i - 1]]
+    assert firsts == starts
+    assert [call[1] for call in order] == sorted(call[1] for call in order)
     assert all(call[2] == total for call in order)
+
+
+def test_the_analysis_so_far_arrives_layer_by_layer(toy_branched, toy_data, tmp_path):
+    """on_partial sees every layer in place after the forward pass, then one more
+    ordered layer each time (those pending listed), and its ordered layers already hold
+    their final orders; a rerun from the store reports nothing pending."""
+    x, y, _, _ = toy_data
+    seen = []
+    final = fracdash.analyze(toy_branched, x, y, cache=tmp_path, on_partial=seen.append)
+    ordered = {g.name for g in final.layers}
+    assert seen and seen[0].meta["pending"] == final.layer_names  # nothing ordered yet
+    pending = [set(a.meta["pending"]) for a in seen]
+    assert all(a > b for a, b in zip(pending, pending[1:], strict=False))  # shrinking
+    assert pending[-1] == set()
+    for a in seen:
+        assert a.layer_names == final.layer_names
+        for g in a.layers:
+            if g.name not in a.meta["pending"]:
+                np.testing.assert_array_equal(g.order, final.layer(g.name).order)
+    assert ordered == set(final.layer_names)
+    again = []
+    fracdash.analyze(toy_branched, x, y, cache=tmp_path, on_partial=again.append)
+    assert again == []  # nothing to compute: no forward pass, nothing reported

@@ -129,7 +129,7 @@ def run_thumbnails(store, key: str, analysis) -> np.ndarray | None:
     if spec is None:
         return None
     split = analysis.meta.get("split", "test")
-    if split not in ("test", "train"):
+    if split not in ("test", "train", "all"):
         return None
     x, _ = load_dataset(spec.test_on, split)
     return thumbnails(x[: analysis.n]) if len(x) >= analysis.n else None

@@ -78,8 +78,9 @@ def register(app, context) -> dict:
 
         try:
             precompute_scenario(
-                store, scenario, samples=context.samples, progress=report, **context.compute
-            )
+                store, scenario, samples=context.samples, progress=report,
+                on_partial=job.partial, **context.compute,
+            )  # fmt: skip
         except (FracdashError, OSError) as err:
             return no_update, f"could not compute {run}: {err}"
         finally:
