@@ -45,6 +45,8 @@ bench: $(STAMP)
 	$(BIN)/pip install -q numba scikit-learn matplotlib pandas threadpoolctl
 	$(BIN)/pip install -q --no-deps pyclustertend
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/cluster.py --workers 2
+	$(BIN)/python bench/interaction.py --run simplification
 
 # locust, headless: 20 users for 60 s on 127.0.0.1 against gunicorn -w 2 on the store (read
 # only; $$FRACDASH_STORE or ~/.cache/fracdash); see docs/deploy.md. Writes
