@@ -16,6 +16,7 @@
 
   var S = null; // window.fracdashSamples, taken once the page runs
   var THUMB = 56; // px of the tooltip's thumbnail
+  var images = new WeakMap(); // overlay canvas -> its ImageData, reused
   var st = {
     model: null, loading: null, sprite: null, labels: "truth", focus: null,
     pins: [], sel: null, mask: null, hover: null, brush: null, fromUrl: true, spriteOf: null,
@@ -40,7 +41,19 @@
     st.focus = f !== null && /^\d{1,4}$/.test(f) && +f < st.model.classNames.length ? +f : null;
   }
 
+  /* Written after the frame, not in it: Chromium's history.replaceState takes up to
+   * 15 ms, which a brush or a pin should not wait for. */
+  var urlTimer = null;
   function writeUrl() {
+    if (urlTimer === null) {
+      urlTimer = window.setTimeout(function () {
+        urlTimer = null;
+        writeUrlNow();
+      }, 60);
+    }
+  }
+
+  function writeUrlNow() {
     var p = new URLSearchParams(window.location.search);
     var set = function (key, value) {
       if (value) p.set(key, value);
@@ -134,7 +147,11 @@
       if (cv.width !== m.width) cv.width = m.width;
       if (cv.height !== m.height) cv.height = m.height;
       var ctx = cv.getContext("2d");
-      var image = ctx.createImageData(m.width, m.height);
+      var image = images.get(cv);
+      if (!image || image.width !== m.width || image.height !== m.height) {
+        image = ctx.createImageData(m.width, m.height); // kept: a redraw allocates nothing
+        images.set(cv, image);
+      }
       S.paint(m, layer, { labels: st.labels, coloring: coloring(), focus: st.focus, mask: st.mask },
               image.data);
       ctx.putImageData(image, 0, 0);
@@ -179,7 +196,10 @@
     drawGlyphs(force);
     drawMarks();
     showSelection();
-    drawCohesion();
+    /* The chart's line follows the glyphs by one frame: Plotly redraws take ~40 ms. */
+    window.requestAnimationFrame(function () {
+      window.setTimeout(drawCohesion, 0);
+    });
   }
 
   /* -- controls, info line, legend line --------------------------------------------- */
@@ -224,7 +244,8 @@
     var gd = document.querySelector("#quality-chart .js-plotly-plot");
     var P = window.Plotly;
     /* A folded chart is drawn when it is opened (its "toggle" wakes this script). */
-    if (!gd || !P || !gd.data || !gd.layout || gd.offsetParent === null) return;
+    var folded = gd && gd.closest("details") && !gd.closest("details").open;
+    if (!gd || !P || !gd.data || !gd.layout || folded || !gd.getClientRects().length) return;
     var at = gd.layout.meta && gd.layout.meta.x_of_layer;
     var old = [];
     gd.data.forEach(function (t, i) {
