@@ -59,7 +59,9 @@ def _write_glyphs(analysis, out: Path) -> None:
 
 
 def _print_summary(analysis) -> None:
-    click.echo(f"accuracy {100 * analysis.accuracy:.2f}% on {analysis.n} test samples")
+    split = analysis.meta.get("split", "test")
+    what = "test samples" if split == "test" else f"samples ({split} split)"
+    click.echo(f"accuracy {100 * analysis.accuracy:.2f}% on {analysis.n} {what}")
     width = max(len(g.name) for g in analysis.layers)
     for i, g in enumerate(analysis.layers):
         click.echo(f"  {i:02d} {g.name:<{width}}  {g.kind:<14} quality {g.quality:.3f}")
