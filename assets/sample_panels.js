@@ -1,0 +1,142 @@
+/* fracdash: the panels around sample following (assets/sample_view.js): the tooltip,
+ * the selection's info line and buttons, the legend's labels line, the confusion
+ * matrix's cells as selections and the quality chart's "selection" line. Each function
+ * takes the view's state; nothing here asks the server anything. */
+(function () {
+  "use strict";
+
+  var THUMB = 56; // px of the tooltip's thumbnail
+
+  /* -- controls, info line, legend line --------------------------------------------- */
+  function showSelection(st, S) {
+    var m = st.model;
+    document.querySelectorAll("[data-labels]").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.dataset.labels === st.labels));
+    });
+    var wrong = document.querySelector(".fd-wrong-toggle");
+    if (wrong) wrong.setAttribute("aria-pressed", String(!!st.sel && st.sel.kind === "wrong"));
+    var info = document.querySelector(".fd-selection-info");
+    if (info) {
+      var text = "";
+      if (st.mask) {
+        var what = st.sel.kind === "wrong" ? "misclassified"
+          : st.sel.kind === "cell" ? "true " + m.classNames[st.sel.truth] + ", predicted " +
+            m.classNames[st.sel.predicted]
+          : "brushed in " + st.sel.layer;
+        text = S.count(st.mask).toLocaleString("en") + " selected (" + what + ") · Esc clears";
+      }
+      if (st.pins.length) text += (text ? " · " : "") + st.pins.length + " pinned";
+      if (info.textContent !== text) info.textContent = text;
+      info.dataset.count = st.mask ? String(S.count(st.mask)) : "";
+    }
+    var legend = document.querySelector(".fd-legend-labels");
+    var line = st.labels === "predicted" ? "pixels colored by the model's predicted class"
+      : "pixels colored by the true class";
+    if (legend && legend.textContent !== line) legend.textContent = line;
+  }
+
+  /* The quality chart gains a "selection" line: the group's cohesion per layer, at the
+   * x the chart gives each layer (its layout.meta.x_of_layer). */
+  function drawCohesion(st, S) {
+    var gd = document.querySelector("#quality-chart .js-plotly-plot");
+    var P = window.Plotly;
+    /* A folded chart is drawn when it is opened (its "toggle" wakes this script). */
+    var folded = gd && gd.closest("details") && !gd.closest("details").open;
+    if (!gd || !P || !gd.data || !gd.layout || folded || !gd.getClientRects().length) return;
+    var at = gd.layout.meta && gd.layout.meta.x_of_layer;
+    var old = [];
+    gd.data.forEach(function (t, i) {
+      if (t.name === "selection") old.push(i);
+    });
+    var want = st.mask && at ? S.formatSelection(st.sel) + "|" + st.model.run : "";
+    if (gd.dataset.selection === want && (want === "") === (old.length === 0)) return;
+    gd.dataset.selection = want;
+    if (old.length) P.deleteTraces(gd, old);
+    if (!want) return;
+    var xs = [], ys = [], text = [];
+    Object.keys(at).forEach(function (layer) {
+      if (!st.model.layers[layer]) return;
+      var c = S.cohesion(st.model, layer, st.mask);
+      xs.push(at[layer]);
+      ys.push(c);
+      text.push(layer + "<br>selection cohesion " + (c === null ? "–" : c.toFixed(3)));
+    });
+    /* Branches share an x (their depth): points only, no line zigzagging between them. */
+    var mode = new Set(xs).size < xs.length ? "markers" : "markers+lines";
+    P.addTraces(gd, {
+      x: xs, y: ys, text: text, name: "selection", mode: mode,
+      line: { color: "#111", dash: "dot" }, hovertemplate: "%{text}<extra></extra>",
+    });
+  }
+
+  function tooltip() {
+    var t = document.querySelector(".fd-tooltip");
+    if (!t) {
+      t = document.createElement("div");
+      t.className = "fd-tooltip";
+      t.setAttribute("role", "tooltip");
+      t.innerHTML = '<canvas class="fd-thumb" width="' + THUMB + '" height="' + THUMB +
+        '"></canvas><div class="fd-tip-text"></div>';
+      document.body.appendChild(t);
+    }
+    return t;
+  }
+
+  function showTooltip(ev, layer, hit, st) {
+    var m = st.model, s = hit.sample, t = tooltip();
+    var truth = m.labels[s], pred = m.predictions[s], right = truth === pred;
+    t.dataset.sample = String(s);
+    t.dataset.rank = String(hit.rank);
+    t.querySelector(".fd-tip-text").innerHTML =
+      "<b>sample " + s + "</b><br>true: " + esc(m.classNames[truth]) + "<br>predicted: " +
+      esc(m.classNames[pred]) + (right ? ' <span class="fd-right">✓</span>'
+                                       : ' <span class="fd-wrong">✗</span>') +
+      "<br>rank " + (hit.rank + 1).toLocaleString("en") + " of " + m.n.toLocaleString("en") +
+      " in " + esc(layer);
+    var thumb = t.querySelector(".fd-thumb");
+    thumb.hidden = !(m.thumbs && st.sprite);
+    if (!thumb.hidden) {
+      var w = m.thumbs.width, h = m.thumbs.height, cols = m.thumbs.columns;
+      var ctx = thumb.getContext("2d");
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(st.sprite, (s % cols) * w, Math.floor(s / cols) * h, w, h, 0, 0, THUMB, THUMB);
+    }
+    t.hidden = false;
+    var x = ev.clientX + 14, y = ev.clientY + 14;
+    if (x + 220 > window.innerWidth) x = ev.clientX - 220;
+    if (y + 90 > window.innerHeight) y = ev.clientY - 90;
+    t.style.left = x + "px";
+    t.style.top = y + "px";
+  }
+
+  function esc(text) {
+    return String(text).replace(/[&<>"]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
+    });
+  }
+
+  /* A confusion-matrix cell selects its samples (a second click on it clears). */
+  var hooked = new WeakSet();
+  function hookConfusion(st, setSelection) {
+    var gd = document.querySelector("#confusion .js-plotly-plot");
+    if (!gd || !gd.on || hooked.has(gd)) return;
+    hooked.add(gd);
+    gd.on("plotly_click", function (data) {
+      var pt = data && data.points && data.points[0];
+      if (!pt || !st.model) return;
+      var names = st.model.classNames;
+      var truth = names.indexOf(String(pt.y)), pred = names.indexOf(String(pt.x));
+      if (truth < 0 || pred < 0) return;
+      var same = st.sel && st.sel.kind === "cell" && st.sel.truth === truth &&
+        st.sel.predicted === pred;
+      setSelection(same ? null : { kind: "cell", truth: truth, predicted: pred });
+    });
+  }
+
+  window.fracdashSamplePanels = {
+    showSelection: showSelection,
+    drawCohesion: drawCohesion,
+    showTooltip: showTooltip,
+    hookConfusion: hookConfusion,
+  };
+})();
