@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/pip install -q numba scikit-learn matplotlib pandas threadpoolctl
 	$(BIN)/pip install -q --no-deps pyclustertend
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/outofcore.py
 	$(BIN)/python bench/cluster.py --workers 2
 	$(BIN)/python bench/interaction.py --run simplification
 

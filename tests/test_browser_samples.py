@@ -280,3 +280,30 @@ def test_the_quality_chart_follows_the_selection(browser, url, toy_store):
     )
     assert page.requests == [] and page.errors == []
     context.close()
+
+
+def test_a_pinned_class_shows_in_the_zoomed_glyph_too(browser, url, toy_store):
+    from fracdash.glyphs import FOCUS_DIM
+
+    _, analysis, _ = toy_store
+    context, page = open_page(browser, url)
+    page.click(".fd-legend-item[data-class='1']")  # pin class 1
+    page.click(".fd-node[data-layer='dense'] .fd-node-name")  # open the zoom
+    page.wait_for_function(
+        "() => { const c = document.querySelector('canvas.fd-zoom-overlay');"
+        " return c && !c.hidden && c.width > 0; }"
+    )
+    pixels = page.eval_on_selector(
+        "canvas.fd-zoom-overlay",
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)",
+    )
+    g = analysis.layer("dense")
+    rgb = lambda c: [int(c.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]  # noqa: E731
+    for s in range(analysis.n):
+        x, y = (int(v) for v in g.positions[s])
+        at = 4 * (y * g.width + x)
+        k = int(analysis.labels[s])
+        want = rgb(CLASS_COLORS[1]) if k == 1 else rgb(FOCUS_DIM)
+        assert pixels[at : at + 3] == want, s
+    assert page.requests == [] or all("_dash-update-component" in r for r in page.requests)
+    context.close()

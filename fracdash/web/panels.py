@@ -98,12 +98,23 @@ def zoom_children(glyph: GlyphView, coloring: str) -> list:
     ]
     return [
         html.H3(glyph.name, className="fd-zoom-title"),
-        html.Img(
-            src=glyph.src(coloring),
-            className="fd-zoom-image",
-            alt=glyph.name,
+        html.Div(
+            [
+                html.Img(
+                    src=glyph.src(coloring),
+                    className="fd-zoom-image",
+                    alt=glyph.name,
+                    style={"width": "100%", "height": "100%"},
+                    **{"data-layer": glyph.name, "data-width": str(glyph.width)},
+                ),
+                # The browser draws focus, predicted labels and a selection here too.
+                html.Canvas(
+                    className="fd-glyph-layer fd-overlay fd-zoom-overlay",
+                    **{"data-layer": glyph.name},
+                ),
+            ],
+            className="fd-zoom-glyph",
             style={"width": f"{glyph.width * scale}px", "height": f"{glyph.height * scale}px"},
-            **{"data-layer": glyph.name, "data-width": str(glyph.width)},
         ),
         html.Dl(
             [
