@@ -167,7 +167,7 @@ def test_legend_has_one_entry_per_class_with_its_color(cb):
 
 
 def test_zoom_shows_name_kind_shape_and_quality(cb):
-    prop = json.dumps(ids.glyph_id("conv"), separators=(",", ":")) + ".n_clicks"
+    prop = json.dumps(ids.glyph_name_id("conv"), separators=(",", ":")) + ".n_clicks"
     body, hidden = with_trigger(prop, 1, cb.toggle_zoom, [0, 1], 0, "toy", "absolute")
     assert hidden is False
     facts = {
@@ -178,10 +178,11 @@ def test_zoom_shows_name_kind_shape_and_quality(cb):
     quality = f"{toy_analysis().layer('conv').quality:.3f}"
     assert facts["layer"] == "conv" and facts["kind"] == "Conv2D"
     assert facts["output shape"] == "4×4×3" and facts["quality"] == quality
-    image = body[1]
+    box, (image, over) = body[1], body[1].children  # the image, the browser's drawing over it
+    assert "fd-zoom-overlay" in over.className
     width, height = decode(image.src).size
     scale = 512 // max(width, height)  # the largest integer factor within 512 px
-    assert image.style == {"width": f"{width * scale}px", "height": f"{height * scale}px"}
+    assert box.style == {"width": f"{width * scale}px", "height": f"{height * scale}px"}
     assert max(width, height) * scale > 512 - max(width, height)
 
     closed = with_trigger(f"{ids.GLYPH_ZOOM_CLOSE}.n_clicks", 1, cb.toggle_zoom,
@@ -192,7 +193,7 @@ def test_zoom_shows_name_kind_shape_and_quality(cb):
 def test_new_glyphs_do_not_open_the_zoom(cb):
     from dash.exceptions import PreventUpdate
 
-    prop = json.dumps(ids.glyph_id("conv"), separators=(",", ":")) + ".n_clicks"
+    prop = json.dumps(ids.glyph_name_id("conv"), separators=(",", ":")) + ".n_clicks"
     with pytest.raises(PreventUpdate):
         with_trigger(prop, 0, cb.toggle_zoom, [0, 0], 0, "toy", "absolute")
 
