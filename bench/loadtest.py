@@ -123,7 +123,8 @@ def computed_runs(url: str) -> list[str]:
                         {"id": "jobs-tick", "property": "disabled"}],
             "inputs": [{"id": "run", "property": "data", "value": None},
                        {"id": "computed", "property": "data", "value": None},
-                       {"id": "jobs-tick", "property": "n_intervals", "value": None}],
+                       {"id": "jobs-tick", "property": "n_intervals", "value": None},
+                       {"id": "compute", "property": "data", "value": None}],
             "state": [], "changedPropIds": ["run.data"]}  # fmt: skip
     status, answer = fetch(url + "/_dash-update-component", body)
     if status != 200:

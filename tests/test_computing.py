@@ -117,3 +117,14 @@ def test_a_run_being_computed_shows_each_layer_as_soon_as_it_is_ordered(tmp_path
     assert again != shown
     job.clear()  # the job ended: its partial graph goes with it
     assert computing.read_partial(store, "easy") is None
+
+
+def test_the_page_polls_from_the_moment_it_asks_for_a_run_until_it_is_stored(tmp_path):
+    """The job may not have written its first record yet: asking is enough to poll
+    (for the progress and the layers as they are ordered); a stored run stops it."""
+    store_toy(tmp_path, name="toy")
+    context = context_of(create_app(Store(tmp_path)))
+    refresh = context.callbacks["refresh_options"]
+    assert refresh(None, None, None, "easy")[1] is False  # asked, nothing written yet
+    assert refresh(None, None, None, "toy")[1] is True  # stored: nothing to wait for
+    assert refresh(None, None, None, None)[1] is True

@@ -104,12 +104,17 @@ def register(app, context) -> dict:
         Input(ids.RUN, "data"),
         Input(ids.COMPUTED, "data"),
         Input(ids.JOBS_TICK, "n_intervals"),
+        Input(ids.COMPUTE, "data"),
         prevent_initial_call=True,
     )
-    def refresh_options(_run, _computed=None, _tick=None):
+    def refresh_options(_run, _computed=None, _tick=None, computing=None):
         options = run_options(context.store, context.samples, context.compute)
-        # Poll (every few seconds) only while some job is running, to show its progress.
-        return options, not any("(computing" in o["label"] for o in options)
+        # Poll (every few seconds) only while some job is running, to show its progress
+        # and its layers as they are ordered: from the moment this page asks for one
+        # (its job may not have written its first record yet) until it is stored.
+        asked = run_or_none(computing)
+        waiting = asked is not None and run_key(context.store, asked) is None
+        return options, not (waiting or any("(computing" in o["label"] for o in options))
 
     return {
         "select_run": select_run,
