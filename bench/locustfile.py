@@ -150,7 +150,7 @@ class Browser(FastHttpUser):
         coloring = rng.choice(["absolute", "relative"])
         view = {"run.data": run, "simplify.value": simplify, "coloring.value": coloring,
                 "computed.data": None, "jobs-tick.n_intervals": None, "compute.data": None,
-                "partial-shown.data": None,
+                "partial-shown.data": None, "partial-tick.data": None,
                 "curve.value": rng.choice(["compact", "paper"])}  # fmt: skip
         self.get("/")
         self.get("/_dash-layout")

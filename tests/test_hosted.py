@@ -234,7 +234,7 @@ def test_gunicorn_two_workers_serve_the_page_on_one_store(cache):
             body = calls.body(
                 ("dag.children", "glyph-variants.data", "partial-shown.data"),
                 [("run", "data", "toy"), ("simplify", "value", []), ("curve", "value", "compact"),
-                 ("jobs-tick", "n_intervals", None)],
+                 ("partial-tick", "data", None)],
                 [("coloring", "value", "relative"), ("compute", "data", None),
                  ("partial-shown", "data", None)],
             )  # fmt: skip

@@ -51,6 +51,8 @@ COMPUTED = "computed"
 JOBS_TICK = "jobs-tick"
 #: dcc.Store: which partial graph of a run being computed the page shows ("run|pending").
 PARTIAL_SHOWN = "partial-shown"
+#: dcc.Store: how many partial graphs the page's job has stored (its progress output).
+PARTIAL_TICK = "partial-tick"
 #: dcc.Store: focused class index (legend hover) or None.
 FOCUS = "focus"
 #: dcc.Store: every glyph's PNG variants, {layer: {"absolute", "relative", "focus"}}.

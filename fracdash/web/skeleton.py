@@ -156,6 +156,7 @@ def page(context: AppContext) -> html.Div:
             dcc.Store(id=ids.COMPUTED),
             dcc.Interval(id=ids.JOBS_TICK, interval=2000, disabled=True),
             dcc.Store(id=ids.PARTIAL_SHOWN),
+            dcc.Store(id=ids.PARTIAL_TICK),
             dcc.Store(id=ids.FOCUS),
             dcc.Store(id=ids.GLYPH_VARIANTS),
         ],

@@ -23,7 +23,7 @@ def register(app, context) -> dict:
         Input(ids.RUN, "data"),
         Input(ids.SIMPLIFY, "value"),
         Input(ids.CURVE, "value"),
-        Input(ids.JOBS_TICK, "n_intervals"),
+        Input(ids.PARTIAL_TICK, "data"),
         State(ids.COLORING, "value"),
         State(ids.COMPUTE, "data"),
         State(ids.PARTIAL_SHOWN, "data"),

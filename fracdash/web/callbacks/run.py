@@ -56,7 +56,8 @@ def register(app, context) -> dict:
         Output(ids.PROGRESS, "children", allow_duplicate=True),
         Input(ids.COMPUTE, "data"),
         background=True,
-        progress=Output(ids.PROGRESS, "children"),
+        # The bar, and a count of the partial graphs stored: the DAG redraws on it.
+        progress=[Output(ids.PROGRESS, "children"), Output(ids.PARTIAL_TICK, "data")],
         interval=500,
         prevent_initial_call=True,
     )
@@ -71,15 +72,21 @@ def register(app, context) -> dict:
         start = time.monotonic()
         store = Store(context.directory)  # this job's own connection: it runs in a fork
         job = JobProgress(store, run)
-        set_progress(progress_view(job("start", 0, 0, "loading TensorFlow")))
+        stored = [0]  # partial graphs stored so far
+        set_progress((progress_view(job("start", 0, 0, "loading TensorFlow")), 0))
 
         def report(stage, done, total, detail):
-            set_progress(progress_view(job(stage, done, total, detail)))
+            set_progress((progress_view(job(stage, done, total, detail)), stored[0]))
+
+        def partial(analysis):
+            job.partial(analysis)
+            stored[0] += 1
+            set_progress((progress_view(job.record), stored[0]))
 
         try:
             precompute_scenario(
                 store, scenario, samples=context.samples, progress=report,
-                on_partial=job.partial, **context.compute,
+                on_partial=partial, **context.compute,
             )  # fmt: skip
         except (FracdashError, OSError) as err:
             return no_update, f"could not compute {run}: {err}"
