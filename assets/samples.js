@@ -170,10 +170,10 @@
     var labels = opts.labels === "predicted" ? model.predictions : model.labels;
     var order = model.layers[layer].order, slots = model.slots, n = order.length;
     var relative = opts.coloring === "relative";
-    words.fill(pack(rgb(relative ? c.relativeEmpty : c.empty)));
+    words.fill(pack(rgb(relative ? c.relative_empty : c.empty)));
     var focus = opts.focus === null || opts.focus === undefined || relative ? null : opts.focus;
     var base = relative ? c.relative.map(rgb) : c.classes.map(rgb);
-    var dim = rgb(c.focusDim);
+    var dim = rgb(c.focus_dim);
     var full = [], faded = [];
     for (var k = 0; k < base.length; k++) {
       var color = !relative && focus !== null && k !== focus ? dim : base[k];

@@ -142,22 +142,31 @@ class _PartialRun:
         self.y, self.predictions = y, predictions
         self.class_names, self.labels = class_names, labels
         self.report = None
+        self.glyphs = {}  # name -> glyph: each layer is laid and scored once, not per call
 
     def add(self, name, order) -> None:
         self.orders[name] = order
         if self.report is not None:
             self.report(self.analysis())
 
-    def analysis(self) -> Analysis:
+    def _glyph(self, n, order):
         color = self.y if self.labels == "truth" else self.predictions
-        placeholder = np.arange(len(self.y))
+        return make_glyph(n.name, n.kind, n.inputs, n.output_shape, order, color)
+
+    def analysis(self) -> Analysis:
         glyphs, pending = [], []
         for n in self.nodes:
             order = self.orders.get(self.shares[n.name])
             if order is None:
                 pending.append(n.name)
-            order = placeholder if order is None else order
-            glyphs.append(make_glyph(n.name, n.kind, n.inputs, n.output_shape, order, color))
+                key = ("placeholder", n.name)
+                if key not in self.glyphs:
+                    self.glyphs[key] = self._glyph(n, np.arange(len(self.y)))
+                glyphs.append(self.glyphs[key])
+            else:
+                if n.name not in self.glyphs:
+                    self.glyphs[n.name] = self._glyph(n, order)
+                glyphs.append(self.glyphs[n.name])
         return Analysis(
             layers=glyphs,
             labels=self.y,

@@ -11,6 +11,7 @@ import pytest
 from helpers import store_toy, toy_analysis
 from PIL import Image
 
+from fracdash.glyphs import palette_constants
 from fracdash.store import Store
 from fracdash.thumbnails import thumbnails, thumbs_key
 from fracdash.web import create_app
@@ -39,7 +40,7 @@ def test_payload_holds_every_order_label_and_cell(curve):
         # The cell of rank r holds sample order[r] in this layer's glyph.
         xy = np.stack([slots % g.width, slots // g.width], axis=1)
         np.testing.assert_array_equal(xy, g.positions[order])
-    assert p["colors"]["classes"][0].startswith("#") and p["colors"]["focusDim"].startswith("#")
+    assert p["colors"] == palette_constants()
 
 
 def test_order_type_widens_past_65536_samples():

@@ -46,18 +46,6 @@ def rank_slots(analysis) -> tuple[np.ndarray, int, int]:
     return (by_rank[:, 1] * g.width + by_rank[:, 0]).astype("<u4"), g.width, g.height
 
 
-def palette() -> dict:
-    """The page's colors, as the server's PNGs use them (fracdash.glyphs)."""
-    c = glyphs.palette_constants()
-    return {
-        "classes": c["classes"],
-        "empty": c["empty"],
-        "relative": c["relative"],
-        "relativeEmpty": c["relative_empty"],
-        "focusDim": c["focus_dim"],
-    }
-
-
 def payload(analysis, run: str, thumbs: tuple[int, int, int] | None = None) -> dict:
     """The JSON the browser follows samples with (module docstring).
 
@@ -73,7 +61,7 @@ def payload(analysis, run: str, thumbs: tuple[int, int, int] | None = None) -> d
         "height": height,
         "curve": analysis.curve,
         "classNames": [str(c) for c in analysis.class_names],
-        "colors": palette(),
+        "colors": glyphs.palette_constants(),
         "orderType": "uint16" if dtype.itemsize == 2 else "uint32",
         "labels": _b64(analysis.labels.astype("<u2")),
         "predictions": _b64(analysis.predictions.astype("<u2")),
