@@ -17,7 +17,7 @@ import pytest
 from helpers import brute_vat, normalised, star_near_ties
 
 from fracdash import vat_order
-from fracdash.core import chunked, outofcore, scratch
+from fracdash.core import chunked, direct, outofcore, scratch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,15 +31,16 @@ def own_tmpdir(tmp_path, monkeypatch):
     return root
 
 
-@pytest.fixture(params=["file", "computed"])
+@pytest.fixture(params=["file", "direct"])
 def rows(request, monkeypatch):
-    """Both routes past the budget: rows in a scratch file, or computed when needed."""
-    monkeypatch.setattr(outofcore, "COMPUTED_ROWS", 0 if request.param == "file" else 10**6)
+    """Both routes past the budget: float32 rows in a scratch file, or exact float64
+    distances computed when needed (narrow layers)."""
+    monkeypatch.setattr(direct, "WIDEST", 0 if request.param == "file" else 10**6)
     return request.param
 
 
 def on_disk(x, metric="euclidean", **kw):
-    """vat_order past the matrix budget (a file unless COMPUTED_ROWS says otherwise)."""
+    """vat_order past the matrix budget (a file unless direct.WIDEST says otherwise)."""
     stats = {}
     order = vat_order(x, metric, matrix_budget=0, stats=stats, **kw)
     assert stats["out_of_core"]
@@ -63,6 +64,62 @@ def test_orders_equal_memory_and_brute_force(monkeypatch, panel_rows, metric, ro
     ref = brute_vat(normalised(x) if metric == "cosine" else x)
     np.testing.assert_array_equal(got, ref)
     np.testing.assert_array_equal(got, vat_order(x, metric))
+
+
+@pytest.mark.parametrize("d", [1, 5, 8, 9, 16])
+def test_direct_route_at_every_width_it_takes(monkeypatch, d):
+    """Exact float64 distances summed in numpy's order whatever the width (left to
+    right below 8 values, eight running sums and a tail above): the orders equal the
+    brute force's and the float32 file's, on rows whose sums depend on their order
+    (values from 1e-8 to 1e8) and with exact duplicates."""
+    rng = np.random.default_rng(d)
+    x = rng.normal(size=(120, d)) * 10.0 ** rng.integers(-8, 9, size=(1, d))
+    x[90:110] = x[:20]
+    monkeypatch.setattr(direct, "WIDEST", 16)
+    stats = {}
+    got = vat_order(x, matrix_budget=0, stats=stats)
+    assert stats["rows"] == "direct" and stats["disk_bytes"] == 0
+    np.testing.assert_array_equal(got, brute_vat(x))
+    monkeypatch.setattr(direct, "WIDEST", 0)
+    np.testing.assert_array_equal(got, on_disk(x))
+
+
+@pytest.mark.parametrize("d", [1, 5, 8, 9, 16, 23])
+@pytest.mark.parametrize("kind", ["float64, factors", "float32"])
+def test_direct_distances_are_numpys_bit_for_bit(d, kind):
+    """Each computed row equals ``((x - x[j]) ** 2).sum(axis=1)`` in float64 exactly
+    (numpy's pairwise order), rows scaled by their factors (float64) or kept as they
+    are (float32, factors 1), from any start column."""
+    rng = np.random.default_rng(d)
+    n = 1100  # more than two blocks of samples
+    x = rng.normal(size=(n, d)) * 10.0 ** rng.integers(-6, 7, size=(1, d))
+    factors = rng.random(n) + 0.5
+    if kind == "float32":
+        x, factors = x.astype(np.float32), np.ones(n)
+    y = direct.scaled_rows(chunked.ArrayChunks(x), factors, n, d)
+    assert y.dtype == x.dtype
+    out, acc = np.empty(n), np.empty((8, direct._SPAN))
+    scaled = x.astype(np.float64) * factors[:, None]
+    for j in (0, 517, n - 1):
+        direct.exact_row(y, j, 0, 0.25, out, acc)
+        np.testing.assert_array_equal(out, ((scaled - scaled[j]) ** 2).sum(axis=1) * 0.25)
+        direct.exact_row(y, j, 700, 1.0, out, acc)
+        np.testing.assert_array_equal(out[700:], ((scaled[700:] - scaled[j]) ** 2).sum(axis=1))
+
+
+def test_direct_route_ranks_a_saturated_softmax(monkeypatch):
+    """A softmax layer's confident outputs: probabilities 1 - 1e-9·k, far below
+    float32's resolution, every pair of two classes at nearly the same distance."""
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 10, 400)
+    x = np.full((400, 10), 1e-10) * rng.random((400, 10))
+    x[np.arange(400), labels] = 1.0 - 1e-9 * rng.integers(1, 50, 400)
+    monkeypatch.setattr(direct, "WIDEST", 16)
+    stats = {}
+    got = vat_order(x, matrix_budget=0, stats=stats)
+    assert stats["rows"] == "direct"
+    np.testing.assert_array_equal(got, brute_vat(x))
+    np.testing.assert_array_equal(got, vat_order(x))
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -118,9 +175,10 @@ def test_budget_from_the_environment(monkeypatch):
 def test_benchmark_figures(rows):
     stats = {"time_reads": True}
     vat_order(np.random.default_rng(4).normal(size=(200, 3)), matrix_budget=0, stats=stats)
-    assert stats["rows"] == rows
-    assert (stats["row_reads_s"] > 0) == (rows == "file")
-    assert 0 < stats["sgemm_s"] <= stats["gram_s"] and stats["loop_s"] > 0
+    assert stats["rows"] == rows and stats["loop_s"] > 0
+    if rows == "file":
+        assert stats["row_reads_s"] > 0
+        assert 0 < stats["sgemm_s"] <= stats["gram_s"]
 
 
 def test_progress_runs_through_both_phases(rows):
@@ -154,7 +212,7 @@ def test_scratch_removed_after_an_error_mid_way(own_tmpdir, monkeypatch, error):
         if done * 2 > total:
             raise error("stop")
 
-    monkeypatch.setattr(outofcore, "COMPUTED_ROWS", 0)
+    monkeypatch.setattr(direct, "WIDEST", 0)
     with pytest.raises(error):
         on_disk(np.random.default_rng(3).normal(size=(400, 3)), progress=progress)
     assert seen[-1] and seen[-1][0].startswith(f"fracdash-vat-{os.getpid()}-")
@@ -162,7 +220,7 @@ def test_scratch_removed_after_an_error_mid_way(own_tmpdir, monkeypatch, error):
 
 
 def test_scratch_removed_when_the_disk_is_full(own_tmpdir, monkeypatch):
-    monkeypatch.setattr(outofcore, "COMPUTED_ROWS", 0)
+    monkeypatch.setattr(direct, "WIDEST", 0)
     monkeypatch.setattr(outofcore.shutil, "disk_usage", lambda _: SimpleNamespace(free=10))
     with pytest.raises(OSError, match="does not fit"):
         on_disk(np.ones((10, 2)))
@@ -173,9 +231,9 @@ KILLED = """
 import os, sys, time
 import numpy as np
 from fracdash import vat_order
-from fracdash.core import outofcore
+from fracdash.core import direct
 
-outofcore.COMPUTED_ROWS = 0
+direct.WIDEST = 0
 
 def progress(done, total):
     if done > 300 * 3:  # Prim's loop: the distance pass (n·d) is over, the file whole

@@ -40,9 +40,6 @@ PANEL_BYTES = 512 * 2**20
 #: What a step of Prim's loop costs, in features of the distance pass (see
 #: :func:`distance_file`'s progress): the reported fraction tracks the time.
 PRIM_WORK = 300
-#: Widest layer whose distance rows are computed when needed instead of stored: the
-#: centred rows (d·n floats, 2.4 MB at d = 10, n = 60,000) stay in cache.
-COMPUTED_ROWS = 16
 _TRANSPOSE = 16  # columns per transposed tile: one 64-byte line of each panel row
 
 _pwrite = types.ExternalFunction(
@@ -127,8 +124,6 @@ def time_row_reads(rows, order: np.ndarray) -> float:
     """Seconds to read the file's rows again in ``order`` (the reads Prim's loop did,
     from the page cache as it is now), for a benchmark to report I/O apart."""
     fd, buf = rows[1], rows[2]
-    if fd < 0:  # rows computed, not read
-        return 0.0
     target = memoryview(buf[0]).cast("B")
     t = time.perf_counter()
     for i in order:
@@ -149,9 +144,9 @@ def _check_space(directory, need: int) -> None:
 def distance_rows(centring, progress=None, stats: dict | None = None):
     """The float32 squared-distance rows of ``centring``'s rows, beyond memory.
 
-    A layer of at most ``COMPUTED_ROWS`` features has its rows computed when Prim's
-    loop asks for them (n·d float32 operations from d·n floats that stay in cache:
-    cheaper than writing and reading 4·n² bytes); a wider one has them in a scratch
+    The rows are written to a scratch file (a layer of at most
+    :data:`fracdash.core.direct.WIDEST` features never comes here: it is ordered from
+    exact distances computed when needed, :mod:`fracdash.core.direct`).
     file. Yields ``(rows, sq, rowmax, report)``: the compiled loops' view
     (:func:`fracdash.core.prim._row`), the float64 squared norms (matrix units), the
     float32 row maxima, and a ``report(k, n)`` for Prim's steps that continues
@@ -161,7 +156,7 @@ def distance_rows(centring, progress=None, stats: dict | None = None):
     sgemm, distances), ``read_s`` (reading and centring the rows, part of gram_s),
     ``sgemm_s`` (BLAS alone, part of gram_s: the run's own Gram floor),
     ``write_s`` (the writing thread's time), ``write_wait_s`` (the part of it the pass
-    waited for), ``disk_bytes`` and ``rows`` ("file" or "computed"). The file and its
+    waited for), ``disk_bytes`` and ``rows`` ("file"). The file and its
     directory are removed on exit.
     """
     n, d = centring.shape
@@ -172,26 +167,14 @@ def distance_rows(centring, progress=None, stats: dict | None = None):
         if progress is not None:
             progress(n * d + k * PRIM_WORK, total)
 
-    f32, none = np.float32, np.empty(0, np.float32)
-    if d <= COMPUTED_ROWS:
-        sq, rowmax = _write_panels(centring, -1, progress, stats, total)  # maxima only
-        xt, f0 = np.empty((d, n), f32), 0
-        for c32 in centring.blocks():  # the centred rows, transposed: (d, n)
-            xt[f0 : f0 + c32.shape[1]] = c32.T
-            f0 += c32.shape[1]
-        rows = (np.empty((0, n), f32), -1, np.empty((2, n), f32), np.full(2, -1), xt,
-                sq.astype(f32))  # fmt: skip
-        stats.update(disk_bytes=0, rows="computed")
-        yield rows, sq, rowmax, report
-        return
+    f32 = np.float32
     with ScratchDir("vat") as directory:
         _check_space(directory, 4 * n * n)
         fd = os.open(directory / "distances.f32", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             sq, rowmax = _write_panels(centring, fd, progress, stats, total)
             stats.update(disk_bytes=os.fstat(fd).st_size, rows="file")
-            rows = (np.empty((0, n), f32), fd, np.empty((2, n), f32), np.full(2, -1),
-                    np.empty((0, n), f32), none)  # fmt: skip
+            rows = (np.empty((0, n), f32), fd, np.empty((2, n), f32), np.full(2, -1))
             yield rows, sq, rowmax, report
         finally:
             os.close(fd)
@@ -222,7 +205,7 @@ def _write_panels(centring, fd, progress, stats, total):
         try:
             for k, i0 in enumerate(range(0, n, b)):
                 i1 = min(n, i0 + b)
-                if k == 1 and fd >= 0:
+                if k == 1:
                     panels.append(np.empty(b * n, dtype=np.float32))
                 p = panels[k % len(panels)][: (i1 - i0) * (n - i0)].reshape(i1 - i0, n - i0)
                 t0 = time.perf_counter()
@@ -230,11 +213,10 @@ def _write_panels(centring, fd, progress, stats, total):
                 _finish_panel(p, i0, sq32, rowmax)
                 t1 = time.perf_counter()
                 times["gram_s"] += t1 - t0
-                if fd >= 0:  # (fd < 0: rows computed later, the pass is for the maxima)
-                    if pending is not None:  # frees the other buffer
-                        times["write_s"] += pending.result()
-                    times["write_wait_s"] += time.perf_counter() - t1
-                    pending = pool.submit(write, p, i0, tiles[k % 2])
+                if pending is not None:  # frees the other buffer
+                    times["write_s"] += pending.result()
+                times["write_wait_s"] += time.perf_counter() - t1
+                pending = pool.submit(write, p, i0, tiles[k % 2])
                 entries += (i1 - i0) * (n - i0) - (i1 - i0) * (i1 - i0 - 1) // 2
                 if progress is not None:
                     progress(int(n * d * entries / (n * (n + 1) // 2)), total)

@@ -27,40 +27,18 @@ LANES = 128
 
 
 @njit(cache=True, nogil=True)
-def _computed_row(xt, sq32, i, out):
-    """Row ``i`` of the float32 squared distances from the centred rows ``xt`` (d, n):
-    a float32 dot product of length d (within the ``d·u·|x|·|y|`` bound in any
-    order), then ``(-2g + sq[lower index]) + sq[higher index]`` as the mirror adds."""
-    d, n = xt.shape
-    out[:] = 0
-    for k in range(d):  # one vectorised pass over n per feature
-        v = xt[k, i]
-        xk = xt[k]
-        for c in range(n):
-            out[c] += xk[c] * v
-    si = sq32[i]
-    for c in range(n):
-        low, high = (sq32[c], si) if c < i else (si, sq32[c])
-        out[c] = (out[c] * np.float32(-2.0) + low) + high
-
-
-@njit(cache=True, nogil=True)
 def _row(rows, i, slot):
     """Row ``i`` of the float32 distance matrix. ``rows`` = (matrix, descriptor, (2, n)
-    buffer, the rows it holds, centred rows (d, n), their float32 squared norms):
-    with a descriptor >= 0 the row is read from the file (row-major, n float32 a row)
-    with pread into ``buffer[slot]``; with centred rows (d > 0) it is computed from
-    them into ``buffer[slot]``; otherwise it is the matrix's own row. A buffered row
-    is kept: the next call for the same row and slot does nothing."""
-    dist, fd, buf, cached, xt, sq32 = rows
-    if fd < 0 and xt.shape[0] == 0:
+    buffer, the rows it holds): with a descriptor >= 0 the row is read from the file
+    (row-major, n float32 a row) with pread into ``buffer[slot]``, otherwise it is the
+    matrix's own row. A buffered row is kept: the next call for the same row and slot
+    reads nothing."""
+    dist, fd, buf, cached = rows
+    if fd < 0:
         return dist[i]
     if cached[slot] != i:
-        if fd >= 0:
-            n = buf.shape[1]
-            pread_all(fd, buf[slot].ctypes.data, n * 4, i * n * 4)
-        else:
-            _computed_row(xt, sq32, i, buf[slot])
+        n = buf.shape[1]
+        pread_all(fd, buf[slot].ctypes.data, n * 4, i * n * 4)
         cached[slot] = i
     return buf[slot]
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.linalg import blas
 
-from fracdash.core import outofcore
+from fracdash.core import direct, outofcore
 from fracdash.core.centring import METRICS, Centring, NonFiniteValues, RowScaled, prepared
 from fracdash.core.chunked import ArrayChunks
 from fracdash.core.prim import LANES, first_max_row, mirror_with_norms, prim_steps
@@ -143,6 +143,13 @@ def vat_order(
     n, _ = centring.shape
     data = _kernel_data(centring.src, centring.scale2)
     stats["out_of_core"] = 4 * n * n > outofcore.matrix_budget(matrix_budget)
+    if stats["out_of_core"] and centring.shape[1] <= direct.WIDEST:
+        src, factors = centring.src, np.ones(n)
+        if isinstance(src, RowScaled):
+            factors, src = src.factors, src.src
+        order = direct.direct_order(src, factors, centring.scale2, progress)
+        stats.update(rows="direct", disk_bytes=0, gram_s=0.0, loop_s=time.perf_counter() - t0)
+        return order
     if stats["out_of_core"]:
         with outofcore.distance_rows(centring, progress, stats) as (rows, sq, rowmax, report):
             t1 = time.perf_counter()
@@ -164,8 +171,7 @@ def vat_order(
 
 def _memory_rows(dist: np.ndarray):
     """The compiled loops' view of an in-memory matrix (see prim._row)."""
-    no_rows, no_norms = np.empty((0, dist.shape[1]), np.float32), np.empty(0, np.float32)
-    return dist, -1, np.empty((2, 0), np.float32), np.full(2, -1, np.int64), no_rows, no_norms
+    return dist, -1, np.empty((2, 0), np.float32), np.full(2, -1, np.int64)
 
 
 def _prim_order(centring: Centring, sq: np.ndarray, rows, start: int, data, progress):
