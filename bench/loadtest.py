@@ -130,8 +130,11 @@ def computed_runs(url: str) -> list[str]:
     if status != 200:
         raise SystemExit(f"loadtest: the run list answered HTTP {status}")
     options = json.loads(answer)["response"]["scenario"]["options"]
-    return [o["value"] for o in options
-            if "(not computed" not in str(o["label"]) and "(computing" not in str(o["label"])]
+    return [
+        o["value"]
+        for o in options
+        if "(not computed" not in str(o["label"]) and "(computing" not in str(o["label"])
+    ]
 
 
 def read_stats(prefix: Path) -> tuple[dict, list[str]]:

@@ -78,12 +78,20 @@ def main(ctx, debug):
 
 @main.command()
 @click.argument("scenario")
-@click.option("--samples", type=click.IntRange(min=2),
-              help="Use the first N images of the split (default: all).")
-@click.option("--split", type=click.Choice(["test", "train", "all"]), default="test",
-              show_default=True, help="Images to analyze: the 10,000 test, the 60,000 "
-              "training, or all 70,000 (train then test); past memory the distances go "
-              "to disk ($FRACDASH_MATRIX_BUDGET, $FRACDASH_TMPDIR).")
+@click.option(
+    "--samples",
+    type=click.IntRange(min=2),
+    help="Use the first N images of the split (default: all).",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["test", "train", "all"]),
+    default="test",
+    show_default=True,
+    help="Images to analyze: the 10,000 test, the 60,000 "
+    "training, or all 70,000 (train then test); past memory the distances go "
+    "to disk ($FRACDASH_MATRIX_BUDGET, $FRACDASH_TMPDIR).",
+)
 @click.option(
     "--epochs", type=click.IntRange(min=1), help="Training epochs (default: the scenario's)."
 )

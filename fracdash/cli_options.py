@@ -20,7 +20,6 @@ METRIC_HELP = (
 )
 
 
-
 def _fail(ctx, message: str, err: BaseException | None = None):
     """One line on stderr, exit code 2 (the traceback with ``--debug``)."""
     if ctx.obj["debug"] and err is not None:

@@ -185,7 +185,10 @@ def precompute_scenario(
         on_partial=on_partial,
     )  # fmt: skip
     register(
-        store, run_name(scenario, samples, split), analysis, model=spec.network,
+        store,
+        run_name(scenario, samples, split),
+        analysis,
+        model=spec.network,
         data=spec.test_on if split == "test" else f"{spec.test_on} ({split})",
     )
     return analysis

@@ -45,5 +45,3 @@ def thumbnails(x) -> np.ndarray | None:
 def thumbs_key(analysis_key: str) -> str:
     """Store key of the thumbnails of the analysis stored under ``analysis_key``."""
     return stage_key("thumbs", {}, (analysis_key,))
-
-

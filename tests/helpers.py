@@ -167,9 +167,7 @@ def toy_analysis(n: int = 40, seed: int = 0) -> Analysis:
         layers.append(make_glyph(name, kind, previous, shape, rng.permutation(n), labels))
         previous = (name,)
     predictions = np.where(rng.random(n) < 0.8, labels, (labels + 1) % len(CLASSES))
-    analysis = Analysis(
-        layers=layers, labels=labels, predictions=predictions, class_names=CLASSES
-    )
+    analysis = Analysis(layers=layers, labels=labels, predictions=predictions, class_names=CLASSES)
     analysis.meta.update(note="toy model, seeded", paper="none")
     return analysis
 

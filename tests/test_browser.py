@@ -35,7 +35,6 @@ LENET5 = ["input", "conv2d0", "relu0", "conv2d1", "relu1", "flatten", "dense0", 
           "dense1", "prediction"]  # fmt: skip
 
 
-
 @pytest.fixture(scope="session")
 def web_cache(tmp_path_factory):
     from fracdash.runs import precompute_scenario
@@ -56,8 +55,6 @@ def server(web_cache):
     with served_dashboard(web_cache, ARTIFACTS / "server.log", samples=SAMPLES,
                           compute={"epochs": 1, "train_samples": 2000}) as url:  # fmt: skip
         yield url
-
-
 
 
 @pytest.fixture

@@ -76,8 +76,6 @@ def server(cache):
     thread.join(timeout=10)
 
 
-
-
 def glyph_colors(page, wanted, timeout_s: float = 10.0) -> dict:
     """Poll the rendered colors until ``wanted(colors)`` holds; return the last read."""
     colors = None

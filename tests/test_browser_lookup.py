@@ -67,9 +67,7 @@ def test_apt_install_then_debian(monkeypatch, nothing):
 
 def test_playwright_after_apt(tmp_path, monkeypatch, nothing):
     own = tmp_path / "ms-playwright" / "chrome"
-    monkeypatch.setattr(
-        browser, "_playwright_chromium", lambda: own if own.is_file() else None
-    )
+    monkeypatch.setattr(browser, "_playwright_chromium", lambda: own if own.is_file() else None)
 
     def run(cmd, env=None):
         nothing.append(cmd[-3:])

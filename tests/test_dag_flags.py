@@ -29,7 +29,11 @@ def test_the_steepest_rise_is_the_onset_and_falls_below_the_best_are_degraded():
     # degraded) -> prediction .485 (.015 below: not degraded)
     analysis = with_qualities(toy_analysis(), [0.30, 0.32, 0.50, 0.47, 0.485])
     assert flags_of(analysis) == {
-        "input": None, "conv": None, "flatten": "onset", "dense": "degraded", "prediction": None
+        "input": None,
+        "conv": None,
+        "flatten": "onset",
+        "dense": "degraded",
+        "prediction": None,
     }
 
 

@@ -157,9 +157,7 @@ def test_readme_python_blocks_run(readme_data, tmp_path, monkeypatch):
             assert sorted(layer.order.tolist()) == list(range(N))
             assert layer.positions.shape == (N, 2)
             assert layer.curve == "compact" and layer.width * layer.height >= N
-            np.testing.assert_array_equal(
-                layer.positions[layer.order], positions_for(N, "compact")
-            )
+            np.testing.assert_array_equal(layer.positions[layer.order], positions_for(N, "compact"))
             assert isinstance(layer.quality, float) and 0.0 <= layer.quality <= 1.0
         assert a.edges and all(isinstance(e, tuple) and len(e) == 2 for e in a.edges)
         for source, target in a.edges:  # "topological order"

@@ -30,6 +30,8 @@ from fracdash.web.loading import run_options, scenario_of
 from fracdash.web.panels import progress_text
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
 @pytest.fixture
 def cb(tmp_path):
     """A dashboard on a store holding the toy analysis as run ``toy``: its server

@@ -157,8 +157,7 @@ def graph_data(view: DagView) -> dict:
         for g in view.glyphs
     ]
     edges = [
-        {"source": s, "target": t, "via": [round(v, 4) for v in r.via[s, t]]}
-        for s, t in view.edges
+        {"source": s, "target": t, "via": [round(v, 4) for v in r.via[s, t]]} for s, t in view.edges
     ]
     return {"nodes": nodes, "edges": edges}
 
@@ -231,9 +230,7 @@ def dag_children(
     the run and its curve as ``data-run`` and ``data-curve`` (the browser fetches the
     run's sample data by them, assets/sample_view.js)."""
     flags = {} if pending else view.flags  # no readings on a graph still being ordered
-    nodes = [
-        glyph_node(g, coloring, flags.get(g.name), g.name in pending) for g in view.glyphs
-    ]
+    nodes = [glyph_node(g, coloring, flags.get(g.name), g.name in pending) for g in view.glyphs]
     fit = html.Button(
         "fit",
         className="fd-fit",

@@ -105,13 +105,24 @@ def share_links() -> html.Div:
     at 1 px per sample or as one standalone HTML file (hrefs set in the browser)."""
     return html.Div(
         [
-            dcc.Clipboard(id=ids.COPY_LINK, title="copy link to this view",
-                          className="fd-copy-link"),  # fmt: skip
+            dcc.Clipboard(
+                id=ids.COPY_LINK, title="copy link to this view", className="fd-copy-link"
+            ),  # fmt: skip
             html.Span("copy link", className="fd-share-label"),
-            html.A("PNG", id=ids.DOWNLOAD_PNG, download="", className="fd-download",
-                   title="the whole network at 1 px per sample"),  # fmt: skip
-            html.A("HTML", id=ids.DOWNLOAD_HTML, download="", className="fd-download",
-                   title="this run as one file that works offline"),  # fmt: skip
+            html.A(
+                "PNG",
+                id=ids.DOWNLOAD_PNG,
+                download="",
+                className="fd-download",
+                title="the whole network at 1 px per sample",
+            ),  # fmt: skip
+            html.A(
+                "HTML",
+                id=ids.DOWNLOAD_HTML,
+                download="",
+                className="fd-download",
+                title="this run as one file that works offline",
+            ),  # fmt: skip
         ],
         className="fd-share",
     )

@@ -43,9 +43,13 @@ def register(app, context) -> dict:
             return no_update, no_update, unknown_run(value)
         busy = read_progress(context.store, computing) if computing not in (None, run) else None
         if busy is not None:  # one computation per page: the running one goes on
-            return no_update, no_update, (
-                f"{computing} is still being computed ({percent(busy) or 0}%) and goes on; "
-                f"choose {run} again when it is done"
+            return (
+                no_update,
+                no_update,
+                (
+                    f"{computing} is still being computed ({percent(busy) or 0}%) and goes on; "
+                    f"choose {run} again when it is done"
+                ),
             )
         record = {"run": run, "stage": "queued", "done": 0, "total": 0, "detail": ""}
         # The page shows the run being computed, not the previous one.
