@@ -185,24 +185,23 @@ def _prim_order(centring: Centring, sq: np.ndarray, rows, start: int, data, prog
     n, d = centring.shape
     order = np.empty(n, dtype=np.int64)
     order[0] = start
-    row_err, slack = centring.errors(sq)
+    row_err, _ = centring.errors(sq)
+    blocks = -(-n // LANES)
     state = (
-        np.full(n, np.inf, dtype=np.float32),  # reach
+        np.full(n, np.inf, dtype=np.float32),  # low: bounds of each distance to the
+        np.full(n, np.inf, dtype=np.float32),  # high  visited set (see prim)
         np.zeros(n, dtype=np.float32),  # pen: 0 unvisited, inf visited
-        np.full(-(-n // LANES), np.inf, dtype=np.float32),  # block minima of reach
-        slack,
-        np.ones(n, dtype=bool),  # unvisited
+        (np.full(blocks, np.inf, np.float32), np.full(blocks, np.inf, np.float32)),  # minima
         np.zeros(n, dtype=bool),  # known
         np.full(n, np.inf),  # known_val
     )
     buf, cands, lows = np.empty(d), np.empty(n, np.int64), np.empty(n)
     members, nmem = np.empty(n, dtype=np.int64), 0
     step = max(1, n // 100)
-    blocks = -(-n // LANES)
-    bslack = np.full(blocks * LANES, -np.inf)
-    bslack[:n] = slack
-    bslack = bslack.reshape(blocks, LANES).max(axis=1)  # each block's largest slack
-    fixed = (row_err, centring.kappa, sq, bslack, buf, cands, lows, members)
+    berr = np.full(blocks * LANES, -np.inf)
+    berr[:n] = row_err
+    berr = berr.reshape(blocks, LANES).max(axis=1)  # each block's largest error term
+    fixed = (row_err, centring.kappa, sq, berr, buf, cands, lows, members)
     for k0 in range(0, n, step):
         k1 = min(n, k0 + step)
         nmem = prim_steps(rows, k0, k1, order, state, (*fixed, nmem), data)
