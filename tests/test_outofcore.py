@@ -190,7 +190,10 @@ def test_progress_runs_through_both_phases(rows):
     total = totals.pop()
     done = [d for d, _ in seen]
     assert done == sorted(done) and done[-1] == total
-    assert any(d <= 300 * 4 for d in done)  # the distance pass reports too
+    # The first phase (the distance pass, or the direct route's first maximum)
+    # reports too, and ends where Prim's loop starts.
+    loop = 300 * outofcore.PRIM_WORK if rows == "file" else 300
+    assert any(0 < d <= total - loop for d in done)
 
 
 def entries(root: Path) -> list[str]:
@@ -231,12 +234,12 @@ KILLED = """
 import os, sys, time
 import numpy as np
 from fracdash import vat_order
-from fracdash.core import direct
+from fracdash.core import direct, outofcore
 
 direct.WIDEST = 0
 
 def progress(done, total):
-    if done > 300 * 3:  # Prim's loop: the distance pass (n·d) is over, the file whole
+    if done > 300 * outofcore.WRITE_WORK:  # Prim's loop: the pass is over, the file whole
         print("running", flush=True)
         time.sleep(60)
 

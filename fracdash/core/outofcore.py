@@ -38,8 +38,13 @@ DEFAULT_MATRIX_BUDGET = 2 * 2**30
 #: Bytes of one row panel in memory (rows per panel = PANEL_BYTES / 4n).
 PANEL_BYTES = 512 * 2**20
 #: What a step of Prim's loop costs, in features of the distance pass (see
-#: :func:`distance_file`'s progress): the reported fraction tracks the time.
-PRIM_WORK = 300
+#: :func:`distance_rows`'s progress): the reported fraction tracks the time.
+#: Measured at n = 60,000: the loop takes 7.5-16 s a layer, a feature of the pass
+#: 13-19 ms (sgemm and the rest).
+PRIM_WORK = 600
+#: The least the pass costs, in features: the writes (4n² bytes at disk speed, 23-36 s
+#: at n = 60,000) bound it from below for narrow layers (d = 128: 26 s, not 2 s).
+WRITE_WORK = 2000
 _TRANSPOSE = 16  # columns per transposed tile: one 64-byte line of each panel row
 
 _pwrite = types.ExternalFunction(
@@ -146,13 +151,13 @@ def distance_rows(centring, progress=None, stats: dict | None = None):
 
     The rows are written to a scratch file (a layer of at most
     :data:`fracdash.core.direct.WIDEST` features never comes here: it is ordered from
-    exact distances computed when needed, :mod:`fracdash.core.direct`).
-    file. Yields ``(rows, sq, rowmax, report)``: the compiled loops' view
+    exact distances computed when needed, :mod:`fracdash.core.direct`). Yields
+    ``(rows, sq, rowmax, report)``: the compiled loops' view
     (:func:`fracdash.core.prim._row`), the float64 squared norms (matrix units), the
     float32 row maxima, and a ``report(k, n)`` for Prim's steps that continues
-    ``progress``. Progress counts work in features: the pass is worth ``n·d``
-    (reported panel by panel, in proportion to the entries done), Prim's loop
-    ``n·PRIM_WORK``. ``stats`` (optional) receives ``gram_s`` (reading, centring,
+    ``progress``. Progress counts work in features: the pass is worth
+    ``n·max(d, WRITE_WORK)`` (reported panel by panel, in proportion to the entries
+    done), Prim's loop ``n·PRIM_WORK``. ``stats`` (optional) receives ``gram_s`` (reading, centring,
     sgemm, distances), ``read_s`` (reading and centring the rows, part of gram_s),
     ``sgemm_s`` (BLAS alone, part of gram_s: the run's own Gram floor),
     ``write_s`` (the writing thread's time), ``write_wait_s`` (the part of it the pass
@@ -161,18 +166,19 @@ def distance_rows(centring, progress=None, stats: dict | None = None):
     """
     n, d = centring.shape
     stats = {} if stats is None else stats
-    total = n * (d + PRIM_WORK)
+    work = max(d, WRITE_WORK)
+    total = n * (work + PRIM_WORK)
 
     def report(k, _n):
         if progress is not None:
-            progress(n * d + k * PRIM_WORK, total)
+            progress(n * work + k * PRIM_WORK, total)
 
     f32 = np.float32
     with ScratchDir("vat") as directory:
         _check_space(directory, 4 * n * n)
         fd = os.open(directory / "distances.f32", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            sq, rowmax = _write_panels(centring, fd, progress, stats, total)
+            sq, rowmax = _write_panels(centring, fd, progress, stats, (work, total))
             stats.update(disk_bytes=os.fstat(fd).st_size, rows="file")
             rows = (np.empty((0, n), f32), fd, np.empty((2, n), f32), np.full(2, -1))
             yield rows, sq, rowmax, report
@@ -180,13 +186,15 @@ def distance_rows(centring, progress=None, stats: dict | None = None):
             os.close(fd)
 
 
-def _write_panels(centring, fd, progress, stats, total):
+def _write_panels(centring, fd, progress, stats, scale):
     """The pass: panel after panel, each written by a second thread while the next
     one is computed (the writes run at disk speed once the kernel's dirty-page limit
     is reached: measured 52 s for 14.4 GB, longer than the Gram of a narrow layer).
     Two panel buffers; at most one write in flight, always finished before its
-    buffer is reused or the file closed — an error or Ctrl-C included."""
+    buffer is reused or the file closed — an error or Ctrl-C included. ``scale`` =
+    (the pass's work per sample, the total) for ``progress``."""
     n, d = centring.shape
+    work, total = scale
     b = int(max(1, min(n, PANEL_BYTES // (4 * n))))
     sq = np.zeros(n)
     sq32 = None
@@ -219,7 +227,7 @@ def _write_panels(centring, fd, progress, stats, total):
                 pending = pool.submit(write, p, i0, tiles[k % 2])
                 entries += (i1 - i0) * (n - i0) - (i1 - i0) * (i1 - i0 - 1) // 2
                 if progress is not None:
-                    progress(int(n * d * entries / (n * (n + 1) // 2)), total)
+                    progress(int(n * work * entries / (n * (n + 1) // 2)), total)
             t = time.perf_counter()
             times["write_s"] += pending.result() if pending is not None else 0.0
             times["write_wait_s"] += time.perf_counter() - t
