@@ -107,6 +107,23 @@ def test_direct_distances_are_numpys_bit_for_bit(d, kind):
         np.testing.assert_array_equal(out[700:], ((scaled[700:] - scaled[j]) ** 2).sum(axis=1))
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_direct_first_maximum_is_the_first_row_whatever_the_threads(monkeypatch, threads):
+    """The farthest pair occurs many times (copies of two extreme points spread over
+    the rows, so over many stripes of the search): the first row holding it wins."""
+    rng = np.random.default_rng(threads)
+    x = rng.normal(size=(400, 3))
+    lo, hi = np.array([-50.0, 0, 0]), np.array([50.0, 0, 0])
+    for i in rng.choice(np.arange(30, 400), 12, replace=False):
+        x[i] = lo if i % 2 else hi
+    monkeypatch.setattr(direct, "THREADS", threads)
+    monkeypatch.setattr(direct, "WIDEST", 16)
+    got = vat_order(x, matrix_budget=0)
+    ref = brute_vat(x)
+    assert got[0] == ref[0] == min(i for i in range(400) if abs(x[i, 0]) == 50.0)
+    np.testing.assert_array_equal(got, ref)
+
+
 def test_direct_route_ranks_a_saturated_softmax(monkeypatch):
     """A softmax layer's confident outputs: probabilities 1 - 1e-9·k, far below
     float32's resolution, every pair of two classes at nearly the same distance."""

@@ -18,6 +18,7 @@ d = 10) stay in cache; a step streams them once.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -29,8 +30,9 @@ from fracdash.core.prim import LANES, _nearest, _relax
 #: row file reads 4n bytes).
 WIDEST = 16
 _SPAN = 512  # samples per block of a row (a multiple of LANES)
-#: Threads searching the first maximum (rows are independent there).
-THREADS = 2
+#: Threads searching the first maximum (rows are independent there), as BLAS uses
+#: every core for the Gram elsewhere.
+THREADS = os.cpu_count() or 1
 
 
 @njit(cache=True, nogil=True)

@@ -202,7 +202,11 @@ def _write_panels(centring, fd, progress, stats, scale):
     panels = [np.empty(b * n, dtype=np.float32)]
     tiles = [np.empty((_TRANSPOSE, b), dtype=np.float32) for _ in range(2)]
     times = {"gram_s": 0.0, "read_s": 0.0, "sgemm_s": 0.0, "write_wait_s": 0.0, "write_s": 0.0}
-    entries, pending = 0, None
+    written, pending = 0, None
+
+    def report(entries):
+        if progress is not None:
+            progress(int(n * work * entries / (n * (n + 1) // 2)), total)
 
     def write(p, i0, tile):
         t = time.perf_counter()
@@ -223,13 +227,13 @@ def _write_panels(centring, fd, progress, stats, scale):
                 times["gram_s"] += t1 - t0
                 if pending is not None:  # frees the other buffer
                     times["write_s"] += pending.result()
+                    report(written)  # progress follows the writes: they set the pace
                 times["write_wait_s"] += time.perf_counter() - t1
                 pending = pool.submit(write, p, i0, tiles[k % 2])
-                entries += (i1 - i0) * (n - i0) - (i1 - i0) * (i1 - i0 - 1) // 2
-                if progress is not None:
-                    progress(int(n * work * entries / (n * (n + 1) // 2)), total)
+                written += (i1 - i0) * (n - i0) - (i1 - i0) * (i1 - i0 - 1) // 2
             t = time.perf_counter()
             times["write_s"] += pending.result() if pending is not None else 0.0
+            report(written)
             times["write_wait_s"] += time.perf_counter() - t
         finally:
             if pending is not None and not pending.done():
