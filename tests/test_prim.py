@@ -120,3 +120,34 @@ def test_progress_reaches_the_end_in_blocks():
     assert seen[-1] == (250, 250)
     assert [d for d, _ in seen] == sorted({d for d, _ in seen})
     assert len(seen) > 10
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_certified_loop_survives_errors_up_to_its_bound(seed):
+    """The float32 matrix replaced by the exact distances plus errors of 80% of the
+    bound each entry is allowed (``|error| <= err[a] + kappa * sq[b]``), signs chosen
+    to mislead: near ties everywhere, the order must still be the exact one. Random
+    data never comes near the worst case the bound covers; this does, so a bound term
+    dropped anywhere in the loop shows."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(4, 3)) * 3
+    x = centres[rng.integers(0, 4, 240)] + rng.normal(size=(240, 3)) * 0.2
+    x[200:] = x[:40] + rng.normal(size=(40, 3)) * 1e-7  # pairs a few ulps apart
+    centring = vat.Centring(vat.prepared(x, "euclidean"))
+    data = vat._kernel_data(centring.src, centring.scale2)
+    n = len(x)
+    exact = np.array([[exact_distance(data, i, c, np.empty(3)) for c in range(n)]
+                      for i in range(n)])  # fmt: skip
+    y = (x - centring.mean) * 2.0**-centring.exponent
+    sq = (y * y).sum(axis=1)
+    row_err, _ = centring.errors(sq)
+    bound = row_err[:, None] + centring.kappa * sq[None, :]
+    bound = np.minimum(bound, bound.T)  # symmetric, within both entries' bounds
+    sign = np.sign(rng.normal(size=(n, n)))
+    sign = np.triu(sign, 1) + np.triu(sign, 1).T
+    dist = (exact + 0.8 * bound * sign).astype(np.float32)
+    assert np.all(np.abs(dist - exact) <= bound)  # the float32 rounding included
+    rows = vat._memory_rows(dist)
+    start = vat._first_max_row(centring, sq, dist.max(axis=1), rows, data)
+    got = vat._prim_order(centring, sq, rows, start, data, None)
+    np.testing.assert_array_equal(got, brute_vat(x))
