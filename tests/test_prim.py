@@ -140,7 +140,7 @@ def test_certified_loop_survives_errors_up_to_its_bound(seed):
                       for i in range(n)])  # fmt: skip
     y = (x - centring.mean) * 2.0**-centring.exponent
     sq = (y * y).sum(axis=1)
-    row_err, _ = centring.errors(sq)
+    row_err = centring.errors(sq)
     bound = row_err[:, None] + centring.kappa * sq[None, :]
     bound = np.minimum(bound, bound.T)  # symmetric, within both entries' bounds
     sign = np.sign(rng.normal(size=(n, n)))

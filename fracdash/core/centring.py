@@ -121,10 +121,7 @@ class Centring:
                     c32[...] = np.ldexp(part - m, -self.exponent)
                 yield c32
 
-    def errors(self, sq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per-row error terms from the float64 squared norms ``sq``: ``row_err`` (an
-        entry (a, b) is off by at most ``row_err[a] + kappa * sq[b]``) and ``slack`` (a
-        reach, a min of entries of one column, is off by at most ``slack``)."""
-        row_err = self.kappa * sq + self.eta
-        slack = self.kappa * (sq + sq.max()) + self.eta
-        return row_err, slack
+    def errors(self, sq: np.ndarray) -> np.ndarray:
+        """Per-row error terms from the float64 squared norms ``sq``: an entry (a, b)
+        is off by at most ``row_err[a] + kappa * sq[b]``."""
+        return self.kappa * sq + self.eta

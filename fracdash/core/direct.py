@@ -121,7 +121,7 @@ def prim_rows(y, idx, k0, k1, order, reach, pen, bmin, scale2, acc):
     for k in range(k0, k1):
         j = order[0]
         if k:
-            _, _, j = _nearest(reach, bmin)
+            j = _nearest(reach, bmin)
         order[k] = idx[j]
         reach[j] = np.inf
         pen[j] = np.inf

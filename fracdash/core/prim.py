@@ -208,23 +208,16 @@ def _relax_bounds(row, s, low, high, pen, bmin):
 
 @njit(cache=True, nogil=True)
 def _nearest(reach, bmin):
-    """(least value, the runner-up value, the lowest index holding the least) of
-    ``reach``, from its block minima and a scan of the one block holding the least."""
-    best, second, jb = np.inf, np.inf, 0
+    """The lowest index holding the least value of ``reach``, from its block minima
+    and a scan of the one block holding the least."""
+    best, jb = np.inf, 0
     for b in range(bmin.size):
-        v = bmin[b]
-        if v < best:
-            second, best, jb = best, v, b
-        elif v < second:
-            second = v
-    j, rival = -1, second
+        if bmin[b] < best:
+            best, jb = bmin[b], b
     for c in range(jb * LANES, min(reach.size, (jb + 1) * LANES)):
-        v = reach[c]
-        if j < 0 and v == best:
-            j = c
-        elif v < rival:
-            rival = v
-    return best, rival, j
+        if reach[c] == best:
+            return c
+    return jb * LANES
 
 
 @njit(cache=True, nogil=True)
@@ -251,7 +244,7 @@ def prim_steps(rows, k0, k1, order, state, fixed, data):
     for k in range(k0, k1):
         j = order[0]
         if k:
-            _, _, j = _nearest(high, bhigh)
+            j = _nearest(high, bhigh)
             lim = _upper(high[j]) + err[j]
             m = 0
             for b in range(blow.size):  # only blocks that can hold a candidate

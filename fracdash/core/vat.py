@@ -185,7 +185,7 @@ def _prim_order(centring: Centring, sq: np.ndarray, rows, start: int, data, prog
     n, d = centring.shape
     order = np.empty(n, dtype=np.int64)
     order[0] = start
-    row_err, _ = centring.errors(sq)
+    row_err = centring.errors(sq)
     blocks = -(-n // LANES)
     state = (
         np.full(n, np.inf, dtype=np.float32),  # low: bounds of each distance to the
