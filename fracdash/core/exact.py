@@ -127,19 +127,11 @@ def _load_row(data, row, slot):
     _, _, _, fd, file_offsets, widths, rowbuf, cached = data
     if cached[slot] == row:
         return
-    base = rowbuf[slot].ctypes.data
+    base = np.uint64(rowbuf[slot].ctypes.data)
     col = 0
     for t in range(widths.size):
         want = widths[t] * 4
-        at = file_offsets[t] + row * want
-        done = 0
-        while done < want:
-            # All-unsigned pointer arithmetic (uint64 + int64 would become float64).
-            ptr = np.uint64(base) + np.uint64(col * 4 + done)
-            got = _pread(fd, ptr, np.uint64(want - done), at + done)
-            if got <= 0:
-                raise OSError("fracdash: could not read a layer's rows back from disk")
-            done += got
+        pread_all(fd, base + np.uint64(col * 4), want, file_offsets[t] + row * want)
         col += widths[t]
     if cached.size > 2 and cached[2] == 1:  # a ReLU view of its input's file
         r = rowbuf[slot]
@@ -184,5 +176,5 @@ def pread_all(fd, base, want, at):
         # All-unsigned pointer arithmetic (uint64 + int64 would become float64).
         got = _pread(fd, np.uint64(base) + np.uint64(done), np.uint64(want - done), at + done)
         if got <= 0:
-            raise OSError("fracdash: could not read a distance row back from disk")
+            raise OSError("fracdash: could not read scratch data back from disk")
         done += got

@@ -109,20 +109,13 @@ def share_links() -> html.Div:
                 id=ids.COPY_LINK, title="copy link to this view", className="fd-copy-link"
             ),  # fmt: skip
             html.Span("copy link", className="fd-share-label"),
-            html.A(
-                "PNG",
-                id=ids.DOWNLOAD_PNG,
-                download="",
-                className="fd-download",
-                title="the whole network at 1 px per sample",
-            ),  # fmt: skip
-            html.A(
-                "HTML",
-                id=ids.DOWNLOAD_HTML,
-                download="",
-                className="fd-download",
-                title="this run as one file that works offline",
-            ),  # fmt: skip
+            *(
+                html.A(label, id=key, download="", className="fd-download", title=title)
+                for label, key, title in (
+                    ("PNG", ids.DOWNLOAD_PNG, "the whole network at 1 px per sample"),
+                    ("HTML", ids.DOWNLOAD_HTML, "this run as one file that works offline"),
+                )
+            ),
         ],
         className="fd-share",
     )
