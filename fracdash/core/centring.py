@@ -94,6 +94,7 @@ class Centring:
         self.exponent = int(np.frexp(peak)[1]) if peak > 0 else 0
         self.scale2 = float(np.ldexp(1.0, -2 * self.exponent))  # squared distances' factor
         self.mean, self.src, self.shape = mean, src, (n, d)
+        self._scratch = None  # the blocks' buffer, made at the first call
         # A float32 dot product of length d is off by at most d·u·|x|·|y| in any
         # summation order; the +16 covers centring, casts and the final adds, and
         # eta the absolute error of subnormal values.
@@ -102,11 +103,14 @@ class Centring:
 
     def blocks(self, start: int = 0):
         """Rows ``start .. n`` in float32, centred and scaled, ``GRAM_COLUMNS`` columns
-        at a time: (n - start, w) arrays in one buffer reused from block to block (fresh
-        memory costs page faults), each valid until the next is yielded."""
+        at a time: (n - start, w) arrays in one buffer reused from block to block, and
+        from call to call (out of core a layer is read once per row panel; fresh memory
+        costs page faults), each valid until the next is yielded."""
         n, d = self.shape
         rows = n - start
-        scratch = np.empty(rows * min(d, GRAM_COLUMNS), dtype=np.float32)
+        if self._scratch is None:
+            self._scratch = np.empty(n * min(d, GRAM_COLUMNS), dtype=np.float32)
+        scratch = self._scratch
         for f0, f1, chunk in self.src.column_chunks(start):
             for s0 in range(0, f1 - f0, GRAM_COLUMNS):
                 s1 = min(f1 - f0, s0 + GRAM_COLUMNS)

@@ -62,6 +62,7 @@ class ChunkedMatrix:
         self.shape = (n, d)
         self.width = chunk_width(n, d)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._buf = None  # the chunks' read buffer, made at the first read
         os.ftruncate(self._fd, n * d * self.dtype.itemsize)
 
     def _chunks(self):
@@ -82,9 +83,12 @@ class ChunkedMatrix:
     def column_chunks(self, start: int = 0) -> Iterator[tuple[int, int, np.ndarray]]:
         """Each chunk's rows ``start .. n`` as an (n - start, w) array, read into one
         buffer reused from chunk to chunk (fresh memory costs page faults: measured
-        1.5 s per GB on a cold VM), so a chunk is valid until the next one is read."""
+        1.5 s per GB on a cold VM), and from call to call (out of core a layer is read
+        once per row panel), so a chunk is valid until the next one is read."""
         n = self.shape[0] - start
-        buf = np.empty(n * self.width, dtype=self.dtype)
+        if self._buf is None:
+            self._buf = np.empty(self.shape[0] * self.width, dtype=self.dtype)
+        buf = self._buf
         for f0, f1, offset in self._chunks():
             offset += start * (f1 - f0) * self.dtype.itemsize  # chunks are row-major
             view = buf[: n * (f1 - f0)]
@@ -103,7 +107,7 @@ class ChunkedMatrix:
         It shares the descriptor; whichever of the two is removed removes the file."""
         view = object.__new__(ChunkedMatrix)
         view.__dict__.update(self.__dict__)
-        view.relu = True
+        view.relu, view._buf = True, None
         return view
 
     def file_layout(self) -> tuple[int, np.ndarray, np.ndarray]:
@@ -121,6 +125,7 @@ class ChunkedMatrix:
         return out
 
     def remove(self) -> None:
+        self._buf = None
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1

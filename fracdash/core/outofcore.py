@@ -99,13 +99,13 @@ def _panel_distances(p, i0, sq32):
 
 
 def _finish_panel(p, i0, sq32, rowmax):
-    """Distances in place, then the row maxima of every row the panel touches (its
-    rows, and by symmetry the rows of its columns past the diagonal block)."""
+    """Distances in place, then the maxima of the panel's rows over their upper
+    triangles: every pair lies in the row of its lower index, which is all the first
+    maximum's search needs (column maxima too would make both samples of each
+    near-maximal pair a candidate, and re-read every panel)."""
     _panel_distances(p, i0, sq32)
     bb = p.shape[0]
     np.maximum(rowmax[i0 : i0 + bb], p.max(axis=1), out=rowmax[i0 : i0 + bb])
-    if p.shape[1] > bb:
-        np.maximum(rowmax[i0 + bb :], p[:, bb:].max(axis=0), out=rowmax[i0 + bb :])
 
 
 @njit(cache=True, nogil=True)
@@ -128,7 +128,8 @@ def _write_panel(fd, p, i0, n, tile):
 def time_row_reads(rows, order: np.ndarray) -> float:
     """Seconds to read the file's rows again in ``order`` (the reads Prim's loop did,
     from the page cache as it is now), for a benchmark to report I/O apart."""
-    fd, buf = rows[1], rows[2]
+    fd, buf, cached = rows[1], rows[2], rows[3]
+    cached[0] = -1  # buf[0] is overwritten below
     target = memoryview(buf[0]).cast("B")
     t = time.perf_counter()
     for i in order:
@@ -154,7 +155,7 @@ def distance_rows(centring, progress=None, stats: dict | None = None):
     exact distances computed when needed, :mod:`fracdash.core.direct`). Yields
     ``(rows, sq, rowmax, report)``: the compiled loops' view
     (:func:`fracdash.core.prim._row`), the float64 squared norms (matrix units), the
-    float32 row maxima, and a ``report(k, n)`` for Prim's steps that continues
+    float32 row maxima (upper triangles), and a ``report(k, n)`` for Prim's steps that continues
     ``progress``. Progress counts work in features: the pass is worth
     ``n·max(d, WRITE_WORK)`` (reported panel by panel, in proportion to the entries
     done), Prim's loop ``n·PRIM_WORK``. ``stats`` (optional) receives ``gram_s`` (reading, centring,

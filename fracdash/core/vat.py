@@ -129,7 +129,7 @@ def vat_order(
     stats : dict, optional
         Filled with timings: ``gram_s`` (distances), ``loop_s`` (first maximum and
         Prim's loop), ``out_of_core``, and out of core the I/O figures of
-        :func:`~fracdash.core.outofcore.distance_file`; with ``stats["time_reads"]``
+        :func:`~fracdash.core.outofcore.distance_rows`; with ``stats["time_reads"]``
         set, also ``row_reads_s``: the loop's row reads done again and timed apart.
 
     Returns
@@ -141,15 +141,13 @@ def vat_order(
     t0 = time.perf_counter()
     centring = Centring(prepared(x, metric))
     n, _ = centring.shape
-    data = _kernel_data(centring.src, centring.scale2)
     stats["out_of_core"] = 4 * n * n > outofcore.matrix_budget(matrix_budget)
     if stats["out_of_core"] and centring.shape[1] <= direct.WIDEST:
-        src, factors = centring.src, np.ones(n)
-        if isinstance(src, RowScaled):
-            factors, src = src.factors, src.src
+        src, factors = _unscaled(centring.src)
         order = direct.direct_order(src, factors, centring.scale2, progress)
         stats.update(rows="direct", disk_bytes=0, gram_s=0.0, loop_s=time.perf_counter() - t0)
         return order
+    data = _kernel_data(centring.src, centring.scale2)
     if stats["out_of_core"]:
         with outofcore.distance_rows(centring, progress, stats) as (rows, sq, rowmax, report):
             t1 = time.perf_counter()
@@ -210,17 +208,21 @@ def _prim_order(centring: Centring, sq: np.ndarray, rows, start: int, data, prog
     return order
 
 
+def _unscaled(src):
+    """(the rows, each row's float64 factor): cosine's unit rows as their source and
+    scale factors, any other source with factors 1."""
+    if isinstance(src, RowScaled):
+        return src.src, np.asarray(src.factors, dtype=np.float64)
+    return src, np.ones(src.shape[0])
+
+
 def _kernel_data(src, scale2: float):
     """The rows as the compiled loops read them (see :func:`~fracdash.core.prim.
     exact_distance`): an in-memory array as it is, a layer on disk by its file."""
-    factors = np.ones(src.shape[0])
-    if isinstance(src, RowScaled):
-        factors, src = src.factors, src.src
-    factors = np.asarray(factors, dtype=np.float64)
-    cached = np.full(2, -1, dtype=np.int64)
+    src, factors = _unscaled(src)
     if isinstance(src, ArrayChunks):
         x = src.x if src.x.dtype in (np.float32, np.float64) else src.x.astype(np.float64)
-        none = np.zeros(0, np.int64)
+        none, cached = np.zeros(0, np.int64), np.full(2, -1, dtype=np.int64)
         rowbuf = np.empty((2, 0), x.dtype)  # unused; its dtype keeps the rows' type single
         return np.ascontiguousarray(x), factors, float(scale2), -1, none, none, rowbuf, cached
     fd, file_offsets, widths = src.file_layout()
