@@ -67,15 +67,11 @@ class LayerJob:
     work: int
 
 
-def layer_order(
-    name: str, x, metric: str, workspace=None, vat=vat_order, progress=None
-) -> np.ndarray:
+def layer_order(name: str, x, metric: str, workspace=None, progress=None) -> np.ndarray:
     """VAT order of one layer's activations ``x`` (n, d), NaN/inf as a user error;
     ``progress(done, total)`` within the layer, if given."""
     try:
-        if progress is not None:
-            return vat(x, metric, workspace=workspace, progress=progress)
-        return vat(x, metric, workspace=workspace)
+        return vat_order(x, metric, workspace=workspace, progress=progress)
     except NonFiniteValues as err:
         raise _nonfinite(name) from err
 
@@ -88,16 +84,7 @@ def _nonfinite(name: str) -> ActivationError:
 
 
 class LocalOrderer:
-    """Every layer in this process, one after another, in one reused (n, n) buffer.
-
-    Parameters
-    ----------
-    vat : callable(x, metric, workspace=) -> order, optional
-        The ordering function (:func:`fracdash.core.vat_order`).
-    """
-
-    def __init__(self, vat=vat_order):
-        self.vat = vat
+    """Every layer in this process, one after another, in one reused (n, n) buffer."""
 
     def orders(
         self, jobs: Sequence[LayerJob], acts, metric: str, progress: OrderProgress | None = None
@@ -122,15 +109,12 @@ class LocalOrderer:
                     seen[0] = max(seen[0], job.work * d // max(t, 1))
                     progress(done + seen[0], total, job.name)
 
-            order = layer_order(job.name, x, metric, workspace, self.vat, within)
+            order = layer_order(job.name, x, metric, workspace, within)
             acts.release(job.name)
             yield job.name, order
             done += job.work
         if progress and jobs:
             progress(total, total, "")
-
-    def close(self) -> None:
-        pass
 
 
 _ORDERER: ContextVar[LocalOrderer | DaskOrderer | None] = ContextVar("orderer", default=None)

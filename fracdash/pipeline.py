@@ -28,13 +28,14 @@ import logging
 import os
 from collections.abc import Callable
 from contextlib import ExitStack, closing
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
 from fracdash.analysis import Analysis, make_glyph
 from fracdash.cluster import LayerJob, LocalOrderer, current_orderer
-from fracdash.core import shares_input_order, vat_order
+from fracdash.core import shares_input_order
 from fracdash.core.vat import METRICS
 from fracdash.store import Store, array_digest, stage_key
 
@@ -143,30 +144,37 @@ class _PartialRun:
         self.class_names, self.labels = class_names, labels
         self.report = None
         self.glyphs = {}  # name -> glyph: each layer is laid and scored once, not per call
+        self.placeholder = None
 
     def add(self, name, order) -> None:
         self.orders[name] = order
         if self.report is not None:
             self.report(self.analysis())
 
-    def _glyph(self, n, order):
-        color = self.y if self.labels == "truth" else self.predictions
-        return make_glyph(n.name, n.kind, n.inputs, n.output_shape, order, color)
+    def glyph(self, n, order):
+        """Layer ``n``'s glyph for ``order``, laid and scored once."""
+        kept = self.glyphs.get(n.name)
+        if kept is None or kept.order is not order:
+            color = self.y if self.labels == "truth" else self.predictions
+            kept = make_glyph(n.name, n.kind, n.inputs, n.output_shape, order, color)
+            self.glyphs[n.name] = kept
+        return kept
 
     def analysis(self) -> Analysis:
         glyphs, pending = [], []
         for n in self.nodes:
             order = self.orders.get(self.shares[n.name])
-            if order is None:
+            if order is None:  # one placeholder (samples in index order), renamed
                 pending.append(n.name)
-                key = ("placeholder", n.name)
-                if key not in self.glyphs:
-                    self.glyphs[key] = self._glyph(n, np.arange(len(self.y)))
-                glyphs.append(self.glyphs[key])
+                if self.placeholder is None:
+                    self.placeholder = self.glyph(n, np.arange(len(self.y)))
+                    del self.glyphs[n.name]
+                glyphs.append(
+                    replace(self.placeholder, name=n.name, kind=n.kind, inputs=tuple(n.inputs),
+                            output_shape=tuple(int(s) for s in n.output_shape))
+                )  # fmt: skip
             else:
-                if n.name not in self.glyphs:
-                    self.glyphs[n.name] = self._glyph(n, order)
-                glyphs.append(self.glyphs[n.name])
+                glyphs.append(self.glyph(n, order))
         return Analysis(
             layers=glyphs,
             labels=self.y,
@@ -259,6 +267,7 @@ def analyze(
         orders = {name: a for name, key in keys.items() if (a := store.get_array(key)) is not None}
         predictions = store.get_array(pred_key)
     todo = [node.name for node in nodes if node.name in keys and node.name not in orders]
+    so_far = None
     if todo or predictions is None:
         report = (lambda d, t: progress("forward", d, t, "")) if progress else None
         batch = source.batch_size or DEFAULT_BATCH
@@ -270,7 +279,7 @@ def analyze(
                 store.set_array(pred_key, predictions)
             shape = {node.name: node.output_shape for node in nodes}
             work = {name: int(np.prod(shape[name])) + LAYER_WORK for name in todo}
-            orderer = orderer or current_orderer() or LocalOrderer(vat_order)
+            orderer = orderer or current_orderer() or LocalOrderer()
             arrived = None
             if on_partial is not None:
                 so_far = _PartialRun(nodes, shares, orders, y, predictions, class_names, labels)
@@ -280,11 +289,9 @@ def analyze(
             found = _order_stage(store, keys, todo, acts, metric, orderer, work, progress, arrived)
             orders.update(found)
 
-    color = y if labels == "truth" else predictions
-    glyphs = [
-        make_glyph(n.name, n.kind, n.inputs, n.output_shape, orders[shares[n.name]], color)
-        for n in nodes
-    ]
+    if so_far is None:  # (a partial run has laid most glyphs already)
+        so_far = _PartialRun(nodes, shares, orders, y, predictions, class_names, labels)
+    glyphs = [so_far.glyph(n, orders[shares[n.name]]) for n in nodes]
     analysis = Analysis(
         layers=glyphs,
         labels=y,

@@ -8,7 +8,7 @@ import pytest
 from helpers import brute_vat
 
 import fracdash
-from fracdash import pipeline
+from fracdash import cluster, pipeline
 from fracdash.store import Store
 
 
@@ -148,13 +148,13 @@ def test_cache_reuses_and_recomputes_only_after_change(
 ):
     x, y, _, _ = toy_data
     calls = []
-    real = pipeline.vat_order
+    real = cluster.vat_order  # the local orderer's, which the pipeline uses
 
     def counting(acts, metric, **kwargs):
         calls.append(metric)
         return real(acts, metric, **kwargs)
 
-    monkeypatch.setattr(pipeline, "vat_order", counting)
+    monkeypatch.setattr(cluster, "vat_order", counting)
     store = Store(tmp_path / "cache")
     first = fracdash.analyze(toy_branched, x, y, cache=store)
     computed = len(calls)
