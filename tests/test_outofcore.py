@@ -192,10 +192,15 @@ def test_budget_from_the_environment(monkeypatch):
 def test_benchmark_figures(rows):
     stats = {"time_reads": True}
     vat_order(np.random.default_rng(4).normal(size=(200, 3)), matrix_budget=0, stats=stats)
+    # Every figure bench/outofcore.py prints is there, and the parts sum within the whole.
+    common = {"disk_bytes", "gram_s", "loop_s", "out_of_core", "rows", "time_reads"}
+    parts = {"panel_rows", "read_s", "row_reads_s", "sgemm_s", "write_s", "write_wait_s"}
+    assert set(stats) == (common | parts if rows == "file" else common)
     assert stats["rows"] == rows and stats["loop_s"] > 0
     if rows == "file":
-        assert stats["row_reads_s"] > 0
-        assert 0 < stats["sgemm_s"] <= stats["gram_s"]
+        assert stats["disk_bytes"] == 4 * 200**2 and stats["panel_rows"] >= 1
+        assert stats["row_reads_s"] > 0 and stats["write_s"] > 0 and stats["write_wait_s"] >= 0
+        assert 0 < stats["sgemm_s"] and stats["read_s"] + stats["sgemm_s"] <= stats["gram_s"]
 
 
 def test_progress_runs_through_both_phases(rows):

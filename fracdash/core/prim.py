@@ -25,8 +25,8 @@ from fracdash.core.exact import exact_distance, pread_all
 
 __all__ = ["exact_distance", "first_max_row", "mirror_with_norms", "prim_steps"]
 
-#: Samples per block of the relaxation pass: each block's least reach is kept, so the
-#: next step's nearest and runner-up come from n / 128 block minima and one block.
+#: Samples per block of the relaxation pass: each block's least value is kept, so the
+#: next step's nearest comes from n / 128 block minima and one block.
 LANES = 128
 
 
