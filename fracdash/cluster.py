@@ -16,10 +16,10 @@ How activations reach the workers (docs/scale-out.md):
 - a layer of at most :data:`INLINE_BYTES` travels inside its task, through the
   scheduler (which keeps it, so a lost worker's task is simply run again);
 - a larger one is written as a ``.npy`` file into a scratch folder of a directory that
-  this process and every worker see (``shared_dir``: the store's folder by default, or
-  ``--shared-dir``), read by the worker memory-mapped with ``allow_pickle=False`` and
-  removed once its order is back. A worker that cannot see the file is a one-line
-  :class:`~fracdash.errors.ClusterError`.
+  this process and every worker see (``shared_dir``: on the command line the store's
+  folder by default, or ``--shared-dir``), read by the worker memory-mapped with
+  ``allow_pickle=False`` and removed once its order is back. A worker that cannot
+  see the file is a one-line :class:`~fracdash.errors.ClusterError`.
 
 ``dask`` is imported only by :class:`DaskOrderer` (the ``fracdash[cluster]`` extra);
 :mod:`fracdash.core` never imports it.
@@ -30,9 +30,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import socket
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from contextlib import contextmanager
@@ -44,7 +42,7 @@ import numpy as np
 
 from fracdash.core import vat_order
 from fracdash.core.outofcore import matrix_budget
-from fracdash.core.scratch import owner_alive, start_time
+from fracdash.core.scratch import ScratchDir, scratch_root
 from fracdash.core.vat import NonFiniteValues
 from fracdash.errors import ActivationError, ClusterError
 
@@ -52,7 +50,6 @@ from fracdash.errors import ActivationError, ClusterError
 #: scheduler; dask warns about a graph over 10 MB (distributed.admin.large-graph-...).
 INLINE_BYTES = 4 * 2**20
 #: Scratch folders: ``fracdash-cluster-<host>-<pid>-<start>-<random>`` in the shared dir.
-SCRATCH_PREFIX = "fracdash-cluster-"
 INSTALL_HINT = "pip install 'fracdash[cluster]'"
 
 #: progress(done, total, detail), in units of work (see :data:`fracdash.pipeline.LAYER_WORK`).
@@ -195,15 +192,15 @@ class DaskOrderer:
     client : distributed.Client
     shared_dir : path-like, optional
         A directory this process and every worker see, for layers over
-        :data:`INLINE_BYTES`; the system's temporary directory by default (enough for a
-        ``LocalCluster``).
+        :data:`INLINE_BYTES`; ``$FRACDASH_TMPDIR`` or the system's temporary directory by
+        default (enough for a ``LocalCluster``; the command line passes the store's).
     cluster : distributed.LocalCluster, optional
         Closed with the orderer.
     """
 
     def __init__(self, client, shared_dir=None, cluster=None):
         self.client, self.cluster = client, cluster
-        self.shared_dir = Path(shared_dir or tempfile.gettempdir()).expanduser()
+        self.shared_dir = Path(shared_dir or scratch_root()).expanduser()
         self.address = client.scheduler.address if client.scheduler else "?"
         #: Layers up to this many bytes travel inside their task.
         self.inline_bytes = INLINE_BYTES
@@ -258,7 +255,7 @@ class DaskOrderer:
         if not jobs:
             return
         total, done, finished = sum(j.work for j in jobs), 0, 0
-        scratch = _scratch_dir(self.shared_dir)
+        scratch = ScratchDir("cluster", self.shared_dir, host=_host())
         futures, files = {}, {}
 
         def lost(err):  # the client's connection is gone: futures cancelled, comm closed
@@ -268,7 +265,7 @@ class DaskOrderer:
             for i, job in enumerate(jobs):
                 if progress:
                     progress(0, total, f"sending {job.name}")
-                source = _layer_source(acts[job.name], scratch / f"{i}.npy", self.inline_bytes)
+                source = _layer_source(acts[job.name], scratch.path / f"{i}.npy", self.inline_bytes)
                 acts.release(job.name)
                 if isinstance(source, str):
                     files[job.name] = source
@@ -296,7 +293,7 @@ class DaskOrderer:
             for future in futures:
                 if not future.done():
                     future.cancel()
-            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.cleanup()
 
     def _result(self, future, job: LayerJob, path: str | None) -> np.ndarray:
         """The order a finished future holds; a task's error as the user's error."""
@@ -346,18 +343,7 @@ def _layer_source(x, path: Path, inline_bytes: int):
     return str(path)
 
 
-def _scratch_dir(shared_dir: Path) -> Path:
-    """A fresh scratch folder in ``shared_dir``, after removing those of dead runs of
-    this host (a ``kill -9`` leaves its folder behind). Named with the host, the pid
-    and the process's start time: other hosts' folders on a shared filesystem are
-    never judged by this host's pids, and a reused pid is not taken for its owner."""
-    host = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())
-    shared_dir.mkdir(parents=True, exist_ok=True)
-    mine = re.compile(rf"{SCRATCH_PREFIX}{re.escape(host)}-(\d+)-(\d+)-")
-    for entry in shared_dir.glob(f"{SCRATCH_PREFIX}{host}-*"):
-        m = mine.match(entry.name)
-        if m and not owner_alive(int(m[1]), int(m[2])):
-            shutil.rmtree(entry, ignore_errors=True)
-    pid = os.getpid()
-    prefix = f"{SCRATCH_PREFIX}{host}-{pid}-{start_time(pid) or 0}-"
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=shared_dir))
+def _host() -> str:
+    """This machine's name as a scratch folder's host part: a shared folder's
+    scratch of other hosts is never judged by this host's pids."""
+    return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())

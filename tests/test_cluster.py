@@ -233,20 +233,21 @@ def test_large_layers_go_as_npy_files_small_ones_inline(tmp_path):
 
 
 def test_scratch_folders_of_dead_runs_on_this_host_are_removed(tmp_path):
-    import socket
+    from fracdash.cluster import _host
+    from fracdash.core.scratch import ScratchDir, start_time
 
-    from fracdash.cluster import _scratch_dir
-    from fracdash.core.scratch import start_time
-
-    host = socket.gethostname().replace("-", "_")
+    host = _host()
     dead = tmp_path / f"fracdash-cluster-{host}-{2**22 + 7}-1-abc"  # above pid_max's default
     alive = tmp_path / f"fracdash-cluster-{host}-{os.getpid()}-{start_time(os.getpid())}-abc"
     other_host = tmp_path / f"fracdash-cluster-elsewhere-{2**22 + 7}-1-abc"
     for d in (dead, alive, other_host):
         d.mkdir()
-    fresh = _scratch_dir(tmp_path)
+    scratch = ScratchDir("cluster", tmp_path, host=host)
+    fresh = scratch.path
     assert fresh.is_dir() and fresh.name.startswith(f"fracdash-cluster-{host}-{os.getpid()}-")
     assert not dead.exists() and alive.exists() and other_host.exists()
+    scratch.cleanup()
+    assert not fresh.exists()
 
 
 def test_the_local_path_never_imports_dask():

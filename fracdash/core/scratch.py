@@ -21,7 +21,9 @@ import weakref
 from pathlib import Path
 
 ENV_VAR = "FRACDASH_TMPDIR"
-_NAME = re.compile(r"^fracdash-[a-z]+-(?P<pid>\d+)-(?P<start>\d+)-")
+#: fracdash-<kind>-[<host>-]<pid>-<start>-<random>: a host part on a folder that
+#: several machines see (a cluster's shared folder), so each sweeps only its own.
+_NAME = re.compile(r"^fracdash-[a-z]+-(?:(?P<host>[A-Za-z0-9._]+)-)?(?P<pid>\d+)-(?P<start>\d+)-")
 
 
 def scratch_root() -> Path:
@@ -52,9 +54,9 @@ def owner_alive(pid: int, start: int) -> bool:
     return start_time(pid) == start
 
 
-def sweep_stale(root: Path | None = None) -> list[Path]:
-    """Remove the scratch directories under ``root`` whose owner is gone; returns
-    them."""
+def sweep_stale(root: Path | None = None, host: str | None = None) -> list[Path]:
+    """Remove the scratch directories under ``root`` whose owner is gone, among those
+    named for ``host`` (None: those without a host part); returns them."""
     root = scratch_root() if root is None else Path(root)
     swept = []
     try:
@@ -63,7 +65,7 @@ def sweep_stale(root: Path | None = None) -> list[Path]:
         return swept
     for entry in entries:
         match = _NAME.match(entry.name)
-        if match and entry.is_dir(follow_symlinks=False):
+        if match and match["host"] == host and entry.is_dir(follow_symlinks=False):
             if not owner_alive(int(match["pid"]), int(match["start"])):
                 shutil.rmtree(entry.path, ignore_errors=True)
                 swept.append(Path(entry.path))
@@ -71,19 +73,23 @@ def sweep_stale(root: Path | None = None) -> list[Path]:
 
 
 class ScratchDir:
-    """A fresh scratch directory owned by this process (stale ones swept first).
+    """A fresh scratch directory owned by this process (stale ones swept first), under
+    ``root`` (default :func:`scratch_root`), its name tagged with ``host`` where other
+    machines see the same folder (letters, digits, dots and underscores).
 
     Use as a context manager, or call :meth:`cleanup`; it is also removed when the
     object is garbage-collected or the interpreter exits.
     """
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, root: Path | None = None, host: str | None = None):
         if not re.fullmatch(r"[a-z]+", kind):
             raise ValueError(f"a scratch kind is lowercase letters, not {kind!r}")
-        root = scratch_root()
-        sweep_stale(root)
+        root = scratch_root() if root is None else Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        sweep_stale(root, host)
         pid = os.getpid()
-        prefix = f"fracdash-{kind}-{pid}-{start_time(pid) or 0}-"
+        tag = f"{host}-" if host else ""
+        prefix = f"fracdash-{kind}-{tag}{pid}-{start_time(pid) or 0}-"
         self.path = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
 
