@@ -201,13 +201,19 @@
     drawGlyphs(force);
     drawMarks();
     P().showSelection(st, S);
-    /* The chart's line follows the glyphs by one frame: Plotly redraws take ~40 ms. */
-    window.requestAnimationFrame(function () {
-      window.setTimeout(function () {
-        P().drawCohesion(st, S);
-      }, 0);
-    });
+    /* The chart's line follows the glyphs by one frame: Plotly redraws take ~40 ms.
+       One redraw in flight at a time, of the latest selection (a brush moves faster). */
+    if (!cohesionQueued) {
+      cohesionQueued = true;
+      window.requestAnimationFrame(function () {
+        window.setTimeout(function () {
+          cohesionQueued = false;
+          P().drawCohesion(st, S);
+        }, 0);
+      });
+    }
   }
+  var cohesionQueued = false;
 
   function setSelection(sel) {
     st.sel = sel;

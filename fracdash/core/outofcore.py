@@ -201,7 +201,7 @@ def _write_panels(centring, fd, progress, stats, scale):
     sq32 = None
     rowmax = np.full(n, -np.inf, dtype=np.float32)
     panels = [np.empty(b * n, dtype=np.float32)]
-    tiles = [np.empty((_TRANSPOSE, b), dtype=np.float32) for _ in range(2)]
+    tile = np.empty((_TRANSPOSE, b), dtype=np.float32)  # one write at a time: one tile
     times = {"gram_s": 0.0, "read_s": 0.0, "sgemm_s": 0.0, "write_wait_s": 0.0, "write_s": 0.0}
     written, pending = 0, None
 
@@ -230,7 +230,7 @@ def _write_panels(centring, fd, progress, stats, scale):
                     times["write_s"] += pending.result()
                     report(written)  # progress follows the writes: they set the pace
                 times["write_wait_s"] += time.perf_counter() - t1
-                pending = pool.submit(write, p, i0, tiles[k % 2])
+                pending = pool.submit(write, p, i0, tile)
                 written += (i1 - i0) * (n - i0) - (i1 - i0) * (i1 - i0 - 1) // 2
             t = time.perf_counter()
             times["write_s"] += pending.result() if pending is not None else 0.0
