@@ -25,19 +25,19 @@ run: $(STAMP)
 
 # The inner loop: the in-process tier (no browser, no training, no subprocess smoke tests).
 test-fast: $(STAMP)
-	$(BIN)/ruff check fracdash tests bench
+	$(BIN)/ruff check fracdash tests bench tools
 	@command -v node >/dev/null || { echo "make: the page's JS tests need Node.js (apt-get install nodejs)"; exit 1; }
-	node --test assets/
+	node --test tests/js/
 	$(BIN)/python -m pytest -m "not slow and not browser" -q
 
-# The browser tests need a Chromium: fracdash.browser finds one ($$FRACDASH_CHROMIUM,
+# The browser tests need a Chromium: tools/browser.py finds one ($$FRACDASH_CHROMIUM,
 # /usr/bin/chromium) or installs one (Debian's chromium as root, else Playwright's own).
 # If none can be had it says what to install, and the browser tests fail (never skip).
 test: $(STAMP)
-	$(BIN)/ruff check fracdash tests bench
+	$(BIN)/ruff check fracdash tests bench tools
 	@command -v node >/dev/null || { echo "make: the page's JS tests need Node.js (apt-get install nodejs)"; exit 1; }
-	node --test assets/
-	FRACDASH_CHROMIUM="$$($(BIN)/python -m fracdash.browser --install)" $(BIN)/python -m pytest
+	node --test tests/js/
+	FRACDASH_CHROMIUM="$$($(BIN)/python tools/browser.py --install)" $(BIN)/python -m pytest
 
 # pyclustertend is the peer measured against, never a runtime dependency. Its own pins
 # (pytest<9, pandas<3) would downgrade the test tools, so its imports come in by name.

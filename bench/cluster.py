@@ -110,8 +110,9 @@ class LayerClock:
 def main(argv=None) -> int:
     from bench.run import machine
     from fracdash.cluster import DaskOrderer, LocalOrderer, order_task
-    from fracdash.models.scenarios import SCENARIOS, test_data, trained_model
+    from fracdash.models.training import trained_model
     from fracdash.pipeline import analyze
+    from fracdash.scenarios import SCENARIOS, test_data
     from fracdash.store import default_store_dir
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tools"))
 
+from browser import ARGS, find_chromium  # noqa: E402
 from page import serve  # noqa: E402
-
-from fracdash.browser import ARGS, find_chromium  # noqa: E402
 
 READY = (
     "() => { const s = window.fracdashSampleView && window.fracdashSampleView.state();"

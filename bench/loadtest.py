@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,17 +33,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from ports import free_port  # noqa: E402
+
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 RESULTS = ROOT / "bench" / "results"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 ENDPOINTS = ["GET /", "GET /_dash-layout", "select_run", "render_dag", "render_charts",
              "render_legend", "refresh_options", "toggle_zoom"]  # fmt: skip
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def check_loopback(url: str) -> str:

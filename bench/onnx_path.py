@@ -25,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv=None) -> int:
-    from fracdash.models.scenarios import SCENARIOS, test_data, trained_model
+    from fracdash.models.training import trained_model
     from fracdash.pipeline import analyze
+    from fracdash.scenarios import SCENARIOS, test_data
     from fracdash.store import Store, default_store_dir
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

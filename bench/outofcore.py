@@ -179,7 +179,8 @@ def narrow_loop_10k() -> dict:
 
 def easy_layers(samples: int, split: str):
     from fracdash.models.network import network_graph
-    from fracdash.models.scenarios import SCENARIOS, test_data, trained_model
+    from fracdash.models.training import trained_model
+    from fracdash.scenarios import SCENARIOS, test_data
 
     store = Store(default_store_dir())
     model, _ = trained_model(SCENARIOS["easy"], store.directory / "models")

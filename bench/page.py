@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tools"))
 
-from helpers import free_port  # noqa: E402
-
-from fracdash.browser import ARGS, find_chromium  # noqa: E402
+from browser import ARGS, find_chromium  # noqa: E402
+from ports import free_port  # noqa: E402
 
 ALL_GLYPHS_DECODED = """() => {
   const imgs = [...document.querySelectorAll('img[data-layer]')];

@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,8 +30,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tools"))
 
 from helpers import brute_vat  # noqa: E402
+from ports import free_port  # noqa: E402
 
 from fracdash.core import vat_order  # noqa: E402
 from fracdash.datasets import load_dataset  # noqa: E402
@@ -170,8 +171,9 @@ def fresh_cache(models: Path) -> Path:
 def easy_network(models: Path):
     """The easy scenario's layer graph (trained model) and its 10,000 test inputs."""
     from fracdash.models.network import network_graph
-    from fracdash.models.scenarios import SCENARIOS as SPECS
-    from fracdash.models.scenarios import test_data, trained_model
+    from fracdash.models.training import trained_model
+    from fracdash.scenarios import SCENARIOS as SPECS
+    from fracdash.scenarios import test_data
 
     model, _ = trained_model(SPECS["easy"], models)
     x, _, _ = test_data(SPECS["easy"])
@@ -195,8 +197,8 @@ def gram_floors(models: Path, gram: list[dict]) -> dict[str, dict]:
     ordering stage of any exact method that forms the Gram matrix."""
     from fracdash.core import shares_input_order
     from fracdash.models.network import network_graph
-    from fracdash.models.scenarios import SCENARIOS as SPECS
-    from fracdash.models.scenarios import trained_model
+    from fracdash.models.training import trained_model
+    from fracdash.scenarios import SCENARIOS as SPECS
 
     at = {row["d"]: row["gram_s"] for row in gram if row["n"] == 10000}
     per_feature = (at[4704] - at[784]) / (4704 - 784)
@@ -230,11 +232,6 @@ def bench_exactness(store: Store) -> list[dict]:
             )
     return rows
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bench_warm_start(cache: Path) -> dict:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fracdash.models.scenarios import SCENARIOS  # noqa: E402
 from fracdash.runs import load_run  # noqa: E402
+from fracdash.scenarios import SCENARIOS  # noqa: E402
 from fracdash.store import Store  # noqa: E402
 
 

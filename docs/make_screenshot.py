@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,14 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from fracdash.browser import ARGS as CHROMIUM_ARGS  # noqa: E402
-from fracdash.browser import find_chromium  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from browser import ARGS as CHROMIUM_ARGS  # noqa: E402
+from browser import find_chromium  # noqa: E402
+from ports import free_port  # noqa: E402
 
 
 def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -84,7 +79,7 @@ def main() -> None:
             )
             page = browser.new_page(viewport={"width": width, "height": height})
             page.goto(url)
-            # Every glyph loaded and placed (assets/dag_view.js fits the graph).
+            # Every glyph loaded and placed (fracdash/web/assets/dag_view.js fits the graph).
             page.wait_for_function(
                 "n => document.querySelector('.fd-dag-canvas[data-laid-out]') && [...document"
                 ".querySelectorAll('img.fd-glyph')].filter(e => e.complete && e.naturalWidth"

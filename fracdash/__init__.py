@@ -9,6 +9,7 @@ module).
 """
 
 from fracdash.core import curve_positions, quality, relative_codes, vat_order
+from fracdash.version import __version__
 
 __all__ = [
     "Analysis",
@@ -18,8 +19,8 @@ __all__ = [
     "relative_codes",
     "show",
     "vat_order",
+    "__version__",
 ]
-__version__ = "0.1.0"
 
 
 def __getattr__(name):

@@ -9,14 +9,12 @@ path fails at once.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import click  # noqa: E402
 
-from fracdash import __version__  # noqa: E402
 from fracdash.cli_options import (  # noqa: E402
     _cache_option,
     _cluster_options,
@@ -28,24 +26,7 @@ from fracdash.cli_options import (  # noqa: E402
 from fracdash.errors import FracdashError  # noqa: E402
 from fracdash.progress import ProgressBars  # noqa: E402
 from fracdash.store import Store, default_store_dir  # noqa: E402
-
-
-def quiet_keras_import() -> None:
-    """Import keras with file descriptor 2 pointed at /dev/null: TensorFlow's C++
-    start-up lines (oneDNN, absl) ignore TF_CPP_MIN_LOG_LEVEL. Python errors still
-    surface, as exceptions."""
-    if "keras" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import keras  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+from fracdash.version import __version__  # noqa: E402
 
 
 def _write_glyphs(analysis, out: Path) -> None:
@@ -111,6 +92,7 @@ def precompute(ctx, scenario, samples, split, epochs, train_samples, metric, cac
                **where):  # fmt: skip
     """Train (once) and analyze a built-in SCENARIO: easy, generalization,
     problematic, simplification or realistic."""
+    from fracdash.models.loading import quiet_keras_import
     from fracdash.runs import precompute_scenario, run_name
 
     store, bars = Store(cache_dir or default_store_dir()), ProgressBars()
@@ -136,7 +118,7 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
     and register a user model's run; return ``(store, name)``. TensorFlow is imported
     only once the arguments and files have passed; nothing is written to the store
     before every check has passed."""
-    from fracdash import userdata
+    from fracdash.inputs import data as userdata
     from fracdash.runs import analyze_run, check_run_name
 
     model_path, data_path = Path(opts["model_path"]), Path(opts["data_path"])
@@ -155,6 +137,8 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
             split=opts["split"], class_names=names or None,
         )  # fmt: skip
         if model_path.suffix.lower() != ".onnx":  # an ONNX model never needs TensorFlow
+            from fracdash.models.loading import quiet_keras_import
+
             quiet_keras_import()
         model = userdata.load_model(model_path)
         x, y, names = userdata.check_data(

@@ -4,7 +4,8 @@ Directory resolution (docs/method.md §8): the explicit ``data_dir`` argument, t
 ``FRACDASH_DATA`` environment variable, then ``/usr/share/datasets/<name>/`` (Debian's
 ``dataset-*`` packages).
 An explicit or environment directory may hold the four IDX files directly or in a ``<name>/``
-subfolder. Only when no directory is found does :func:`load_dataset` try Keras's own download.
+subfolder. Only when no directory is found does :func:`load_dataset` read Keras's download
+cache (``~/.keras/datasets``), downloading into it when online (without importing Keras).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fracdash.errors import FracdashError
+from fracdash.errors import DatasetError
 
 #: Datasets this module knows.
 DATASETS = ("mnist", "fashion-mnist")
@@ -52,9 +53,6 @@ SYSTEM_DATA_DIR = Path("/usr/share/datasets")
 _APT = {"fashion-mnist": "dataset-fashion-mnist"}
 _IDX_DTYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
-
-class DatasetError(FracdashError):
-    """A dataset is missing, unknown, or its files are malformed."""
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -163,21 +161,57 @@ def find_dataset_dir(name: str, data_dir: str | os.PathLike[str] | None = None) 
     return system if _files_in(system) is not None else None
 
 
-def _keras_load(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Keras's own cached download; imported lazily (it pulls in the backend)."""
+#: Where Keras's own loaders download these data sets; read (and filled) in its layout,
+#: so a Keras user's cached copy is found and no Keras import is needed.
+KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+
+
+def keras_cache_dir() -> Path:
+    """Keras's download cache: ``$KERAS_HOME/datasets`` (``~/.keras/datasets``)."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+
+
+def _fetch(url: str, path: Path, sha256: str | None = None) -> None:
+    import hashlib
+    import tempfile
+    import urllib.request
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(url, timeout=60) as response:
+        raw = response.read()
+    if sha256 and hashlib.sha256(raw).hexdigest() != sha256:
+        raise OSError(f"{url}: checksum mismatch")
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+        tmp.write(raw)
+    os.replace(tmp.name, path)  # never a half-written file in the cache
+
+
+def _downloaded(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Keras's cached copy of ``name``, downloaded there first if missing (online only)."""
     looked = f"${ENV_VAR}={os.environ.get(ENV_VAR, '(unset)')}, {SYSTEM_DATA_DIR / name}"
     apt = f", or `apt-get install {_APT[name]}`" if name in _APT else ""
+    cache = keras_cache_dir()
     try:
-        import keras
-
-        module = keras.datasets.mnist if name == "mnist" else keras.datasets.fashion_mnist
-        train, test = module.load_data()
-    except Exception as exc:
+        if name == "mnist":
+            npz = cache / "mnist.npz"
+            if not npz.is_file():
+                _fetch(KERAS_ORIGIN + "mnist.npz", npz, MNIST_NPZ_SHA256)
+            with np.load(npz, allow_pickle=False) as arrays:
+                return arrays[f"x_{split}"], arrays[f"y_{split}"]
+        folder = cache / name
+        for stem in (FILES[split, "images"], FILES[split, "labels"]):
+            if not (folder / f"{stem}.gz").is_file():
+                _fetch(f"{KERAS_ORIGIN}{name}/{stem}.gz", folder / f"{stem}.gz")
+        return (
+            read_idx(folder / f"{FILES[split, 'images']}.gz"),
+            read_idx(folder / f"{FILES[split, 'labels']}.gz"),
+        )
+    except (OSError, KeyError, ValueError) as exc:
         raise DatasetError(
-            f"{name} not found (looked in {looked}) and the Keras download failed ({exc}); "
+            f"{name} not found (looked in {looked}, {cache}) and the download failed ({exc}); "
             f"set {ENV_VAR} or pass a directory holding the four IDX files{apt}"
         ) from exc
-    return train if split == "train" else test
 
 
 def load_dataset(
@@ -215,8 +249,8 @@ def load_dataset(
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     directory = find_dataset_dir(name, data_dir)
     if directory is None:
-        x, y = _keras_load(name, split)
-        source = f"Keras {name}"
+        x, y = _downloaded(name, split)
+        source = f"{keras_cache_dir()} ({name})"
     else:
         files = _files_in(directory) or {}
         x, y = read_idx(files[split, "images"]), read_idx(files[split, "labels"])

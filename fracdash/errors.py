@@ -26,3 +26,15 @@ class PortInUse(FracdashError, OSError):
 class ClusterError(FracdashError):
     """A Dask cluster that cannot be reached, was lost mid-run, or whose workers cannot
     read the shared directory (message names the address or path, and the fix)."""
+
+
+class UserDataError(FracdashError):
+    """A user model or data set that fracdash cannot analyze (message: problem; fix)."""
+
+
+class DatasetError(FracdashError):
+    """A dataset is missing, unknown, or its files are malformed."""
+
+
+class ExportError(FracdashError):
+    """An export cannot be written where asked (the message names the path and why)."""

@@ -113,7 +113,7 @@ def show(
         If the model, the data, the name or the port cannot be used (``UserDataError``,
         ``RunError``, ``PortInUse``); the message says what to fix.
     """
-    from fracdash import userdata
+    from fracdash.inputs import data as userdata
     from fracdash.progress import ProgressBars
     from fracdash.runs import analyze_run, check_run_name
     from fracdash.sources import as_source

@@ -34,7 +34,7 @@ def catalog(store: Store) -> dict[str, dict]:
 
 
 def _is_scenario_name(name: str) -> bool:
-    from fracdash.models.scenarios import SCENARIOS
+    from fracdash.scenarios import SCENARIOS
 
     head, _, tail = name.partition("-")
     parts = tail.split("-") if tail else []
@@ -125,7 +125,7 @@ def analyze_run(
 ) -> Analysis:
     """Analyze a user's model on checked data, store it and register it as ``name``.
 
-    ``x, y, class_names`` must already have passed :func:`fracdash.userdata.check_data`.
+    ``x, y, class_names`` must already have passed :func:`fracdash.inputs.data.check_data`.
     ``model`` is anything :func:`fracdash.sources.as_source` takes (a Keras model, an
     ONNX model, a PyTorch module, a model source). The name is checked first
     (:func:`check_run_name`), so nothing is computed for a name that cannot be stored;
@@ -164,8 +164,9 @@ def precompute_scenario(
     """Train (once) and analyze a built-in scenario on ``samples`` images of ``split``
     ("test", "train" or "all": train then test); store and register the result.
     ``on_partial`` sees the analysis so far (:func:`fracdash.pipeline.analyze`)."""
-    from fracdash.models.scenarios import SCENARIOS, test_data, trained_model
+    from fracdash.models.training import trained_model
     from fracdash.pipeline import analyze
+    from fracdash.scenarios import SCENARIOS, test_data
 
     if scenario not in SCENARIOS:
         raise RunError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")

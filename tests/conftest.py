@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# The test tools outside the package: a Chromium finder and a free port (tools/).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -68,9 +72,9 @@ def toy_sequential(keras):
 def browser():
     """One headless Chromium for every browser test of the session (Playwright's sync
     API allows one instance at a time). ``make test`` finds or installs a Chromium first
-    (fracdash.browser); without one these tests fail, saying what to install, and are
+    (tools/browser.py); without one these tests fail, saying what to install, and are
     never skipped."""
-    from fracdash.browser import ARGS, BrowserNotFound, find_chromium
+    from browser import ARGS, BrowserNotFound, find_chromium
 
     try:
         chromium = find_chromium()

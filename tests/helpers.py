@@ -5,7 +5,6 @@ from here, never from each other."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from ports import free_port  # noqa: F401  (tools/, on the path from conftest.py)
 
 from fracdash import vat_order
 from fracdash.analysis import Analysis, make_glyph
@@ -109,12 +109,6 @@ class Callbacks:
             "changedPropIds": [trigger],
         }
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 free right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def star_near_ties(rng, spokes: int = 12, scale: float = 1e-9):

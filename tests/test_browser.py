@@ -84,7 +84,7 @@ def glyph_layers(page) -> list[str]:
 
 def wait_for_layers(page, layers, timeout=30_000):
     """Wait until the glyphs are those of ``layers`` and the page has placed them
-    (assets/dag_view.js positions every node once it has fitted the graph)."""
+    (fracdash/web/assets/dag_view.js positions every node once it has fitted the graph)."""
     page.wait_for_function(
         "names => { const got = [...document.querySelectorAll('img.fd-glyph')];"
         " return JSON.stringify(got.map(e => e.dataset.layer)) === JSON.stringify(names)"

@@ -1,12 +1,11 @@
-"""fracdash.browser: the order in which a Chromium is found or installed, on fake
+"""tools/browser.py: the order in which a Chromium is found or installed, on fake
 executables in tmp_path (the lookup is tested here; the real browser in test_browser)."""
 
 from __future__ import annotations
 
+import browser
 import pytest
-
-from fracdash import browser
-from fracdash.browser import BrowserNotFound, find_chromium
+from browser import BrowserNotFound, find_chromium
 
 
 def executable(path):

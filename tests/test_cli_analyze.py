@@ -1,5 +1,5 @@
 """``fracdash analyze`` / ``fracdash serve`` on a user's own model and data, and the
-loaders of :mod:`fracdash.userdata`."""
+loaders of :mod:`fracdash.inputs.data`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from fracdash import userdata
+from fracdash.inputs import data as userdata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAYERS = ["conv", "relu", "flatten", "dense", "prediction"]

@@ -42,7 +42,7 @@ def wide(keras, tmp_path_factory):
     of a run in this process (the reference), with the store keys the CLI derives."""
     from keras import layers
 
-    from fracdash import userdata
+    from fracdash.inputs import data as userdata
     from fracdash.models.activations import model_digest
 
     d = tmp_path_factory.mktemp("wide")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import gzip
 import re
 import struct
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -326,30 +324,63 @@ def test_inconsistent_files(tmp_path):
 # --- Keras fallback (faked: no network in tests) ------------------------------------------
 
 
-def fake_keras(monkeypatch, load_data):
-    module = types.SimpleNamespace(load_data=load_data)
-    fake = types.SimpleNamespace(datasets=types.SimpleNamespace(mnist=module, fashion_mnist=module))
-    monkeypatch.setitem(sys.modules, "keras", fake)
+def fake_origin(monkeypatch, files: dict[str, bytes] | Exception):
+    """Serve ``files`` (URL tail -> bytes) in place of Keras's download origin."""
+    import io
+    import urllib.request
+
+    fetched = []
+
+    def urlopen(url, timeout=None):
+        fetched.append(url)
+        if isinstance(files, Exception):
+            raise files
+        return io.BytesIO(files[url.removeprefix(datasets.KERAS_ORIGIN)])
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    return fetched
 
 
-def test_keras_fallback(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "SYSTEM_DATA_DIR", tmp_path)
-    train = (np.ones((5, 28, 28), np.uint8), np.arange(5, dtype=np.uint8))
-    test = (np.zeros((3, 28, 28), np.uint8), np.array([9, 0, 1], np.uint8))
-    fake_keras(monkeypatch, lambda: (train, test))
+def test_download_fallback_fills_and_reads_keras_cache(tmp_path, monkeypatch):
+    import io
+
+    monkeypatch.setattr(datasets, "SYSTEM_DATA_DIR", tmp_path / "system")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    buffer = io.BytesIO()
+    np.savez(buffer, x_train=np.ones((5, 28, 28), np.uint8), y_train=np.arange(5, dtype=np.uint8),
+             x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.array([3, 4], np.uint8))  # fmt: skip
+    npz = buffer.getvalue()
+    fashion = {}
+    parts = (("t10k-images-idx3-ubyte", np.zeros((3, 28, 28), np.uint8)),
+             ("t10k-labels-idx1-ubyte", np.array([9, 0, 1], np.uint8)))  # fmt: skip
+    for stem, array in parts:
+        written = write_idx(tmp_path / f"{stem}.gz", array, 0x08, compress=True)
+        fashion[f"fashion-mnist/{stem}.gz"] = written.read_bytes()
+    monkeypatch.setattr(datasets, "MNIST_NPZ_SHA256", __import__("hashlib").sha256(npz).hexdigest())
+    fetched = fake_origin(monkeypatch, {"mnist.npz": npz, **fashion})
     x, y = load_dataset("mnist", "train")
     assert x.shape == (5, 28, 28) and y.tolist() == [0, 1, 2, 3, 4]
     x, y = load_dataset("fashion-mnist", "test")
     assert x.shape == (3, 28, 28) and y.tolist() == [9, 0, 1]
+    assert len(fetched) == 3
+    x, y = load_dataset("mnist", "test")  # from the cache now: nothing fetched
+    assert y.tolist() == [3, 4] and len(fetched) == 3
+    assert (tmp_path / "keras" / "datasets" / "mnist.npz").read_bytes() == npz
 
 
-def test_keras_fallback_offline(tmp_path, monkeypatch):
+def test_download_refuses_a_file_with_the_wrong_checksum(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "SYSTEM_DATA_DIR", tmp_path / "system")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    fake_origin(monkeypatch, {"mnist.npz": b"not the real file"})
+    with pytest.raises(DatasetError, match="checksum mismatch"):
+        load_dataset("mnist")
+    assert not (tmp_path / "keras" / "datasets" / "mnist.npz").exists()
+
+
+def test_download_fallback_offline(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "SYSTEM_DATA_DIR", tmp_path)
-
-    def offline():
-        raise OSError("network unreachable")
-
-    fake_keras(monkeypatch, offline)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    fake_origin(monkeypatch, OSError("network unreachable"))
     with pytest.raises(DatasetError) as info:
         load_dataset("fashion-mnist")
     message = str(info.value)

@@ -65,7 +65,7 @@ def wide_files(keras, tmp_path_factory):
 @pytest.fixture(scope="module")
 def order_keys(wide_files):
     """Store key of each layer's order, derived as the CLI derives it."""
-    from fracdash import userdata
+    from fracdash.inputs import data as userdata
     from fracdash.models.activations import model_digest
     from fracdash.store import array_digest, stage_key
 

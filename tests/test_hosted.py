@@ -22,6 +22,7 @@ import pytest
 from dash import dcc, html, no_update
 from helpers import Callbacks, free_port, store_toy, walk
 
+import fracdash
 from fracdash import __version__
 from fracdash.runs import catalog
 from fracdash.store import Store
@@ -153,21 +154,20 @@ def test_a_path_posted_to_the_server_is_answered_with_a_message(dashboard):
 # -- assets without the checkout ---------------------------------------------------------
 
 
-def test_assets_are_found_from_env_checkout_or_working_directory(tmp_path, monkeypatch):
-    assert web_app.assets_folder() == ROOT / "assets"
-    elsewhere = tmp_path / "elsewhere"
-    (elsewhere / "assets").mkdir(parents=True)
-    (elsewhere / "assets" / "fracdash.js").write_text("")
-    # A plain `pip install .`: the package's parents hold no assets; run from the checkout.
-    monkeypatch.setattr(web_app, "ASSETS", tmp_path / "site-packages" / "assets")
-    monkeypatch.chdir(elsewhere)
-    assert web_app.assets_folder() == elsewhere / "assets"
-    monkeypatch.setenv("FRACDASH_ASSETS", str(ROOT / "assets"))
-    assert web_app.assets_folder() == ROOT / "assets"
-    monkeypatch.delenv("FRACDASH_ASSETS")
-    monkeypatch.chdir(tmp_path)
+def test_assets_are_package_data_with_an_override(tmp_path, monkeypatch):
+    from fracdash import assets
+
+    monkeypatch.delenv("FRACDASH_ASSETS", raising=False)
+    packaged = Path(fracdash.__file__).resolve().parent / "web" / "assets"
+    assert assets.assets_folder() == packaged and (packaged / "fracdash.js").is_file()
+    override = tmp_path / "mine"
+    override.mkdir()
+    (override / "fracdash.js").write_text("")
+    monkeypatch.setenv("FRACDASH_ASSETS", str(override))
+    assert assets.assets_folder() == override
+    monkeypatch.setenv("FRACDASH_ASSETS", str(tmp_path / "nothing-here"))
     with pytest.warns(UserWarning, match="FRACDASH_ASSETS"):
-        web_app.assets_folder()
+        assert assets.assets_folder() == packaged
 
 
 # -- gunicorn -w 2 on one store ------------------------------------------------------------

@@ -294,7 +294,7 @@ def test_serve_needs_model_and_data(models, tmp_path):
 
 
 def test_debug_shows_the_traceback(models, tmp_path):
-    from fracdash.userdata import UserDataError
+    from fracdash.errors import UserDataError
 
     cache = tmp_path / "cache"
     data = _data(x=NAN_X)(tmp_path)

@@ -181,7 +181,7 @@ def test_logits_accepted_with_the_flag(tmp_path):
 def test_external_data_beside_the_model_is_read(tmp_path):
     """The safe case: weights in a file of the model's folder load, and the digest
     covers them (other weights, other digest)."""
-    from fracdash.userdata import load_model
+    from fracdash.inputs.data import load_model
 
     digests = []
     for scale in (1, 2):

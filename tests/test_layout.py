@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from fracdash.web.dag_layout import NodeBox, edge_points, sugiyama_layout, sugiyama_ranks
+from fracdash.layout import NodeBox, edge_points, sugiyama_layout, sugiyama_ranks
 
 EPS = 1e-9
 
@@ -206,7 +206,7 @@ def test_deterministic_across_interpreters():
     cases = [[names, edges, square_sizes(names)], [r_names, r_edges, r_sizes]]
     code = (
         "import json, sys\n"
-        "from fracdash.web.dag_layout import sugiyama_layout, sugiyama_ranks\n"
+        "from fracdash.layout import sugiyama_layout, sugiyama_ranks\n"
         "for names, edges, sizes in json.loads(sys.stdin.read()):\n"
         "    edges = [tuple(e) for e in edges]\n"
         "    sizes = {k: tuple(v) for k, v in sizes.items()}\n"

@@ -13,10 +13,9 @@ import pytest
 from helpers import free_port
 
 import fracdash
-from fracdash.errors import RunError
+from fracdash.errors import RunError, UserDataError
 from fracdash.runs import catalog
 from fracdash.store import Store
-from fracdash.userdata import UserDataError
 
 TINY_MODEL = """
 import keras

@@ -256,7 +256,8 @@ def lenet5_both_ways(keras, tmp_path_factory):
     """The easy scenario's LeNet5, trained one epoch on 2,000 MNIST images, exported
     with ``model.export(format="onnx")``; 500 real MNIST test samples."""
     from fracdash.datasets import load_dataset
-    from fracdash.models.scenarios import build_lenet5, prepare_images
+    from fracdash.models.training import build_lenet5
+    from fracdash.scenarios import prepare_images
 
     keras.utils.set_random_seed(0)
     x_train, y_train = load_dataset("mnist", "train")

@@ -350,7 +350,8 @@ def write_idx(path: Path, a: np.ndarray) -> None:
 def test_split_all_is_train_then_test(tmp_path):
     """--split all: the 60,000 training images then the 10,000 test images (here a
     folder of small IDX files)."""
-    from fracdash.datasets import FILES, DatasetError, load_dataset
+    from fracdash.datasets import FILES, load_dataset
+    from fracdash.errors import DatasetError
 
     rng = np.random.default_rng(0)
     parts = {}

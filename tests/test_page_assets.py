@@ -1,5 +1,5 @@
 """What the page ships: no way to upload to Plotly's cloud, compression on, and the
-small plotly bundle pinned for lazy loading (issue 13, parts 7 and 8)."""
+small plotly bundle pinned for lazy loading."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pytest
 from dash import dcc
 from helpers import store_toy, walk
 
+from fracdash.assets import assets_folder
 from fracdash.web import create_app
-from fracdash.web.app import ASSETS_IGNORE, assets_folder
+from fracdash.web.app import ASSETS_IGNORE
 
 
 def test_no_chart_can_reach_plotlys_cloud(tmp_path):
@@ -45,13 +46,14 @@ def test_responses_are_compressed_and_plotly_is_not_in_the_first_load(tmp_path):
         script.close()
 
 
-def test_assets_ignore_keeps_tests_and_exports_out_of_the_page():
+def test_assets_ignore_keeps_exports_out_of_the_page_and_no_test_ships():
     import re
 
     pattern = re.compile(ASSETS_IGNORE)
-    for name in ("plotly-cartesian-4.1.1.min.js", "standalone.js", "layout.test.js",
-                 "layout.test.mjs"):  # fmt: skip
+    for name in ("plotly-cartesian-4.1.1.min.js", "standalone.js"):
         assert pattern.search(name), name
+    # The scripts' own tests live in tests/js/: nothing in the package data is a test.
+    assert not [p for p in assets_folder().rglob("*") if ".test." in p.name]
     for name in ("fracdash.js", "plotly-source.js", "fracdash.css"):
         assert not pattern.search(name), name
     assert (assets_folder() / "vendor" / "plotly-cartesian-4.1.1.min.js").is_file()

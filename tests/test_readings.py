@@ -179,7 +179,7 @@ def test_depth_of_a_chain_and_of_parallel_branches():
 
 @pytest.mark.parametrize("seed", range(20))
 def test_depth_is_the_longest_path_and_the_drawn_rank(seed):
-    from fracdash.web.dag_layout import sugiyama_ranks
+    from fracdash.layout import sugiyama_ranks
 
     rng = np.random.default_rng(seed)
     g, edges = random_dag(rng, int(rng.integers(2, 12)))

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fracdash.models import scenarios
+from fracdash import scenarios as table
+from fracdash.models import training as scenarios
 from fracdash.runs import catalog, load_run
 from fracdash.store import Store
 
@@ -55,9 +56,9 @@ def test_vgg16_base_is_expanded(keras):
 
 def test_prepare_images():
     x = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
-    lenet = scenarios.prepare_images(x, "lenet5")
+    lenet = table.prepare_images(x, "lenet5")
     assert lenet.shape == (2, 28, 28, 1) and lenet.dtype == np.float32 and lenet.max() <= 1
-    vgg = scenarios.prepare_images(x, "vgg16")
+    vgg = table.prepare_images(x, "vgg16")
     assert vgg.shape == (2, 32, 32, 3)
     np.testing.assert_array_equal(vgg[:, 2:30, 2:30, 1], lenet[..., 0])
     assert vgg[:, :2].max() == 0 and np.array_equal(vgg[..., 0], vgg[..., 2])

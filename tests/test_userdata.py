@@ -11,8 +11,8 @@ import struct
 import numpy as np
 import pytest
 
-from fracdash import userdata
-from fracdash.userdata import UserDataError
+from fracdash.errors import UserDataError
+from fracdash.inputs import data as userdata
 
 
 def one_line(err: pytest.ExceptionInfo) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fracdash.models import scenarios
+from fracdash.models import training as scenarios
+from fracdash.scenarios import SCENARIOS
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,7 @@ def test_the_recipe_and_the_note_tell_the_bases_apart(keras, keras_home, stand_i
         return keras.Sequential([keras.Input((2,)), keras.layers.Dense(10, activation="softmax")])
 
     monkeypatch.setattr(scenarios, "train", tiny_train)
-    spec = scenarios.SCENARIOS["simplification"]
+    spec = SCENARIOS["simplification"]
     models = keras_home.parent.parent / "store-models"
 
     def offline():

@@ -62,7 +62,7 @@ def colors(image: Image.Image) -> set[str]:
 
 
 def graph_of(tree) -> dict:
-    """The graph the page lays out (assets/dag_fit.js), from the canvas's data-graph."""
+    """The graph the page lays out (web/assets/dag_fit.js), from the canvas data-graph."""
     return json.loads(tree.to_plotly_json()["props"]["data-graph"])
 
 
@@ -272,7 +272,7 @@ def test_importing_app_builds_the_app_without_tensorflow(tmp_path):
 def test_edge_dots_move_from_source_to_target():
     from fracdash.web.dag import DASH_PERIOD
 
-    css = (ROOT / "assets" / "fracdash.css").read_text()
+    css = (ROOT / "fracdash" / "web" / "assets" / "fracdash.css").read_text()
     frames = re.search(r"@keyframes fd-flow\s*\{(.*?)\}\s*\}", css, re.S).group(1)
     start, end = (float(v) for v in re.findall(r"stroke-dashoffset:\s*([\d.]+)", frames))
     # A falling offset shifts the dash pattern towards the path's end (the target),

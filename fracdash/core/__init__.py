@@ -2,7 +2,7 @@
 
 Nothing in this package imports tensorflow, keras, dash, plotly, diskcache or grandalf;
 a test checks it, so that the method can be used (and tested) without the heavy stack.
-The layer graph's drawing layout is the dashboard's: :mod:`fracdash.web.dag_layout`.
+The layer graph's drawing layout is the dashboard's: :mod:`fracdash.layout`.
 """
 
 from fracdash.core.coloring import (

@@ -3,11 +3,12 @@
 
 Both draw an :class:`~fracdash.analysis.Analysis` on the dashboard's Sugiyama layout.
 :func:`export_run` writes a stored run's files (``fracdash export``); the server's
-``/export/<run>.png`` and ``/export/<run>.html`` routes (:mod:`fracdash.export.routes`)
+``/export/<run>.png`` and ``/export/<run>.html`` routes (:mod:`fracdash.web.export_routes`)
 answer with the same bytes.
 """
 
-from fracdash.export.files import ExportError, check_target, write_atomic
+from fracdash.errors import ExportError
+from fracdash.export.files import check_target, write_atomic
 from fracdash.export.png import export_png, png_layout
 from fracdash.export.run import export_run
 from fracdash.export.standalone import export_html

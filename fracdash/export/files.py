@@ -6,11 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from fracdash.errors import FracdashError
-
-
-class ExportError(FracdashError):
-    """An export cannot be written where asked (the message names the path and why)."""
+from fracdash.errors import ExportError
 
 
 def check_target(path) -> Path:

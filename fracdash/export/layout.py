@@ -1,7 +1,7 @@
 """What both exports share: the layer graph laid out on whole pixels, and the run's
 one-line description.
 
-Both use the dashboard's Sugiyama layout (:func:`fracdash.web.dag_layout.sugiyama_layout`,
+Both use the dashboard's Sugiyama layout (:func:`fracdash.layout.sugiyama_layout`,
 top to bottom) on the glyphs' real pixel sizes; only the glyph scale differs (1 in the
 PNG, the page's integer factor in the HTML).
 """
@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from fracdash.web.dag_layout import NodeBox, edge_points, sugiyama_layout
+from fracdash.layout import NodeBox, edge_points, sugiyama_layout
 
 
 @dataclass(frozen=True)

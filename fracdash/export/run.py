@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fracdash.errors import RunError
-from fracdash.export.files import ExportError, check_target, write_atomic
+from fracdash.errors import ExportError, RunError
+from fracdash.export.files import check_target, write_atomic
 from fracdash.export.png import export_png
 from fracdash.export.standalone import export_html
 from fracdash.runs import catalog, load_run

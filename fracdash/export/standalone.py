@@ -15,10 +15,11 @@ import html
 import json
 from pathlib import Path
 
-from fracdash import __version__
+from fracdash.assets import assets_folder
 from fracdash.errors import FracdashError
 from fracdash.export.layout import glyph_size, graph_layout, run_line
 from fracdash.glyphs import RELATIVE_COLORS, RELATIVE_EMPTY, class_color, glyph_pngs
+from fracdash.version import __version__
 
 #: A glyph is scaled by the largest integer factor keeping it within this size (px).
 GLYPH_TARGET = 128
@@ -78,18 +79,15 @@ def script_source() -> str:
     Raises
     ------
     FracdashError
-        The assets folder holds no ``standalone/standalone.js`` (an install without the
-        checkout's ``assets/``; ``$FRACDASH_ASSETS`` names another).
+        The assets folder holds no readable ``standalone/standalone.js``.
     """
-    from fracdash.web.app import assets_folder
-
     path = assets_folder() / SCRIPT
     try:
         source = path.read_text(encoding="utf-8")
     except OSError as err:
         raise FracdashError(
             f"cannot read the export's script {path} ({err.strerror or err}); "
-            "set FRACDASH_ASSETS to the checkout's assets folder"
+            "reinstall fracdash, or unset FRACDASH_ASSETS if it names another folder"
         ) from err
     # Either would change how the HTML parser reads the inline <script> (end it early).
     if "</script" in source.lower() or "<!--" in source:

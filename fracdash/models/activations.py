@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from fracdash.core.chunked import ChunkedMatrix
+from fracdash.core.nodes import Network
 from fracdash.core.scratch import ScratchDir
-from fracdash.models.nodes import Network
 
 DEFAULT_BATCH = 256
 DEFAULT_MEMORY_BUDGET = 3 * 2**29  # 1.5 GB of activations held in RAM before spilling

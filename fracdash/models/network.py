@@ -21,7 +21,7 @@ from typing import Any
 import keras
 
 from fracdash.core.graph import IDENTITY_KINDS, topological_order
-from fracdash.models.nodes import LayerNode, Network
+from fracdash.core.nodes import LayerNode, Network
 
 __all__ = ["LayerNode", "Network", "keras_outputs", "network_graph"]
 

@@ -3,7 +3,7 @@
 A source (:class:`ModelSource`) gives the shown layer graph, a forward pass yielding
 the activations of requested layers, a content digest, its input's shape and dtype,
 the number of classes, and a probe call. :func:`fracdash.pipeline.analyze` and
-:func:`fracdash.userdata.check_data` use nothing else, so Keras, ONNX and PyTorch
+:func:`fracdash.inputs.data.check_data` use nothing else, so Keras, ONNX and PyTorch
 models go through the same stages, store and dashboard:
 
 * :mod:`~fracdash.sources.keras_source`: a ``keras.Model`` (the layer graph from its
@@ -26,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from fracdash.models.nodes import Network
+from fracdash.core.nodes import Network
 
 #: A batch function: one array per model input -> one array per requested layer.
 BatchOutputs = Callable[[list], list]
@@ -94,7 +94,7 @@ def as_source(model, example=None) -> ModelSource:
     Parameters
     ----------
     model : ModelSource, keras.Model, onnx.ModelProto, bytes, torch.nn.Module or path
-        A path is loaded as :func:`fracdash.userdata.load_model` loads it (``.keras``,
+        A path is loaded as :func:`fracdash.inputs.data.load_model` loads it (``.keras``,
         ``.h5``, ``.onnx``; safe mode, checked); bytes are a serialized ONNX model.
     example : array_like, optional
         Input samples, for a PyTorch module: the export traces it on the first one.
@@ -113,7 +113,7 @@ def as_source(model, example=None) -> ModelSource:
     if all(hasattr(type(model), m) for m in _METHODS):  # looked up on the class: no
         return model  # property of a foreign model object is evaluated
     if isinstance(model, str | os.PathLike):
-        from fracdash.userdata import load_model
+        from fracdash.sources.files import load_model
 
         return as_source(load_model(model), example)
     if is_onnx(model) or isinstance(model, bytes | bytearray):

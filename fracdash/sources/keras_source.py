@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fracdash.models.nodes import Network
+from fracdash.core.nodes import Network
 
 
 class KerasSource:

@@ -14,7 +14,7 @@ import hashlib
 import importlib.util
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from fracdash.userfiles import UserDataError
+from fracdash.errors import UserDataError
 
 #: Operator domains onnxruntime's CPU build has kernels for (the standard ones, and its
 #: own contrib operators). Others need a custom-op library fracdash does not load.

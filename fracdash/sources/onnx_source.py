@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fracdash.models.nodes import LayerNode, Network
+from fracdash.core.nodes import LayerNode, Network
+from fracdash.errors import UserDataError
 from fracdash.sources.onnx_file import (
     REEXPORT,
     check_model,
@@ -27,7 +28,6 @@ from fracdash.sources.onnx_file import (
     require,
 )
 from fracdash.sources.onnx_graph import read_layers
-from fracdash.userfiles import UserDataError
 
 
 class OnnxSource:

@@ -15,8 +15,8 @@ import warnings
 
 import numpy as np
 
+from fracdash.errors import UserDataError
 from fracdash.sources.onnx_source import OnnxSource, onnx_source
-from fracdash.userfiles import UserDataError
 
 #: The exact call, for messages and the README: what :func:`export_bytes` does.
 EXPORT_CALL = (

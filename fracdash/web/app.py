@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import warnings
 from functools import partial
-from pathlib import Path
+
+from fracdash.assets import assets_folder
 
 #: Key of an app's context in ``app.server.extensions``.
 EXTENSION = "fracdash"
-#: Stylesheet and scripts (hover focus, clientside recoloring), at the repository root.
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
-#: What Dash must not load into the page from the assets folder: the JS modules' tests,
-#: the standalone export's script (inlined into exported files, not the page), and the
-#: vendored plotly bundle (loaded lazily by the first chart: assets/plotly-source.js).
-#: Dash matches it against file names (not paths), in every subfolder.
-ASSETS_IGNORE = r"^plotly-cartesian.*\.js$|^standalone.*\.js$|\.test\.m?js$"
-
-
-def assets_folder() -> Path:
-    """Where the page's stylesheet and scripts are.
-
-    ``$FRACDASH_ASSETS`` if set, else ``assets/`` at the root of the checkout this package
-    runs from (a source tree or an editable install), else ``assets/`` in the working
-    directory (a plain ``pip install .`` run from the checkout, as in the Dockerfile).
-    """
-    candidates = [ASSETS, Path.cwd() / "assets"]
-    if os.environ.get("FRACDASH_ASSETS"):
-        candidates.insert(0, Path(os.environ["FRACDASH_ASSETS"]))
-    for folder in candidates:
-        if (folder / "fracdash.js").is_file():
-            return folder
-    warnings.warn(
-        f"fracdash: no assets folder in {', '.join(map(str, candidates))}: glyph recoloring "
-        "and hover focus will not work; set FRACDASH_ASSETS",
-        stacklevel=2,
-    )
-    return candidates[0]
+#: What Dash must not load into the page from the assets folder: the standalone export's
+#: script (inlined into exported files, not the page) and the vendored plotly bundle
+#: (loaded lazily by the first chart: assets/plotly-source.js). Dash matches it against
+#: file names (not paths), in every subfolder.
+ASSETS_IGNORE = r"^plotly-cartesian.*\.js$|^standalone.*\.js$"
 
 
 def health(store) -> tuple[dict, int]:
     """Body and status of ``/healthz``: 200 when ``store`` answers, else 503 and why."""
-    from fracdash import __version__
     from fracdash.runs import catalog
+    from fracdash.version import __version__
 
     try:
         if not store.directory.is_dir():
@@ -111,7 +87,7 @@ def create_app(
         body, status = health(context.store)
         return body, status, {"Cache-Control": "no-store"}
 
-    from fracdash.export.routes import register_routes
+    from fracdash.web.export_routes import register_routes
 
     register_routes(app.server, context)  # GET /export/<run>.png and /export/<run>.html
     from fracdash.web.sample_routes import register_sample_routes

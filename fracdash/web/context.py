@@ -111,8 +111,8 @@ def make_context(
     """
     import diskcache
 
-    from fracdash.models.scenarios import SCENARIOS
     from fracdash.runs import run_name
+    from fracdash.scenarios import SCENARIOS
 
     if isinstance(store_or_cache_dir, Store):
         store = store_or_cache_dir

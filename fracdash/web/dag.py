@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from dash import html
 
 from fracdash.glyphs import glyph_pngs
+from fracdash.layout import Ranking, sugiyama_ranks
 from fracdash.readings import layer_readings
 from fracdash.web import ids
-from fracdash.web.dag_layout import Ranking, sugiyama_ranks
 
 #: Dash length (px) of the dotted edges: one dot and its gap. assets/fracdash.css draws
 #: the dots (stroke-dasharray) and shifts stroke-dashoffset by this period per cycle,

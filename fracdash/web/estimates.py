@@ -36,7 +36,7 @@ def estimate_seconds(
     scenario: str, samples: int | None, models_dir: Path, compute: dict | None = None
 ) -> float:
     """Seconds to compute built-in ``scenario`` from the page on this kind of machine."""
-    from fracdash.models.scenarios import SCENARIOS
+    from fracdash.scenarios import SCENARIOS
 
     spec = SCENARIOS[scenario]
     compute = compute or {}

@@ -11,8 +11,8 @@ import threading
 from functools import lru_cache
 
 from fracdash.analysis import DEFAULT_CURVE, Analysis
-from fracdash.models.scenarios import SCENARIOS
 from fracdash.runs import catalog, run_name
+from fracdash.scenarios import SCENARIOS
 from fracdash.store import Store
 from fracdash.web.dag import DagView, dag_view
 

@@ -111,7 +111,7 @@ def run_thumbnails(store, key: str, analysis) -> np.ndarray | None:
     if not scenario:
         return None
     from fracdash.datasets import load_dataset
-    from fracdash.models.scenarios import SCENARIOS
+    from fracdash.scenarios import SCENARIOS
 
     spec = SCENARIOS.get(scenario)
     if spec is None:

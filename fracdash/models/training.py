@@ -1,4 +1,5 @@
-"""The paper's five scenarios (docs/method.md §7): networks, data, seeded training, storage.
+"""The paper's five networks, built and trained with a seed, and stored (the table of
+scenarios is :mod:`fracdash.scenarios`).
 
 A trained model is stored as ``<cache>/models/<recipe digest>.keras``, where the
 recipe covers everything that determines the weights (architecture version, training
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fracdash.datasets import CLASS_NAMES, load_dataset
+from fracdash.datasets import load_dataset
+from fracdash.scenarios import Scenario, prepare_images
 from fracdash.store import array_digest
 
 # Bumped per network when its architecture or initialisation changes.
@@ -24,40 +26,6 @@ ARCH_VERSION = {"lenet5": 1, "double_lenet5": 1, "vgg16": 2}
 SEED = 1234
 VGG_WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 VGG_WEIGHTS_MD5 = "6d6bbae143d832006294945121d1f1fc"  # Keras's own check for that file
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    network: str  # "lenet5" | "double_lenet5" | "vgg16"
-    train_on: str
-    test_on: str
-    epochs: int
-    paper: str  # the paper's figure for this scenario
-    train_samples: int | None = None  # default: the whole training set
-
-
-SCENARIOS = {
-    s.name: s
-    for s in (
-        Scenario("easy", "lenet5", "mnist", "mnist", 15, "accuracy 98.96%"),
-        Scenario(
-            "generalization", "lenet5", "fashion-mnist", "fashion-mnist", 15, "accuracy 73.44%"
-        ),
-        Scenario("problematic", "lenet5", "mnist", "fashion-mnist", 15, '"does not perform well"'),
-        Scenario("simplification", "vgg16", "mnist", "mnist", 10, "accuracy 97%", 20_000),
-        Scenario("realistic", "double_lenet5", "fashion-mnist", "fashion-mnist", 15, "branches"),
-    )
-}
-
-
-def prepare_images(x: np.ndarray, network: str) -> np.ndarray:
-    """uint8 (n, 28, 28) -> float32 in [0, 1]: (n, 28, 28, 1), or (n, 32, 32, 3) for
-    VGG16 (zero-padded to 32x32, the gray channel repeated)."""
-    x = x.astype(np.float32)[..., None] / 255.0
-    if network == "vgg16":
-        x = np.repeat(np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0))), 3, axis=-1)
-    return x
 
 
 def _lenet5_branch(x, prefix: str = ""):
@@ -308,13 +276,3 @@ def trained_model(
     if base is not None:
         note += f"; {base.describe()}"
     return model, note
-
-
-def test_data(scenario: Scenario, samples: int | None = None, split: str = "test"):
-    """The scenario's data to analyze: (x prepared for the network, y int64, class
-    names). ``split``: "test" (10,000 images), "train" (60,000) or "all" (70,000,
-    train then test; see :func:`fracdash.datasets.load_dataset`)."""
-    x, y = load_dataset(scenario.test_on, split)
-    if samples is not None:
-        x, y = x[:samples], y[:samples]
-    return prepare_images(x, scenario.network), y.astype(np.int64), CLASS_NAMES[scenario.test_on]

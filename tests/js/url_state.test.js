@@ -2,7 +2,7 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const url = require("../url_state.js");
+const url = require("../../fracdash/web/assets/url_state.js");
 
 const NO = Symbol("no_update");
 

@@ -31,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fracdash import userfiles
-from fracdash.userchecks import (
+from fracdash.errors import UserDataError
+from fracdash.inputs import files as userfiles
+from fracdash.inputs.checks import (
     LUMA,
     SAMPLE_SEED,
     check_distribution,
@@ -47,8 +48,8 @@ from fracdash.userchecks import (
     scaled,
     stratified_indices,
 )
-from fracdash.userfiles import SAVEZ, ClassNames, UserDataError, emit, listed, name_index
-from fracdash.usermodel import MODEL_SUFFIXES, check_model_file, load_model
+from fracdash.inputs.files import SAVEZ, ClassNames, emit, listed, name_index
+from fracdash.sources.files import MODEL_SUFFIXES, check_model_file, load_model
 
 __all__ = [
     "DISTINCT_COLORS", "LUMA", "MAX_SAMPLES", "SAMPLE_SEED", "ClassNames", "UserDataError",

@@ -1,21 +1,20 @@
 """A user's model file, checked and loaded: Keras (safe mode) or ONNX.
 
-:mod:`fracdash.userdata` re-exports the public names. Pickled PyTorch files are refused
+:mod:`fracdash.inputs.data` re-exports the public names. Pickled PyTorch files are refused
 with the export call to run instead (loading one runs code); a PyTorch module is taken
 by the Python API only (:mod:`fracdash.sources.torch_source`).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from fracdash.userfiles import UserDataError
+from fracdash.errors import UserDataError
+from fracdash.models.loading import RESAVE  # loading.py imports Keras only when it loads
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".onnx")
 #: Pickled PyTorch files: loading one runs code, so they are refused (export to ONNX).
 TORCH_SUFFIXES = (".pt", ".pth")
-RESAVE = "save the model with model.save('model.keras')"
 
 
 def check_model_file(path) -> Path:
@@ -104,15 +103,9 @@ def load_model(path):
         from fracdash.sources.onnx_source import load_onnx_file
 
         return load_onnx_file(path)
-    import keras
+    from fracdash.models.loading import load_keras_file
 
-    try:
-        keras_zip = path.suffix.lower() == ".keras"
-        load = keras.saving.load_model if keras_zip else keras.models.load_model
-        model = load(path, compile=False, safe_mode=True)
-    except Exception as err:  # keras raises many types for a bad file
-        raise UserDataError(_load_problem(path, err)) from err
-    return _check_structure(model, path)
+    return load_keras_file(path)
 
 
 def _head(path: Path, size: int) -> bytes:
@@ -121,29 +114,3 @@ def _head(path: Path, size: int) -> bytes:
             return f.read(size)
     except OSError as err:
         raise UserDataError(f"cannot read model {path} ({err}); check its permissions") from err
-
-
-def _load_problem(path: Path, err: Exception) -> str:
-    text = " ".join(str(err).split())
-    unknown = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
-    if unknown or "Unknown layer" in text:
-        what = repr(unknown.group(1)) if unknown else "a layer"
-        return f"model {path} uses {what}, a class Keras does not know; use built-in layers"
-    if "Lambda" in text or "safe_mode" in text:
-        return f"model {path} holds a Lambda layer, which safe mode refuses; use built-in layers"
-    return f"cannot load model {path} ({text[:200]}); {RESAVE} in Keras 3"
-
-
-def _check_structure(model, path: Path):
-    outputs = getattr(model, "outputs", None) or []
-    inputs = getattr(model, "inputs", None) or []
-    shape = tuple(outputs[0].shape) if len(outputs) == 1 else ()
-    if len(outputs) != 1:
-        problem = f"has {len(outputs)} outputs; give a classifier with one output"
-    elif len(inputs) != 1:
-        problem = f"has {len(inputs)} inputs; use fracdash.analyze() for multi-input models"
-    elif len(shape) != 2 or shape[-1] is None or shape[-1] < 2:
-        problem = f"outputs {shape}, not (batch, k >= 2); end it with Dense(k) and Softmax"
-    else:
-        return model
-    raise UserDataError(f"model {path} {problem}")

@@ -3,7 +3,7 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const S = require("../samples.js");
+const S = require("../../fracdash/web/assets/samples.js");
 
 /* A seeded run: n samples on a W x H grid (a serpentine curve with the last cells
  * empty), k classes, two layers with random orders. */

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import fitModule from "../dag_fit.js";
+import fitModule from "../../fracdash/web/assets/dag_fit.js";
 
 const { DEFAULTS, LADDER, fitLayout, fitView, placeView, stepPxPerSample, zoomAt } = fitModule;
 

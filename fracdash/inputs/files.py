@@ -1,10 +1,10 @@
-"""Errors, class names and the file readers behind :func:`fracdash.userdata.load_data`.
+"""Errors, class names and the file readers behind :func:`fracdash.inputs.data.load_data`.
 
 Readers of ``.npz``, IDX pairs and image folders. Every problem raises
 :class:`UserDataError` with one line, ``"<problem>; <what to do>"``; nothing is
 unpickled. Notes for the user (which split was taken, how folders were numbered) are
 appended to a ``notes`` list, which the caller prints only once the whole load has
-succeeded, so that a refused load prints one line. :mod:`fracdash.userdata` re-exports
+succeeded, so that a refused load prints one line. :mod:`fracdash.inputs.data` re-exports
 the public names.
 """
 
@@ -15,13 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fracdash.errors import FracdashError
+from fracdash.errors import UserDataError
 
 SAVEZ = "save the data with numpy.savez('data.npz', x=x, y=y)"
-
-
-class UserDataError(FracdashError):
-    """A user model or data set that fracdash cannot analyze (message: problem; fix)."""
 
 
 class ClassNames(list):
@@ -79,8 +75,8 @@ SPLIT_PREFIXES = {"train": ("train",), "test": ("t10k", "test")}
 
 def read_idx(path: Path) -> np.ndarray:
     """One IDX file (optionally gzipped) as an array of its declared shape."""
-    from fracdash.datasets import DatasetError
     from fracdash.datasets import read_idx as read
+    from fracdash.errors import DatasetError
 
     try:
         return read(path)

@@ -10,9 +10,9 @@ The order (the same for ``make test``, the tests and ``docs/make_screenshot.py``
    works for a user online, not on a machine that reaches only package registries),
    installed first with ``install=True`` when it is missing.
 
-``python -m fracdash.browser [--install]`` prints the executable's path, or one line on
-stderr saying what to install (exit 1). Standard library only: nothing here imports
-fracdash's numerical or web code.
+``python tools/browser.py [--install]`` prints the executable's path, or one line on
+stderr saying what to install (exit 1). Standard library only. A tool of the
+repository (tests, benches, docs scripts), not part of the installed package.
 """
 
 from __future__ import annotations

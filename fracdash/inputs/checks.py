@@ -1,6 +1,6 @@
-"""Labels, samples, scaling and the checks of x behind :func:`fracdash.userdata.check_data`.
+"""Labels, samples, scaling and the checks of x behind :func:`fracdash.inputs.data.check_data`.
 
-:mod:`fracdash.userdata` re-exports the public names.
+:mod:`fracdash.inputs.data` re-exports the public names.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from fracdash.userfiles import UserDataError, emit, listed, name_index
+from fracdash.errors import UserDataError
+from fracdash.inputs.files import emit, listed, name_index
 
 #: The seed of the stratified sample (fixed: the same data give the same run).
 SAMPLE_SEED = 0

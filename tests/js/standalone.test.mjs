@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import standalone from "./standalone.js";
+import standalone from "../../fracdash/web/assets/standalone/standalone.js";
 
 const { classOf, coloringOr, glyphSrc, nextState, paint, start } = standalone;
 

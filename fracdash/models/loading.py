@@ -1,0 +1,83 @@
+"""A user's Keras model file, loaded in safe mode and checked (the file itself was
+checked without Keras by :func:`fracdash.sources.files.check_model_file`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fracdash.errors import UserDataError
+
+RESAVE = "save the model with model.save('model.keras')"
+
+
+def load_keras_file(path: Path):
+    """Load a ``.keras`` (or legacy ``.h5``) file uncompiled, in safe mode.
+
+    Returns
+    -------
+    keras.Model
+        One input and one ``(batch, k >= 2)`` output.
+
+    Raises
+    ------
+    UserDataError
+        A file Keras cannot load (unknown or Lambda layers), or a model of another
+        structure.
+    """
+    import keras
+
+    try:
+        keras_zip = path.suffix.lower() == ".keras"
+        load = keras.saving.load_model if keras_zip else keras.models.load_model
+        model = load(path, compile=False, safe_mode=True)
+    except Exception as err:  # keras raises many types for a bad file
+        raise UserDataError(_load_problem(path, err)) from err
+    return _check_structure(model, path)
+
+
+def quiet_keras_import() -> None:
+    """Import keras with file descriptor 2 pointed at /dev/null: TensorFlow's C++
+    start-up lines (oneDNN, absl) ignore TF_CPP_MIN_LOG_LEVEL. Python errors still
+    surface, as exceptions."""
+    import os
+    import sys
+
+    if "keras" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _load_problem(path: Path, err: Exception) -> str:
+    text = " ".join(str(err).split())
+    unknown = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
+    if unknown or "Unknown layer" in text:
+        what = repr(unknown.group(1)) if unknown else "a layer"
+        return f"model {path} uses {what}, a class Keras does not know; use built-in layers"
+    if "Lambda" in text or "safe_mode" in text:
+        return f"model {path} holds a Lambda layer, which safe mode refuses; use built-in layers"
+    return f"cannot load model {path} ({text[:200]}); {RESAVE} in Keras 3"
+
+
+def _check_structure(model, path: Path):
+    outputs = getattr(model, "outputs", None) or []
+    inputs = getattr(model, "inputs", None) or []
+    shape = tuple(outputs[0].shape) if len(outputs) == 1 else ()
+    if len(outputs) != 1:
+        problem = f"has {len(outputs)} outputs; give a classifier with one output"
+    elif len(inputs) != 1:
+        problem = f"has {len(inputs)} inputs; use fracdash.analyze() for multi-input models"
+    elif len(shape) != 2 or shape[-1] is None or shape[-1] < 2:
+        problem = f"outputs {shape}, not (batch, k >= 2); end it with Dense(k) and Softmax"
+    else:
+        return model
+    raise UserDataError(f"model {path} {problem}")
