@@ -11,7 +11,7 @@ from fracdash.errors import UserDataError
 RESAVE = "save the model with model.save('model.keras')"
 
 
-def load_keras_file(path: Path):
+def load_keras_file(path: Path, output=None):
     """Load a ``.keras`` (or legacy ``.h5``) file uncompiled, in safe mode.
 
     Returns
@@ -33,7 +33,31 @@ def load_keras_file(path: Path):
         model = load(path, compile=False, safe_mode=True)
     except Exception as err:  # keras raises many types for a bad file
         raise UserDataError(_load_problem(path, err)) from err
-    return _check_structure(model, path)
+    return _check_structure(pick_keras_output(model, output, f"model {path}"), path)
+
+
+def pick_keras_output(model, output, where: str):
+    """``model`` answering only its output ``output`` (name of the output's layer, or
+    index from 0), as a new functional model sharing its layers; ``model`` when None."""
+    if output is None:
+        return model
+    import keras
+
+    outputs = list(getattr(model, "outputs", None) or [])
+    names = [t._keras_history.operation.name if hasattr(t, "_keras_history") else str(i)
+             for i, t in enumerate(outputs)]  # fmt: skip
+    index = None
+    if isinstance(output, int) or (isinstance(output, str) and output.isdigit()):
+        index = int(output)
+    elif output in names:
+        index = names.index(output)
+    if index is None or not 0 <= index < len(outputs):
+        shown = ", ".join(f"{i}: {n}" for i, n in enumerate(names))
+        raise UserDataError(
+            f"{where} has no output {output!r}; its outputs are {shown}: give one of those "
+            "names or indices"
+        )
+    return keras.Model(model.inputs, outputs[index], name=model.name)
 
 
 def quiet_keras_import() -> None:
@@ -73,7 +97,8 @@ def _check_structure(model, path: Path):
     inputs = getattr(model, "inputs", None) or []
     shape = tuple(outputs[0].shape) if len(outputs) == 1 else ()
     if len(outputs) != 1:
-        problem = f"has {len(outputs)} outputs; give a classifier with one output"
+        problem = (f"has {len(outputs)} outputs; pick the classifier's with --output NAME or "
+                   "INDEX (Python: output=)")  # fmt: skip
     elif len(inputs) != 1:
         problem = f"has {len(inputs)} inputs; use fracdash.analyze() for multi-input models"
     elif len(shape) != 2 or shape[-1] is None or shape[-1] < 2:

@@ -88,7 +88,7 @@ def is_torch(model) -> bool:
     return torch is not None and isinstance(model, torch.nn.Module)
 
 
-def as_source(model, example=None) -> ModelSource:
+def as_source(model, example=None, output=None) -> ModelSource:
     """The :class:`ModelSource` of ``model``.
 
     Parameters
@@ -98,6 +98,8 @@ def as_source(model, example=None) -> ModelSource:
         ``.h5``, ``.onnx``; safe mode, checked); bytes are a serialized ONNX model.
     example : array_like, optional
         Input samples, for a PyTorch module: the export traces it on the first one.
+    output : str or int, optional
+        Of a model with several outputs, the classifier's (its name, or its index from 0).
 
     Returns
     -------
@@ -115,20 +117,21 @@ def as_source(model, example=None) -> ModelSource:
     if isinstance(model, str | os.PathLike):
         from fracdash.sources.files import load_model
 
-        return as_source(load_model(model), example)
+        return as_source(load_model(model, output), example)
     if is_onnx(model) or isinstance(model, bytes | bytearray):
         from fracdash.sources.onnx_source import onnx_source
 
-        return onnx_source(model)
+        return onnx_source(model, output=output)
     if is_torch(model):
         if example is None:
             raise TypeError("a PyTorch module needs example inputs (x) to be exported")
         from fracdash.sources.torch_source import torch_source
 
-        return torch_source(model, example)
+        return torch_source(model, example, output)
+    from fracdash.models.loading import pick_keras_output
     from fracdash.sources.keras_source import KerasSource
 
-    return KerasSource(model)
+    return KerasSource(pick_keras_output(model, output, "the Keras model"))
 
 
 __all__ = ["BatchOutputs", "ModelSource", "as_source", "is_onnx", "is_torch"]

@@ -78,13 +78,15 @@ def check_model_file(path) -> Path:
     return path
 
 
-def load_model(path):
+def load_model(path, output=None):
     """Load a Keras 3 model in safe mode, uncompiled, or an ONNX model, checked.
 
     Parameters
     ----------
     path : path-like
         A ``.keras`` (or legacy ``.h5``) or ``.onnx`` file; see :func:`check_model_file`.
+    output : str or int, optional
+        Of a model with several outputs, the classifier's (name, or index from 0).
 
     Returns
     -------
@@ -102,10 +104,10 @@ def load_model(path):
     if path.suffix.lower() == ".onnx":
         from fracdash.sources.onnx_source import load_onnx_file
 
-        return load_onnx_file(path)
+        return load_onnx_file(path, output)
     from fracdash.models.loading import load_keras_file
 
-    return load_keras_file(path)
+    return load_keras_file(path, output)
 
 
 def _head(path: Path, size: int) -> bytes:

@@ -6,6 +6,10 @@ not an ONNX model (truncated, another format); external-data locations that leav
 model's folder (absolute, ``..``, or a link pointing out), checked on every tensor
 before any is read; operators of a domain onnxruntime has no kernels for; a model
 without exactly one input and one output, or whose output is not ``(batch, k >= 2)``.
+
+What onnxruntime runs is not refused for form alone: nodes written out of topological
+order (older exporters) are sorted first, and of a model with several outputs the
+classifier's is picked by name or index (``--output``, ``output=``).
 """
 
 from __future__ import annotations
@@ -51,7 +55,69 @@ def parse_bytes(data: bytes, where: str):
     return model
 
 
-def read_file(path: Path):
+def sorted_nodes(model):
+    """``model`` with its graph's nodes in topological order (a copy), or ``model``
+    itself when they already are. Older exporters (keras2onnx) wrote some graphs out of
+    order: onnxruntime sorts them itself, the ONNX checker refuses them. Stable: among
+    the nodes ready at once, the file's order is kept. A graph that cannot be sorted (a
+    cycle, an input nothing produces) is returned as it is, for the checker to name."""
+    graph = model.graph
+    ready = {i.name for i in graph.input} | {t.name for t in graph.initializer}
+    ready |= {s.values.name for s in graph.sparse_initializer} | {""}
+    pending, order = list(graph.node), []
+    while pending:
+        still = []
+        for node in pending:
+            if all(t in ready for t in node.input):
+                order.append(node)
+                ready.update(node.output)
+            else:
+                still.append(node)
+        if len(still) == len(pending):
+            return model  # stuck: not ours to decide
+        pending = still
+    if [id(n) for n in order] == [id(n) for n in graph.node]:
+        return model
+    import onnx
+
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    del copy.graph.node[:]
+    copy.graph.node.extend(order)
+    return copy
+
+
+def pick_output(model, output, where: str):
+    """``model`` keeping only the graph output ``output`` (its name, or its index from
+    0), a copy; ``model`` itself when ``output`` is None."""
+    if output is None:
+        return model
+    outputs = [o.name for o in model.graph.output]
+    index = None
+    if isinstance(output, int) or (isinstance(output, str) and output.isdigit()):
+        index = int(output)
+    elif output in outputs:
+        index = outputs.index(output)
+    if index is None or not 0 <= index < len(outputs):
+        raise UserDataError(
+            f"{where} has no output {output!r}; its outputs are {_indexed(outputs)}: give "
+            "one of those names or indices"
+        )
+    import onnx
+
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    kept = copy.graph.output[index]
+    del copy.graph.output[:]
+    copy.graph.output.append(kept)
+    return copy
+
+
+def _indexed(names: list[str]) -> str:
+    return ", ".join(f"{i}: {n}" for i, n in enumerate(names))
+
+
+def read_file(path: Path, output=None):
     """Read an ``.onnx`` file and the external data it names, safely.
 
     Parameters
@@ -88,8 +154,15 @@ def read_file(path: Path):
             raise UserDataError(
                 f"cannot read the external data of {where} ({err}); {REEXPORT}"
             ) from err
+    model = pick_output(sorted_nodes(model), output, where)
     check_model(model, where)
-    return model, h.hexdigest()
+    return model, digest_of(h.hexdigest(), model, output)
+
+
+def digest_of(content: str, model, output) -> str:
+    """A model's digest: its content's, and the output picked (by name: the same output
+    picked by name or index is one model)."""
+    return content if output is None else f"{content}:{model.graph.output[0].name}"
 
 
 def tensors(model):
@@ -206,9 +279,10 @@ def check_model(model, where: str) -> None:
             "one input: export the model with one"
         )
     if len(outputs) != 1:
-        names = ", ".join(o.name for o in outputs)
+        names = _indexed([o.name for o in outputs])
         raise UserDataError(
-            f"{where} has {len(outputs)} outputs ({names}); give a classifier with one output"
+            f"{where} has {len(outputs)} outputs ({names}); pick the classifier's with "
+            "--output NAME or INDEX (Python: output=)"
         )
     if not inputs[0].type.HasField("tensor_type"):
         raise UserDataError(f"{where} takes a non-tensor input; export it with a tensor input")

@@ -24,6 +24,11 @@ the model's own scope) is ``dense0_1``. Where several shown nodes share a path
 (``/block/Relu`` and ``/block/Add`` in a module's ``forward``), they keep their full
 names, ``block/Relu`` and ``block/Add``, unless one of them is the only one that is not
 reorder-only, which then takes the path. Names are unique (``_2``, ``_3``).
+
+Unnamed nodes (older ``torch.onnx.export`` wrote none, and numbered the tensors ``16``,
+``17``...) are named from their weights, ``body.conv1.weight`` giving ``body.conv1``;
+a node without weights takes its operator and its rank among the unnamed ones of that
+operator (``Relu_2``). A node's kind (its operator) is kept beside its name.
 """
 
 from __future__ import annotations
@@ -76,6 +81,8 @@ def read_layers(graph, input_name: str) -> OnnxLayers:
     ValueError
         If the graph's output does not depend on the input's values.
     """
+    weights = {t.name for t in graph.initializer}
+    unnamed: Counter = Counter()
     uses = Counter(t for node in graph.node for t in node.input if t)
     uses.update(o.name for o in graph.output)
     layers: dict[str, OnnxLayer] = {}
@@ -95,7 +102,7 @@ def read_layers(graph, input_name: str) -> OnnxLayers:
             producer[node.output[0]] = base.key
             continue
         kind = REORDER_OPS.get(op, op) if len(feeds) == 1 else op
-        raw = node.name or node.output[0].removesuffix(":0")
+        raw = _raw_name(node, weights, unnamed)
         key = f"#{i}"
         layers[key] = OnnxLayer(key, raw, kind, feeds, node.output[0], relu=op == "Relu")
         producer[node.output[0]] = key
@@ -123,6 +130,21 @@ def read_layers(graph, input_name: str) -> OnnxLayers:
         tensors={names[k]: layers[k].tensor for k in order},
         relu={names[k]: layers[k].relu for k in order},
     )
+
+
+def _raw_name(node, weights: set[str], unnamed: Counter) -> str:
+    """A node's own name, else one from its weights, else its output's name unless that
+    is a bare number, else its operator and rank."""
+    if node.name and not node.name.isdigit():
+        return node.name
+    for tensor in node.input:
+        if tensor in weights and "." in tensor:  # "body.conv1.weight" -> "body.conv1"
+            return tensor.rsplit(".", 1)[0]
+    output = node.output[0].removesuffix(":0")
+    if output and not output.isdigit():
+        return output
+    unnamed[node.op_type] += 1
+    return f"{node.op_type}_{unnamed[node.op_type]}"
 
 
 def _fuses(base: OnnxLayer, add, producer: dict[str, str], uses: Counter) -> bool:

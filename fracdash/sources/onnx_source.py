@@ -20,12 +20,15 @@ from fracdash.errors import UserDataError
 from fracdash.sources.onnx_file import (
     REEXPORT,
     check_model,
+    digest_of,
     dims,
     external_files,
     graph_inputs,
     parse_bytes,
+    pick_output,
     read_file,
     require,
+    sorted_nodes,
 )
 from fracdash.sources.onnx_graph import read_layers
 
@@ -190,7 +193,7 @@ class OnnxSource:
         )
 
 
-def onnx_source(model, name: str | None = None) -> OnnxSource:
+def onnx_source(model, name: str | None = None, output=None) -> OnnxSource:
     """An :class:`OnnxSource` of an in-memory model.
 
     Parameters
@@ -199,6 +202,8 @@ def onnx_source(model, name: str | None = None) -> OnnxSource:
         External data must be loaded already (a path is read by :func:`load_onnx_file`).
     name : str, optional
         The default run name (default: the graph's name).
+    output : str or int, optional
+        The classifier's output (name or index) of a model with several.
 
     Returns
     -------
@@ -212,17 +217,19 @@ def onnx_source(model, name: str | None = None) -> OnnxSource:
     else:
         external_files(model, None, where)
         data = model.SerializeToString(deterministic=True)
+    model = pick_output(sorted_nodes(model), output, where)
     check_model(model, where)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = digest_of(hashlib.sha256(data).hexdigest(), model, output)
     return OnnxSource(
         model, name=name or model.graph.name or "onnx-model", digest=digest, where=where
     )
 
 
-def load_onnx_file(path) -> OnnxSource:
+def load_onnx_file(path, output=None) -> OnnxSource:
     """An :class:`OnnxSource` of an ``.onnx`` file (its external data read safely), named
-    after the file's stem; its digest covers the file and its external data."""
+    after the file's stem; its digest covers the file, its external data and the output
+    picked (``output``: a name or index, for a model with several)."""
     require()
     path = Path(path)
-    model, digest = read_file(path)
+    model, digest = read_file(path, output)
     return OnnxSource(model, name=path.stem, digest=digest, where=f"model {path}")

@@ -41,10 +41,24 @@ def example_tensor(module, x):
     return torch.from_numpy(np.ascontiguousarray(x[:1])).to(dtype)
 
 
+def output_names(count: int) -> list[str]:
+    """The exported outputs' names: ``output``, then ``output_1``, ``output_2``..."""
+    return ["output", *(f"output_{i}" for i in range(1, count))]
+
+
 def export_bytes(module, example) -> bytes:
     """The module as ONNX bytes (see the module docs for the options)."""
     import torch
 
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(example)
+    finally:
+        module.train(was_training)
+    count = len(out) if isinstance(out, tuple | list) else 1  # (logits, features)...
+    names = output_names(count)
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         # The TorchScript exporter's deprecation and tracer warnings are about the
@@ -57,16 +71,18 @@ def export_bytes(module, example) -> bytes:
             dynamo=False,
             do_constant_folding=False,
             input_names=["input"],
-            output_names=["output"],
-            dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+            output_names=names,
+            dynamic_axes={"input": {0: "batch"}, **{n: {0: "batch"} for n in names}},
             training=torch.onnx.TrainingMode.EVAL,
         )
     return buffer.getvalue()
 
 
-def torch_source(module, x) -> OnnxSource:
+def torch_source(module, x, output=None) -> OnnxSource:
     """The :class:`~fracdash.sources.onnx_source.OnnxSource` of ``module``, exported by
-    tracing it on ``x[:1]`` and named after its class.
+    tracing it on ``x[:1]`` and named after its class; ``output`` (an index, or the
+    exported name ``output``/``output_1``...) picks the classifier of a ``forward`` that
+    returns several tensors, e.g. ``(logits, features)``.
 
     Raises
     ------
@@ -83,12 +99,12 @@ def torch_source(module, x) -> OnnxSource:
             f"cannot export the PyTorch module to ONNX ({text}); check that it runs on "
             f"x[:1], or export it yourself: {EXPORT_CALL}"
         ) from err
-    source = onnx_source(data, name=type(module).__name__)
-    _verify(module, source, x, example.dtype)
+    source = onnx_source(data, name=type(module).__name__, output=output)
+    _verify(module, source, x, example.dtype, output)
     return source
 
 
-def _verify(module, source: OnnxSource, x, dtype) -> None:
+def _verify(module, source: OnnxSource, x, dtype, output=None) -> None:
     """The export computes what the module computes on a batch of 3 (tracing on one
     sample bakes a ``len(x)`` or a data-dependent branch into the graph)."""
     import torch
@@ -111,6 +127,9 @@ def _verify(module, source: OnnxSource, x, dtype) -> None:
             f"the ONNX export of the PyTorch module fails on {len(batch)} samples ({text}): "
             f"{why}; {fix}"
         ) from err
+    if isinstance(want, tuple | list) and output is not None:
+        names = output_names(len(want))
+        want = want[names.index(output) if output in names else int(output)]
     if isinstance(want, torch.Tensor) and not np.allclose(got, want.numpy(), 1e-3, 1e-5):
         raise UserDataError(
             f"the ONNX export of the PyTorch module computes other outputs than the module "
