@@ -391,8 +391,30 @@ def test_logits_are_accepted_when_asked(models):
         userdata.check_data(models["logits3"], x, y)
     assert one_line(err) == (
         "the model's output is not a class distribution (it looks like logits); pass "
-        "--logits to apply softmax, or end the model with a Softmax layer"
+        "--logits (Python: logits=True) to take raw scores, or end the model with a Softmax "
+        "layer"
     )
     got_x, got_y, _ = userdata.check_data(models["logits3"], x, y, logits=True)
     np.testing.assert_array_equal(got_x, x)
     np.testing.assert_array_equal(got_y, y)
+
+
+def test_log_softmax_and_sigmoid_endings_are_told_apart_from_logits():
+    from fracdash.inputs.checks import check_distribution
+
+    rng = np.random.default_rng(5)
+    scores = rng.normal(size=(16, 4)) * 3
+    probs = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    sigmoid = 1 / (1 + np.exp(-scores))
+    notes: list[str] = []
+    assert check_distribution(lambda x: probs, None, False, notes) == "probabilities"
+    assert check_distribution(lambda x: np.log(probs), None, False, notes) == "log-probabilities"
+    assert notes == []
+    assert check_distribution(lambda x: sigmoid, None, False, notes) == "scores"
+    assert len(notes) == 1 and "sigmoid" in notes[0]
+    with pytest.raises(UserDataError, match="looks like logits"):
+        check_distribution(lambda x: scores, None, False)
+    # a log-softmax shifted by a constant is no longer one: its exp does not sum to 1
+    with pytest.raises(UserDataError, match="looks like logits"):
+        check_distribution(lambda x: np.log(probs) - 0.5, None, False)
+    assert check_distribution(lambda x: scores, None, True) == "logits"

@@ -336,9 +336,25 @@ def check_labels(y, n: int, k: int) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def check_distribution(predict, probe, logits: bool) -> None:
+def check_distribution(predict, probe, logits: bool, notes: list[str] | None = None) -> str:
     """``predict`` (a model source's probe call) runs on ``probe`` and outputs finite
-    scores, a distribution unless ``logits``."""
+    scores of a kind fracdash takes; which kind is returned.
+
+    Returns
+    -------
+    str
+        ``"probabilities"`` (a softmax ending), ``"log-probabilities"`` (a LogSoftmax
+        ending: the standard PyTorch MNIST one, its ``exp`` a distribution),
+        ``"scores"`` (independent sigmoid scores in [0, 1]; a note says so) or
+        ``"logits"`` (when ``logits``: raw scores). Predictions are the argmax of each,
+        which neither softmax nor exp changes.
+
+    Raises
+    ------
+    UserDataError
+        The model fails on ``probe``, outputs NaN or inf, or outputs scores that are
+        none of the above (logits) without ``logits``.
+    """
     try:
         out = np.asarray(predict(probe), dtype=np.float64)
     except UserDataError:
@@ -352,14 +368,21 @@ def check_distribution(predict, probe, logits: bool) -> None:
             "and the input scaling (--scale)"
         )
     if logits:
-        return  # predictions are the argmax, which softmax would not change
-    ok = (
-        out.min() >= -1e-6
-        and out.max() <= 1 + 1e-6
-        and np.allclose(out.sum(axis=1), 1.0, atol=1e-3)
+        return "logits"
+    sums_to_one = np.allclose(out.sum(axis=1), 1.0, atol=1e-3)
+    if out.min() >= -1e-6 and out.max() <= 1 + 1e-6:
+        if sums_to_one:
+            return "probabilities"
+        if notes is not None:
+            notes.append(
+                "the model ends in independent scores in [0, 1] (a sigmoid), not a "
+                "distribution; predictions are their argmax"
+            )
+        return "scores"
+    if out.max() <= 1e-6 and np.allclose(np.exp(out).sum(axis=1), 1.0, atol=1e-3):
+        return "log-probabilities"
+    raise UserDataError(
+        "the model's output is not a class distribution (it looks like logits); pass "
+        "--logits (Python: logits=True) to take raw scores, or end the model with a Softmax "
+        "layer"
     )
-    if not ok:
-        raise UserDataError(
-            "the model's output is not a class distribution (it looks like logits); pass "
-            "--logits to apply softmax, or end the model with a Softmax layer"
-        )
