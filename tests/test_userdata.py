@@ -418,3 +418,32 @@ def test_log_softmax_and_sigmoid_endings_are_told_apart_from_logits():
     with pytest.raises(UserDataError, match="looks like logits"):
         check_distribution(lambda x: np.log(probs) - 0.5, None, False)
     assert check_distribution(lambda x: scores, None, True) == "logits"
+
+
+def test_permuted_labels_are_caught_with_the_mapping_and_the_fix():
+    from scipy.optimize import linear_sum_assignment  # noqa: F401 (the method's engine)
+
+    from fracdash.inputs.checks import check_label_order
+
+    rng = np.random.default_rng(2)
+    words = ["eight", "five", "four", "nine", "one", "seven", "six", "three", "two", "zero"]
+    model_order = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    truth = rng.integers(0, 10, 500)  # the model's classes
+    predictions = np.where(rng.random(500) < 0.8, truth, rng.integers(0, 10, 500))
+    # Folders numbered alphabetically: label i means words[i]; model class of words[i]:
+    alpha = np.array([model_order.index(w) for w in words])
+    labels = np.argsort(alpha)[truth]  # what the folders say, in alphabetical numbering
+    assert (labels == predictions).mean() < 0.3 < (truth == predictions).mean()
+    with pytest.raises(UserDataError) as err:
+        check_label_order(labels, predictions, words)
+    message = one_line(err)
+    assert "look permuted" in message and "--class-names" in message and "keep-labels" in message
+    # "eight" is label 0 (alphabetical) and the model's class 8: the mapping says so.
+    expected = [f"{words[i]} -> model class {alpha[i]}" for i in range(10) if alpha[i] != i]
+    assert ", ".join(expected[:6]) + ", …" in message
+    check_label_order(labels, predictions, words, keep_labels=True)  # the user knows
+    check_label_order(truth, predictions, model_order)  # the right order passes
+    # A weak model whose errors happen to favour a permutation is not refused: its best
+    # relabelling stays under the floor.
+    noise = rng.integers(0, 10, 500)
+    check_label_order(noise, rng.integers(0, 10, 500), model_order)

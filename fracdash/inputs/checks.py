@@ -386,3 +386,49 @@ def check_distribution(predict, probe, logits: bool, notes: list[str] | None = N
         "--logits (Python: logits=True) to take raw scores, or end the model with a Softmax "
         "layer"
     )
+
+
+#: How much better the best one-to-one relabelling must classify than the labels as
+#: given before a run is refused as permuted (accuracy points), and its least accuracy.
+PERMUTED_GAIN, PERMUTED_FLOOR = 0.25, 0.5
+
+
+def check_label_order(y, predictions, class_names, keep_labels: bool = False) -> None:
+    """Refuse labels that look permuted against the model's class order.
+
+    The best one-to-one relabelling of the confusion matrix (the Hungarian assignment,
+    :func:`scipy.optimize.linear_sum_assignment`) is found; when it classifies at least
+    :data:`PERMUTED_FLOOR` of the samples right and beats the labels as given by
+    :data:`PERMUTED_GAIN` or more, the labels are taken to be in another order than the
+    model's (class folders numbered alphabetically, ``zero ... nine``), unless
+    ``keep_labels``.
+
+    Raises
+    ------
+    UserDataError
+        With the mapping found and the fix (``--class-names`` in the model's order, or
+        ``--keep-labels``).
+    """
+    if keep_labels:
+        return
+    from scipy.optimize import linear_sum_assignment
+
+    y, predictions = np.asarray(y, np.int64), np.asarray(predictions, np.int64)
+    k = int(max(y.max(initial=0), predictions.max(initial=0))) + 1
+    confusion = np.zeros((k, k), np.int64)
+    np.add.at(confusion, (y, predictions), 1)
+    rows, cols = linear_sum_assignment(confusion, maximize=True)
+    n = max(len(y), 1)
+    stated, best = np.trace(confusion) / n, confusion[rows, cols].sum() / n
+    if best < PERMUTED_FLOOR or best - stated < PERMUTED_GAIN:
+        return
+    names = list(class_names) if class_names else [str(i) for i in range(k)]
+    name = lambda i: names[i] if i < len(names) else str(i)  # noqa: E731
+    moved = [(r, c) for r, c in zip(rows, cols, strict=True) if r != c]
+    shown = listed([f"{name(r)} -> model class {c}" for r, c in moved], 6, quote=False)
+    raise UserDataError(
+        f"the labels look permuted: the model scores {stated:.1%} with them as given but "
+        f"{best:.1%} if {shown}; pass --class-names with the names in the model's class "
+        "order (Python: class_names=), or --keep-labels (keep_labels=True) if the labels "
+        "are right"
+    )
