@@ -176,7 +176,7 @@ CASES = {
     "corrupt .keras": (_random_keras, _data(), [], "not a .keras archive"),
     "text file as model": (_text_model, _data(), [], "not a .keras or .h5 file"),
     "text file as .h5": (_text_h5, _data(), [], "not an HDF5 file"),
-    "zip that is no model": (_zip_not_model, _data(), [], "cannot load model"),
+    "zip that is no model": (_zip_not_model, _data(), [], "holds no Keras model"),
     "Lambda layer": ("lambda", _data(), [], "Lambda layer"),
     "Lambda layer in .h5": ("lambda_h5", _data(), [], "Lambda layer"),
     "unknown custom layer": ("custom", _data(), [], "uses 'Unknown', a class Keras does not know"),

@@ -447,3 +447,71 @@ def test_permuted_labels_are_caught_with_the_mapping_and_the_fix():
     # relabelling stays under the floor.
     noise = rng.integers(0, 10, 500)
     check_label_order(noise, rng.integers(0, 10, 500), model_order)
+
+
+def test_layouts_are_adapted_only_when_one_way_fits():
+    from fracdash.inputs.checks import fit_shape
+
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 255, (5, 28, 28), dtype=np.uint8)  # as the IDX files hold them
+    notes: list[str] = []
+    flat = fit_shape(images, (784,), "idx", notes)
+    assert flat.shape == (5, 784) and "flattened" in notes[-1]
+    np.testing.assert_array_equal(flat[3], np.array([images[3][r][c] for r in range(28)
+                                                     for c in range(28)]))  # fmt: skip
+    nchw = rng.normal(size=(4, 3, 8, 6)).astype(np.float32)
+    nhwc = fit_shape(nchw, (8, 6, 3), "npz", notes)
+    assert nhwc.shape == (4, 8, 6, 3) and "axes moved" in notes[-1]
+    assert nhwc[2, 5, 4, 1] == nchw[2, 1, 5, 4]
+    with pytest.raises(UserDataError, match=r"shape \(28, 28\), the model takes \(785,\)"):
+        fit_shape(images, (785,), "idx", [])  # the counts differ: nothing to adapt
+    with pytest.raises(UserDataError):
+        fit_shape(rng.normal(size=(4, 2, 8, 6)), (8, 6, 3), "npz", [])  # 2 is no channel count
+
+
+@pytest.mark.slow  # saves Keras files (imports TensorFlow in this process only)
+def test_keras_files_are_read_and_checked_without_tensorflow(tmp_path, keras):
+    import subprocess
+    import sys
+
+    from keras import layers
+
+    flat = keras.Sequential([keras.Input((784,)), layers.Dense(10), layers.Softmax()])
+    flat.save(tmp_path / "flat.keras")
+    flat.save(tmp_path / "flat.h5")
+    cut = tmp_path / "cut.keras"
+    cut.write_bytes((tmp_path / "flat.keras").read_bytes()[:300])
+    x = np.zeros((6, 28, 28), np.uint8)
+    np.savez(tmp_path / "bad.npz", x=np.zeros((6, 27, 28), np.uint8), y=np.arange(6) % 3)
+    np.savez(tmp_path / "labels.npz", x=x, y=np.array([0, 1, 2, 3, 11, 5]))
+    code = f"""
+import sys, numpy as np
+from pathlib import Path
+from fracdash.errors import UserDataError
+from fracdash.inputs.checks import check_before_loading
+from fracdash.sources.keras_file import summarize
+t = Path({str(tmp_path)!r})
+for name in ("flat.keras", "flat.h5"):
+    s = summarize(t / name)
+    assert s.input_shape == (784,) and s.n_classes == 10 and s.kinds[-1] == "Softmax", s
+    check_before_loading(s, np.zeros((6, 28, 28), np.uint8), np.arange(6))  # flattened later
+    for data in ("bad.npz", "labels.npz"):
+        d = np.load(t / data)
+        try:
+            check_before_loading(s, d["x"], d["y"])
+        except UserDataError as err:
+            print(data, err)
+try:
+    summarize(t / "cut.keras")
+except UserDataError as err:
+    print("cut", err)
+print("heavy", sorted(m for m in ("tensorflow", "keras", "torch") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout  # fmt: skip
+    lines = out.splitlines()
+    assert lines[-1] == "heavy []"
+    assert sum("bad.npz x has samples of shape (27, 28), the model takes (784,)" in ln
+               for ln in lines) == 2  # fmt: skip
+    assert sum("labels.npz y holds label 11, the model has 10 classes" in ln for ln in lines) == 2
+    assert any(ln.startswith("cut model") and "corrupt or truncated" in ln for ln in lines)

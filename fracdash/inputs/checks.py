@@ -102,7 +102,7 @@ def sample(x, y, samples: int | None, *, first: bool = False, seed: int = SAMPLE
     y : array_like, shape (n,), (n, 1) or one-hot (n, k)
         Class indices or names; the strata.
     samples : int or None
-        How many to keep (at least 2); None, or not fewer than n, keeps all.
+        How many to keep (at least 2, at most n); None, or n, keeps all.
     first : bool
         Keep the first ``samples``. By default: a stratified sample, seeded, in which each
         class gets its proportional share (within 1), and each class present at least one
@@ -132,7 +132,12 @@ def sample(x, y, samples: int | None, *, first: bool = False, seed: int = SAMPLE
 def sample_indices(y: np.ndarray, samples, first: bool, seed: int, notes: list[str]):
     """Sorted indices of the kept samples (None: all), and the note saying which."""
     total = len(y)
-    if samples is None or total <= samples:
+    if samples is not None and samples > total:
+        raise UserDataError(
+            f"--samples {samples} asks for more samples than the data hold ({total}); pass "
+            f"--samples {total} or fewer, or leave it out to use all"
+        )
+    if samples is None or total == samples:
         return None
     if first:
         notes.append(f"using the first {samples} of {total} samples (--first)")
@@ -255,6 +260,9 @@ def fit_shape(x: np.ndarray, expected: tuple, source, notes: list[str]) -> np.nd
     first = _channels_first(x, expected, notes)
     if first is not None:
         return first
+    moved = _other_layout(x, expected, notes)
+    if moved is not None:
+        return moved
     raise UserDataError(
         f"x has samples of shape {shape}, the model takes {_shown(expected)}; "
         + _shape_fix(x, expected, source)
@@ -288,6 +296,29 @@ def _channels_first(x: np.ndarray, expected: tuple, notes: list[str]) -> np.ndar
     elif channels == 3:
         notes.append(f"x holds images (h, w, 3), the model takes {_shown(expected)}: axes moved")
     return np.ascontiguousarray(np.moveaxis(hwc, -1, 1))
+
+
+def _other_layout(x: np.ndarray, expected: tuple, notes: list[str]) -> np.ndarray | None:
+    """x laid out as the model takes it when only the layout differs, and only one way
+    fits: samples flattened for a flat input (row-major, as numpy's ``reshape`` and
+    torch's ``flatten`` do), or channels-first images ``(c, h, w)`` moved to ``(h, w, c)``;
+    None otherwise."""
+    shape = x.shape[1:]
+    if len(expected) == 1 and expected[0] is not None and len(shape) > 1:
+        if int(np.prod(shape)) == expected[0]:
+            notes.append(
+                f"x holds samples of shape {shape}, the model takes a flat {_shown(expected)}: "
+                "each sample flattened (row-major)"
+            )
+            return x.reshape(len(x), -1)
+    if x.ndim == 4 and len(expected) == 3 and x.shape[1] in (1, 3):
+        if _shape_matches((x.shape[2], x.shape[3], x.shape[1]), expected):
+            notes.append(
+                f"x holds images (c, h, w) = {shape}, the model takes (h, w, c) = "
+                f"{_shown(expected)}: axes moved"
+            )
+            return np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    return None
 
 
 def _shown(expected) -> tuple:
@@ -432,3 +463,42 @@ def check_label_order(y, predictions, class_names, keep_labels: bool = False) ->
         "order (Python: class_names=), or --keep-labels (keep_labels=True) if the labels "
         "are right"
     )
+
+
+def check_before_loading(summary, x, y, class_names=None, source=None, output=None) -> None:
+    """The checks :func:`fracdash.inputs.data.check_data` makes that need only what a
+    Keras file says of its model (:class:`fracdash.sources.keras_file.KerasFileSummary`):
+    x's shape, the class names' and the labels' count. Run before TensorFlow's start-up,
+    so that these errors answer at once; what the file does not say is checked later."""
+    if summary.n_outputs > 1 and output is None:
+        raise UserDataError(
+            f"the model has {summary.n_outputs} outputs; pick the classifier's with --output "
+            "NAME or INDEX (Python: output=)"
+        )
+    x, y = np.asarray(x), np.asarray(y)
+    check_sample_count(x)
+    if summary.input_shape is not None and x.ndim > 1:
+        fit_shape(x, summary.input_shape, source or getattr(class_names, "source", None), [])
+    k = summary.n_classes
+    if k is not None and k < 2:
+        raise UserDataError(
+            f"the model outputs {k} value per sample, not (batch, k >= 2); end it with Dense(k) "
+            "and Softmax"
+        )
+    if k is None or summary.n_outputs > 1:
+        return
+    names = check_names(class_names, k)
+    if is_text(y):
+        y = labels_from_names(y, names)
+    check_labels(y, len(x), k)
+
+
+def check_sample_count(x) -> int:
+    """The number of samples in ``x``; :class:`UserDataError` unless it is at least 2."""
+    x = np.asarray(x)
+    n = len(x) if x.ndim else 0
+    if n == 0:
+        raise UserDataError("the data hold no samples; give at least 2 labelled samples")
+    if n < 2:
+        raise UserDataError(f"the data hold {n} sample; give at least 2 labelled samples")
+    return n
