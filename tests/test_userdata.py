@@ -423,7 +423,7 @@ def test_log_softmax_and_sigmoid_endings_are_told_apart_from_logits():
 def test_permuted_labels_are_caught_with_the_mapping_and_the_fix():
     from scipy.optimize import linear_sum_assignment  # noqa: F401 (the method's engine)
 
-    from fracdash.inputs.checks import check_label_order
+    from fracdash.inputs.labels import check_label_order
 
     rng = np.random.default_rng(2)
     words = ["eight", "five", "four", "nine", "one", "seven", "six", "three", "two", "zero"]
@@ -450,7 +450,7 @@ def test_permuted_labels_are_caught_with_the_mapping_and_the_fix():
 
 
 def test_layouts_are_adapted_only_when_one_way_fits():
-    from fracdash.inputs.checks import fit_shape
+    from fracdash.inputs.shapes import fit_shape
 
     rng = np.random.default_rng(4)
     images = rng.integers(0, 255, (5, 28, 28), dtype=np.uint8)  # as the IDX files hold them

@@ -34,21 +34,16 @@ import numpy as np
 from fracdash.errors import UserDataError
 from fracdash.inputs import files as userfiles
 from fracdash.inputs.checks import (
-    LUMA,
     SAMPLE_SEED,
     check_distribution,
-    check_labels,
-    check_names,
-    fit_shape,
-    is_text,
-    labels_from_names,
-    parse_scale,
     sample,
     sample_indices,
-    scaled,
     stratified_indices,
 )
 from fracdash.inputs.files import SAVEZ, ClassNames, emit, listed, name_index
+from fracdash.inputs.labels import check_labels, check_names, is_text, labels_from_names
+from fracdash.inputs.preprocessing import parse_scale, scaled
+from fracdash.inputs.shapes import LUMA, fit_shape
 from fracdash.sources.files import MODEL_SUFFIXES, check_model_file, load_model
 
 __all__ = [
@@ -57,7 +52,11 @@ __all__ = [
     "MODEL_SUFFIXES", "load_model", "parse_scale", "sample", "stratified_indices",
 ]  # fmt: skip
 
-#: The most samples one analysis takes (an n x n distance workspace must fit in memory).
+#: The most samples one analysis takes: a sanity bound (a glyph holds one pixel per
+#: sample), not a memory limit. Memory does not bound n, as a distance matrix past the
+#: matrix budget goes to scratch disk; that disk does: 4·n² bytes for a layer wider
+#: than 16 features (4 TB at this bound), checked against its free space before the
+#: forward pass (:func:`fracdash.pipeline.check_scratch_space`).
 MAX_SAMPLES = 1_000_000
 #: Classes the absolute coloring tells apart; beyond it, colors repeat.
 DISTINCT_COLORS = 20
