@@ -55,3 +55,32 @@ def test_bad_values_and_counts_are_refused_in_one_line():
     with pytest.raises(UserDataError, match="--mean gives 2 values, the model's input has 3"):
         prep.apply(np.zeros((2, 4, 4, 3), np.float32), -1, True)
     assert not Preprocessing() and Preprocessing().describe() == "none (x as given)"
+
+
+@pytest.mark.slow  # trains a small MLP
+def test_a_silent_wrong_guess_gets_a_note_naming_the_right_flags():
+    from fracdash.datasets import load_dataset
+    from fracdash.inputs.preprocessing import suggest_preprocessing
+
+    x, y = load_dataset("mnist", "train")
+    x, y = x[:1500].reshape(1500, -1), y[:1500].astype(np.int64)
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    train = torch.from_numpy(((x / 255.0 - 0.1307) / 0.3081).astype(np.float32))
+    optimiser = torch.optim.Adam(mlp.parameters(), 1e-2)
+    for _ in range(80):  # as most PyTorch MNIST code trains: on Normalize-d inputs
+        optimiser.zero_grad()
+        torch.nn.functional.cross_entropy(mlp(train), torch.from_numpy(y)).backward()
+        optimiser.step()
+
+    def predict(batch):
+        with torch.no_grad():
+            return mlp(torch.from_numpy(np.asarray(batch, np.float32))).numpy()
+
+    wrong = Preprocessing.parse("1/255")
+    right = Preprocessing.parse("1/255", "0.1307", "0.3081")
+    acc = lambda p: (predict(p.apply(x, None, True)).argmax(1) == y).mean()  # noqa: E731
+    assert acc(right) > acc(wrong) + 0.1  # the wrong guess really costs accuracy here
+    note = suggest_preprocessing(predict, x, y, wrong, None, True)
+    assert "--scale 1/255 --mean 0.1307 --std 0.3081" in note and "\n" not in note
+    assert suggest_preprocessing(predict, x, y, right, None, True) == ""

@@ -97,6 +97,14 @@ class Preprocessing:
             parts.append(f"(x - ({mean})) / ({std}) per channel")
         return ", then ".join(parts)
 
+    def flags(self) -> str:
+        """The command-line flags that say the same (Python: the same keywords)."""
+        shown = lambda v: ",".join(f"{e:g}" for e in v)  # noqa: E731
+        parts = [] if self.scale is None else [f"--scale {_fraction(self.scale)}"]
+        parts += [] if self.mean is None else [f"--mean {shown(self.mean)}"]
+        parts += [] if self.std is None else [f"--std {shown(self.std)}"]
+        return " ".join(parts) or "no preprocessing"
+
     def as_dict(self) -> dict:
         return {"scale": self.scale, "mean": self.mean and list(self.mean),
                 "std": self.std and list(self.std)}  # fmt: skip
@@ -128,6 +136,10 @@ class Preprocessing:
         return out.astype(x.dtype, copy=False)
 
 
+def _fraction(value: float) -> str:
+    return "1/255" if abs(value - 1 / 255) < 1e-12 else f"{value:g}"
+
+
 def parse_values(text, what: str, positive: bool) -> tuple[float, ...]:
     """``0.5`` or ``0.485,0.456,0.406`` (or numbers) as a tuple of finite floats."""
     items = text if isinstance(text, list | tuple | np.ndarray) else str(text).split(",")
@@ -154,3 +166,55 @@ def channel_axis(input_shape: tuple) -> int | None:
     if first in (1, 3) and last not in (1, 3):
         return 1
     return -1
+
+
+#: Normalisations in common use: torchvision's MNIST tutorial, (0.5, 0.5), ImageNet's.
+COMMON_NORMALIZE = (((0.1307,), (0.3081,)), ((0.5,), (0.5,)),
+                    ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)))  # fmt: skip
+#: A common preprocessing must beat the one given by this much accuracy to be suggested.
+SUGGEST_GAIN = 0.10
+PROBE = 256
+
+
+def suggest_preprocessing(predict, x, y, given: Preprocessing, axis, model_float: bool) -> str:
+    """A note when a common preprocessing classifies a probe of the data much better than
+    the one given (a silent wrong guess costs accuracy, not an error), else "".
+
+    Parameters
+    ----------
+    predict : callable
+        The model's prediction on a batch of preprocessed samples.
+    x, y : numpy.ndarray
+        The data as the user gave them (laid out for the model), the labels.
+    given : Preprocessing
+    axis : int or None
+        The model's channel axis (:func:`channel_axis`).
+    """
+    probe = np.linspace(0, len(x) - 1, min(PROBE, len(x))).astype(int)
+    xs, ys = x[probe], np.asarray(y)[probe]
+    raw = float(np.max(xs)) > 1.5  # 0..255 values rather than [0, 1]
+    scale = 1 / 255 if raw else None
+    channels = 1 if axis is None else xs.shape[axis]
+    candidates = [Preprocessing(scale=scale)]
+    candidates += [Preprocessing(scale, m, s) for m, s in COMMON_NORMALIZE
+                   if len(m) in (1, channels)]  # fmt: skip
+    if raw:
+        candidates.append(Preprocessing())
+
+    def accuracy(prep):
+        try:
+            out = np.asarray(predict(prep.apply(xs, axis, model_float)))
+        except Exception:  # a candidate the model cannot take is no candidate
+            return -1.0
+        return float(np.mean(out.argmax(axis=1) == ys))
+
+    have = accuracy(given)
+    best = max(candidates, key=accuracy)
+    better = accuracy(best)
+    if better < have + SUGGEST_GAIN or best == given:
+        return ""
+    return (
+        f"the model classifies {have:.1%} of {len(probe)} samples right as preprocessed "
+        f"({given.describe()}) but {better:.1%} with {best.flags()}: check how it was "
+        "trained (README, 'Your model's preprocessing')"
+    )
