@@ -9,7 +9,7 @@ store, or those named by ``--runs``. Prints a table per request, writes
 ``bench/results/loadtest-YYYYMMDD-HHMM.json`` (requests, errors, p50, p95, max, per
 request and over all) and exits 1 on any error, on a request never made, or when locust
 fails. Cold renders (the first view of a run in each worker) are included.
-locust is not a dependency of fracdash: ``make loadtest`` installs it in the venv.
+locust is not a dependency of fracdash: it comes with the ``test`` extra (``make`` installs it).
 """
 
 from __future__ import annotations

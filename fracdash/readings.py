@@ -3,7 +3,7 @@
 The paper reads its quality charts by eye: quality "rises" at some layer (the classes
 become separable there) and, in an oversized network such as VGG16 on MNIST, falls
 again in the last blocks. This module names those layers so the page can flag them
-(docs/decisions.md, "Charts, palette and the key (issue 14)"). Plain Python over the
+(docs/decisions.md, "Charts, palette and the key"). Plain Python over the
 layer graph stored in an :class:`~fracdash.analysis.Analysis`: no numpy arrays, no
 plotly, no Dash.
 """

@@ -226,7 +226,8 @@ def test_image_length_mismatch(paint):
 
 
 def reference_class_quality(positions, labels, k) -> list[float]:
-    """SPEC §6 literally: for class c, over its pixels, same-class Moore neighbours / 8 n_c."""
+    """docs/method.md §6.6 literally: for class c, over its pixels, same-class Moore
+    neighbours / 8 n_c."""
     grid = {(int(x), int(y)): int(lab) for (x, y), lab in zip(positions, labels, strict=True)}
     out = []
     for c in range(k):

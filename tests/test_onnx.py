@@ -1,6 +1,6 @@
 """ONNX models through fracdash: the layer graph read from the ONNX graph, activations
 from one onnxruntime session, and the same result as the Keras path for the same
-network (docs/decisions.md, "ONNX and PyTorch (issue 15)")."""
+network (docs/decisions.md, "ONNX and PyTorch")."""
 
 from __future__ import annotations
 

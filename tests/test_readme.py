@@ -2,8 +2,8 @@
 
 Every ```python block of README.md is executed for real, in order and in one namespace
 (later blocks use what earlier ones imported), in a temporary directory with HOME and
-FRACDASH_CACHE pointing there. Only two things are changed in the extracted text: the
-``cache=`` argument of ``fracdash.analyze`` is pointed into the temporary directory, and
+FRACDASH_STORE pointing there. Only two things are changed in the extracted text: the
+``store=`` argument of ``fracdash.analyze`` is pointed into the temporary directory, and
 every ``fracdash.show(...)`` call gets a free ``port=`` and ``block=False`` (a script would
 otherwise serve until Ctrl-C); the test stops each server it started.
 """
@@ -22,6 +22,8 @@ from helpers import free_port
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 N, CLASS_NAMES = 40, ["cat", "dog", "bird"]
+#: The test set the README's show() example draws its ``samples=2000`` from.
+N_TEST = 2400
 
 
 def python_blocks() -> list[tuple[int, str]]:
@@ -41,21 +43,21 @@ def is_call_to(node: ast.AST, attr: str) -> bool:
 
 
 class ForTheTest(ast.NodeTransformer):
-    """Point ``analyze(cache=...)`` at ``cache`` and make every ``show`` call non-blocking
+    """Point ``analyze(store=...)`` at ``store`` and make every ``show`` call non-blocking
     on a free port, wrapped in ``_started(...)`` so that the test can stop it."""
 
-    def __init__(self, cache: Path):
-        self.cache = str(cache)
-        self.analyze_caches = 0
+    def __init__(self, store: Path):
+        self.store = str(store)
+        self.analyze_stores = 0
         self.shows = 0
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
         if is_call_to(node, "analyze"):
             for kw in node.keywords:
-                if kw.arg == "cache":
-                    kw.value = ast.Constant(self.cache)
-                    self.analyze_caches += 1
+                if kw.arg == "store":
+                    kw.value = ast.Constant(self.store)
+                    self.analyze_stores += 1
             return node
         if is_call_to(node, "show"):
             given = {kw.arg for kw in node.keywords}
@@ -96,8 +98,8 @@ def readme_data(keras):
         "model": model,
         "x": x,
         "y": y,
-        "x_test": x,
-        "y_test": y,
+        "x_test": rng.random((N_TEST, 6, 6, 1), dtype=np.float32),
+        "y_test": np.arange(N_TEST) % len(CLASS_NAMES),
         "class_names": list(CLASS_NAMES),
     }
 
@@ -117,12 +119,13 @@ def test_readme_python_blocks_run(readme_data, tmp_path, monkeypatch):
     from fracdash.runs import catalog
     from fracdash.store import Store
 
-    work, home, cache = tmp_path / "work", tmp_path / "home", tmp_path / "cache"
+    work, home, store_dir = tmp_path / "work", tmp_path / "home", tmp_path / "store"
     for d in (work, home):
         d.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("FRACDASH_CACHE", str(cache))
+    monkeypatch.delenv("FRACDASH_CACHE", raising=False)
+    monkeypatch.setenv("FRACDASH_STORE", str(store_dir))
 
     started = []
 
@@ -131,7 +134,7 @@ def test_readme_python_blocks_run(readme_data, tmp_path, monkeypatch):
         return shown
 
     scope = {"__name__": "__readme__", "_started": _started, **readme_data}
-    fix = ForTheTest(cache / "analyze")
+    fix = ForTheTest(store_dir / "analyze")
     try:
         for line, code in python_blocks():
             tree = fix.visit(ast.parse(code, filename=str(README)))
@@ -139,12 +142,12 @@ def test_readme_python_blocks_run(readme_data, tmp_path, monkeypatch):
             ast.increment_lineno(tree, line - 1)  # tracebacks point into README.md
             exec(compile(tree, str(README), "exec"), scope)
 
-        assert fix.analyze_caches == 1, "the analyze example no longer passes cache="
+        assert fix.analyze_stores == 1, "the analyze example no longer passes store="
         assert fix.shows == 1 and len(started) == 1
 
         # --- fracdash.analyze, as the README describes it.
         a, y = scope["a"], readme_data["y"]
-        assert (cache / "analyze").is_dir() and not (work / "~").exists()
+        assert (store_dir / "analyze").is_dir() and not (work / "~").exists()
         assert isinstance(a.accuracy, float) and 0.0 <= a.accuracy <= 1.0
         assert a.accuracy == pytest.approx(float(np.mean(a.predictions == y)))
         k = len(CLASS_NAMES)
@@ -170,10 +173,12 @@ def test_readme_python_blocks_run(readme_data, tmp_path, monkeypatch):
 
         # --- fracdash.show, served from a thread on the injected port.
         shown = started[0]
-        assert shown.run == "my-cnn" and shown.analysis.n == N  # samples=5000 keeps all 40
+        assert shown.run == "my-cnn" and shown.analysis.n == 2000  # samples=2000 of 2,400
+        counts = np.bincount(shown.analysis.labels, minlength=len(CLASS_NAMES))
+        assert sorted(counts.tolist()) == [666, 667, 667]  # stratified: each keeps its share
         with urllib.request.urlopen(shown.url, timeout=30) as r:
             assert r.status == 200 and "fracdash" in r.read().decode()
-        store = Store(cache)  # where FRACDASH_CACHE says
+        store = Store(store_dir)  # where FRACDASH_STORE says
         try:
             assert "my-cnn" in catalog(store)
         finally:

@@ -1,5 +1,5 @@
 """PyTorch modules through the Python API: exported to ONNX bytes, then analyzed as
-any ONNX model (docs/decisions.md, "ONNX and PyTorch (issue 15)")."""
+any ONNX model (docs/decisions.md, "ONNX and PyTorch")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A ``torch.nn.Module`` as a model source: exported to ONNX bytes, then run as any ONNX
-model (docs/decisions.md, "ONNX and PyTorch (issue 15)", for why and what it costs).
+model (docs/decisions.md, "ONNX and PyTorch", for why and what it costs).
 
 The export is ``torch.onnx.export`` with the TorchScript exporter (``dynamo=False``: no
 extra dependency, 0.2 s on a small CNN where the dynamo exporter takes 7 s and needs
