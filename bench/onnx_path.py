@@ -47,7 +47,7 @@ def main(argv=None) -> int:
         for label, source in (("keras", model), ("onnx", onnx_path)):
             store = Store(Path(tmp) / f"store-{label}")
             start = time.perf_counter()
-            rows[label] = analyze(source, x, y, names, cache=store)
+            rows[label] = analyze(source, x, y, names, store=store)
             rows[label + "_s"] = time.perf_counter() - start
             store.close()
     keras_a, onnx_a = rows["keras"], rows["onnx"]

@@ -68,16 +68,6 @@ class LayerGlyph:
     quality: float
     codes: np.ndarray
 
-    @property
-    def side(self) -> int:
-        """The glyph's larger side in pixels (its only side on the paper's square curve)."""
-        return max(self.width, self.height)
-
-    @property
-    def curve_order(self) -> int | None:
-        """Hilbert order p of the paper's ``2**p`` square curve; None on "compact"."""
-        return self.width.bit_length() - 1 if self.curve == "paper" else None
-
 
 def make_glyph(
     name, kind, inputs, output_shape, order, labels, curve: str = DEFAULT_CURVE

@@ -38,3 +38,9 @@ class DatasetError(FracdashError):
 
 class ExportError(FracdashError):
     """An export cannot be written where asked (the message names the path and why)."""
+
+
+class ScratchSpaceError(FracdashError, OSError):
+    """The scratch disk (``$FRACDASH_TMPDIR``) has too little free space for a run's
+    spilled activations and out-of-core distance matrix (message: bytes needed, bytes
+    free, and the fix)."""

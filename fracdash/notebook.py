@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from fracdash.errors import PortInUse
 from fracdash.serving import check_port
-from fracdash.store import Store, default_store_dir
+from fracdash.store import Store, default_store_dir, store_argument
 
 #: Dash's own display modes inside Jupyter, plus "server" (serve on a port).
 MODES = ("inline", "external", "jupyterlab", "tab", "server")
@@ -56,12 +56,13 @@ def show(
     logits: bool = False,
     replace: bool = False,
     metric: str = "euclidean",
-    cache_dir=None,
+    store=None,
     host: str = "127.0.0.1",
     port: int = 8050,
     mode: str | None = None,
     block: bool = True,
     height: int = 900,
+    cache_dir=None,
 ) -> Shown:
     """Analyze ``model`` on ``(x, y)`` and show the dashboard on that run.
 
@@ -89,8 +90,9 @@ def show(
         The model ends in logits (no softmax); its argmax is the prediction.
     replace : bool
         Overwrite a stored run of the same name (refused otherwise).
-    cache_dir : path-like, optional
-        The fracdash store (``$FRACDASH_STORE`` or ``~/.cache/fracdash``).
+    store : path-like or Store, optional
+        The fracdash store, as its folder or an open :class:`~fracdash.store.Store`
+        (``$FRACDASH_STORE`` or ``~/.cache/fracdash`` by default).
     host, port : str, int
         Where the server listens (loopback by default).
     mode : {"inline", "external", "jupyterlab", "tab", "server"}, optional
@@ -101,6 +103,8 @@ def show(
         background thread and return at once (False; :meth:`Shown.stop` ends it).
     height : int
         Height in pixels of the inline frame.
+    cache_dir : path-like, optional
+        Deprecated: the older name of ``store`` (a DeprecationWarning).
 
     Returns
     -------
@@ -119,13 +123,14 @@ def show(
     from fracdash.sources import as_source
     from fracdash.web import create_app
 
+    store = store_argument(store, cache_dir, "cache_dir")
     jupyter = in_jupyter()
     mode = mode or ("inline" if jupyter else "server")
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     if mode != "server" and not jupyter:
         raise ValueError(f"mode {mode!r} needs a Jupyter kernel; use mode='server' here")
-    store = Store(cache_dir or default_store_dir())
+    store = store if isinstance(store, Store) else Store(store or default_store_dir())
     model = as_source(model, example=x)  # a PyTorch module is exported once, here
     name = check_run_name(store, name if name is not None else model.name, replace=replace)
     check_port(host, port)  # before minutes of work, not after
@@ -136,7 +141,7 @@ def show(
         store, model, x, y, class_names, name=name, replace=replace, metric=metric,
         progress=ProgressBars(), meta={"note": "shown from Python"},
     )  # fmt: skip
-    dashboard = create_app(cache_dir=store.directory, default_run=name)
+    dashboard = create_app(store.directory, default_run=name)
     url = f"http://{host}:{port}/"
     if mode != "server":
         dashboard.run(host=host, port=port, jupyter_mode=mode, jupyter_height=height)

@@ -20,6 +20,11 @@ order each layer under that layer's lock (:meth:`fracdash.store.Store.lock`), so
 runs of the same analysis compute every order once; both still run the forward pass.
 ``FRACDASH_LOG=debug`` logs each order computed, or found stored by another process,
 to stderr.
+
+Before the forward pass, the scratch disk the run will need (the activations spilled
+to files, and a distance matrix of 4·n² bytes for a layer ordered out of core, both
+known from the layers' shapes) is checked against the free space of
+``$FRACDASH_TMPDIR``: a run too large for it fails at once, not after the forward pass.
 """
 
 from __future__ import annotations
@@ -35,9 +40,11 @@ import numpy as np
 
 from fracdash.analysis import Analysis, make_glyph
 from fracdash.cluster import LayerJob, LocalOrderer, current_orderer
-from fracdash.core import shares_input_order
+from fracdash.core import direct, outofcore, shares_input_order
+from fracdash.core.scratch import free_bytes, scratch_bytes, scratch_root
 from fracdash.core.vat import METRICS
-from fracdash.store import Store, array_digest, stage_key
+from fracdash.errors import ScratchSpaceError
+from fracdash.store import Store, array_digest, stage_key, store_argument
 
 #: progress(stage, done, total, detail): stage "forward" counts batches; stage "order"
 #: counts work, each layer weighing its width plus ``LAYER_WORK`` (the Gram's cost grows
@@ -52,10 +59,10 @@ LAYER_WORK = 1000
 log = logging.getLogger(__name__)
 
 
-def _as_store(cache) -> Store | None:
-    if cache is None or isinstance(cache, Store):
-        return cache
-    return Store(cache)
+def _as_store(store) -> Store | None:
+    if store is None or isinstance(store, Store):
+        return store
+    return Store(store)
 
 
 def _as_inputs(x) -> list[np.ndarray]:
@@ -82,6 +89,56 @@ def _check_inputs(xs, y, metric, labels):
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
         raise ValueError("y must hold non-negative integer class indices")
     return y.astype(np.int64)
+
+
+def check_scratch_space(net, wanted, ordered, n: int, local: bool = True) -> int:
+    """Refuse a run whose scratch files would not fit on the scratch disk, before its
+    forward pass; return the bytes it needs.
+
+    Parameters
+    ----------
+    net : fracdash.core.nodes.Network
+        The model's graph (the layers' output shapes).
+    wanted : list of str
+        The layers the forward pass keeps (those spilled past the activations' memory
+        budget go to files: :func:`fracdash.models.activations.spilled_widths`).
+    ordered : list of str
+        The layers to order; with ``local``, in this process (a distance matrix past
+        the matrix budget goes to a file: :mod:`fracdash.core.outofcore`).
+    n : int
+        Samples.
+    local : bool
+        Whether this process orders the layers (a Dask cluster's workers keep their
+        distance matrices on their own disks).
+
+    Raises
+    ------
+    fracdash.errors.ScratchSpaceError
+        If :func:`fracdash.core.scratch.scratch_bytes` exceeds the free space of
+        :func:`fracdash.core.scratch.scratch_root`.
+    """
+    from fracdash.models.activations import spilled_widths
+
+    width = {node.name: int(np.prod(node.output_shape, dtype=np.int64)) for node in net.nodes}
+    spilled = spilled_widths(net, wanted, n)
+    widths = [width[name] for name in ordered] if local else []
+    need = scratch_bytes(n, spilled, widths, outofcore.matrix_budget(), direct.WIDEST)
+    if need:
+        root = scratch_root()
+        free = free_bytes(root)
+        if need > free:
+            raise ScratchSpaceError(
+                f"{n:,} samples need {_size(need)} of scratch disk in {root} ({_size(free)} "
+                "free); set FRACDASH_TMPDIR to a larger disk, or pass fewer samples (--samples)"
+            )
+    return need
+
+
+def _size(n_bytes: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit}"
+    return f"{n_bytes} bytes"
 
 
 def _log() -> logging.Logger:
@@ -193,11 +250,12 @@ def analyze(
     *,
     metric: str = "euclidean",
     labels: str = "truth",
-    cache=None,
+    store=None,
     progress: Progress | None = None,
     meta: dict | None = None,
     orderer=None,
     on_partial: Callable[[Analysis], None] | None = None,
+    cache=None,
 ) -> Analysis:
     """Order the test set ``(x, y)`` at every shown layer of ``model``.
 
@@ -218,8 +276,9 @@ def analyze(
         Dissimilarity between activations.
     labels : {"truth", "predicted"}
         Which labels color the glyphs and score their quality.
-    cache : Store or path, optional
-        Content-addressed cache; nothing is stored when None.
+    store : Store or path, optional
+        The content-addressed store (:mod:`fracdash.store`): finished stages are read
+        from it and new ones written to it; nothing is stored when None.
     progress : callable(stage, done, total, detail), optional
     orderer : LocalOrderer or DaskOrderer, optional
         Where the layers are ordered (:mod:`fracdash.cluster`): by default the one set
@@ -228,17 +287,27 @@ def analyze(
         Called with the analysis so far once the forward pass is done and again as each
         order arrives; layers not ordered yet are listed in its ``meta["pending"]`` and
         drawn from a placeholder order (the page shows them as placeholders).
+    cache : Store or path, optional
+        Deprecated: the older name of ``store`` (a DeprecationWarning).
 
     Returns
     -------
     Analysis
+
+    Raises
+    ------
+    fracdash.errors.ScratchSpaceError
+        Before the forward pass, if the run's scratch files (spilled activations, an
+        out-of-core distance matrix) would not fit on the scratch disk
+        (:func:`check_scratch_space`).
     """
     from fracdash.models.activations import DEFAULT_BATCH, forward
     from fracdash.sources import as_source
 
+    store = store_argument(store, cache, "cache")
     xs = _as_inputs(x)
     y = _check_inputs(xs, y, metric, labels)
-    store = _as_store(cache)
+    store = _as_store(store)
     source = as_source(model, example=xs[0])
     net = source.network(xs[0][:1])
     k = int(net.nodes[-1].output_shape[-1])
@@ -272,6 +341,8 @@ def analyze(
         report = (lambda d, t: progress("forward", d, t, "")) if progress else None
         batch = source.batch_size or DEFAULT_BATCH
         wanted = [*todo, nodes[-1].name]
+        orderer = orderer or current_orderer() or LocalOrderer()
+        check_scratch_space(net, wanted, todo, len(y), isinstance(orderer, LocalOrderer))
         outputs = partial(source.layer_outputs, net)
         with forward(net, xs, wanted, batch_size=batch, progress=report, outputs=outputs) as acts:
             predictions = np.argmax(acts.array(nodes[-1].name), axis=1).astype(np.int64)
@@ -279,7 +350,6 @@ def analyze(
                 store.set_array(pred_key, predictions)
             shape = {node.name: node.output_shape for node in nodes}
             work = {name: int(np.prod(shape[name])) + LAYER_WORK for name in todo}
-            orderer = orderer or current_orderer() or LocalOrderer()
             arrived = None
             if on_partial is not None:
                 so_far = _PartialRun(nodes, shares, orders, y, predictions, class_names, labels)

@@ -17,6 +17,9 @@ from fracdash.store import Store, stage_key
 from fracdash.thumbnails import thumbnails, thumbs_key
 
 CATALOG_KEY = stage_key("catalog")
+#: Longest run name: the one limit for names stored here and names the page sends back
+#: (:mod:`fracdash.web.callbacks.guard`).
+MAX_RUN_NAME = 100
 #: Characters a run name may not hold: it appears in URLs, file names and listings.
 _BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
@@ -44,17 +47,20 @@ def _is_scenario_name(name: str) -> bool:
 def check_run_name(store: Store | None, name, *, replace: bool = False) -> str:
     """``name`` if a user run may be stored under it, else :class:`RunError`.
 
-    A name must be non-empty, at most 100 characters, without slashes or control
-    characters, and not a built-in scenario's (``easy``, ``easy-300``, ...). An existing
-    run is only overwritten with ``replace=True``. ``store=None`` (no store yet) holds
-    no runs.
+    A name must be non-empty, at most :data:`MAX_RUN_NAME` characters, without slashes
+    or control characters, and not a built-in scenario's (``easy``, ``easy-300``, ...).
+    An existing run is only overwritten with ``replace=True``. ``store=None`` (no store
+    yet) holds no runs.
     """
     name = str(name) if name is not None else ""
     if not name.strip():
         raise RunError("the run name is empty; pass --name NAME")
-    if len(name) > 100 or _BAD_NAME.search(name):
-        raise RunError(f"run name {name[:40]!r} is too long or holds / or control characters; "
-                       "pass a short --name")  # fmt: skip
+    if len(name) > MAX_RUN_NAME:
+        raise RunError(f"run name {name[:40]!r}... is too long ({len(name)} characters, "
+                       f"at most {MAX_RUN_NAME}); pass a shorter --name")  # fmt: skip
+    if _BAD_NAME.search(name):
+        raise RunError(f"run name {name!r} holds a slash, a backslash or control characters; "
+                       "pass another --name")  # fmt: skip
     if _is_scenario_name(name):
         raise RunError(f"run name {name!r} is a built-in scenario's; pass another --name")
     entry = catalog(store).get(name) if store is not None else None
@@ -138,7 +144,7 @@ def analyze_run(
     model = as_source(model, example=x)
     meta = {"network": model.name, "source": "user", **(meta or {})}
     analysis = analyze(
-        model, x, y, class_names, metric=metric, cache=store, progress=progress, meta=meta
+        model, x, y, class_names, metric=metric, store=store, progress=progress, meta=meta
     )
     thumbs = thumbnails(x)
     if thumbs is not None:  # the page shows a hovered sample's image
@@ -182,7 +188,7 @@ def precompute_scenario(
     meta = {"scenario": scenario, "note": note, "paper": spec.paper, "network": spec.network,
             "split": split}  # fmt: skip
     analysis = analyze(
-        model, x, y, names, metric=metric, cache=store, progress=progress, meta=meta,
+        model, x, y, names, metric=metric, store=store, progress=progress, meta=meta,
         on_partial=on_partial,
     )  # fmt: skip
     register(

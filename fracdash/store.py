@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +32,24 @@ def default_store_dir() -> Path:
     ``~/.cache/fracdash``."""
     env = os.environ.get("FRACDASH_STORE") or os.environ.get("FRACDASH_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "fracdash"
+
+
+def store_argument(store, old, old_name: str, *, stacklevel: int = 3):
+    """The ``store=`` argument of a public function that still takes its older name.
+
+    ``old`` is the value given under ``old_name`` (``cache`` or ``cache_dir``), None when
+    not given: it is used with a :class:`DeprecationWarning` naming ``store=``. Both
+    given is a :class:`TypeError`. ``stacklevel`` points the warning at the caller's
+    caller (the user's line).
+    """
+    if old is None:
+        return store
+    if store is not None:
+        raise TypeError(f"both store= and {old_name}= given; pass store= only "
+                        f"({old_name}= is its older name)")  # fmt: skip
+    warnings.warn(f"{old_name}= is deprecated; pass store= instead", DeprecationWarning,
+                  stacklevel=stacklevel)  # fmt: skip
+    return old
 
 
 def stage_key(stage: str, params: dict | None = None, parents: tuple[str, ...] = ()) -> str:

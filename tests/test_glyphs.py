@@ -230,7 +230,6 @@ def test_palette_constants_for_the_page():
 
 
 def test_legend_items_keep_their_attributes_and_take_the_keyboard():
-    from fracdash.web import ids
     from fracdash.web.panels import legend_children
 
     names = [f"c{k}" for k in range(20)]
@@ -241,7 +240,7 @@ def test_legend_items_keep_their_attributes_and_take_the_keyboard():
     for k, item in enumerate(items):
         props = item.to_plotly_json()["props"]
         assert props["className"] == "fd-legend-item"
-        assert props["data-class"] == str(k) and props["data-focus-store"] == ids.FOCUS
+        assert props["data-class"] == str(k) and "data-focus-store" not in props
         assert props["data-color"] == glyphs.class_color(k) == glyphs.CLASS_COLORS[k]
         assert props["tabIndex"] == 0 and props["role"] == "button"
         swatch, name = item.children

@@ -48,7 +48,7 @@ def test_show_serves_the_run_on_a_port(tiny, tmp_path):
     model, x, y = tiny
     port = free_port()
     shown = fracdash.show(
-        model, x, y, ["a", "b", "c"], name="nb-run", cache_dir=tmp_path, port=port, block=False
+        model, x, y, ["a", "b", "c"], name="nb-run", store=tmp_path, port=port, block=False
     )
     try:
         assert shown.url == f"http://127.0.0.1:{port}/"
@@ -71,13 +71,13 @@ def test_show_serves_the_run_on_a_port(tiny, tmp_path):
 def test_show_refuses_bad_input_and_modes(tiny, tmp_path):
     model, x, y = tiny
     with pytest.raises(UserDataError, match="y holds label 7"):
-        fracdash.show(model, x, y + 5, cache_dir=tmp_path, block=False)
+        fracdash.show(model, x, y + 5, store=tmp_path, block=False)
     with pytest.raises(ValueError, match="Jupyter"):
-        fracdash.show(model, x, y, cache_dir=tmp_path, mode="inline")
+        fracdash.show(model, x, y, store=tmp_path, mode="inline")
     with pytest.raises(ValueError, match="unknown mode"):
-        fracdash.show(model, x, y, cache_dir=tmp_path, mode="window")
+        fracdash.show(model, x, y, store=tmp_path, mode="window")
     with pytest.raises(RunError, match="scenario"):
-        fracdash.show(model, x, y, name="easy", cache_dir=tmp_path, block=False)
+        fracdash.show(model, x, y, name="easy", store=tmp_path, block=False)
     assert catalog(Store(tmp_path)) == {}
 
 
@@ -99,7 +99,7 @@ def test_show_inline_in_a_jupyter_kernel(tmp_path, monkeypatch):
     import numpy as np, fracdash
     x = np.random.default_rng(8).integers(0, 256, (30, 6, 6), dtype=np.uint8)
     shown = fracdash.show(model, x, np.arange(30) % 3, name="nb-inline",
-                          cache_dir={str(tmp_path / "store")!r}, port={port})
+                          store={str(tmp_path / "store")!r}, port={port})
     """
     check = """
     import urllib.request

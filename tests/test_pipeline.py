@@ -1,5 +1,5 @@
 """analyze(): every layer's order equals brute-force VAT of independently computed
-activations; graph, simplification, predictions; the cache recomputes only what changed."""
+activations; graph, simplification, predictions; the store recomputes only what changed."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def test_labels_predicted(toy_branched, toy_data):
     assert b.recolored("predicted").layers[-1].quality == pytest.approx(a.layers[-1].quality)
 
 
-def test_cache_reuses_and_recomputes_only_after_change(
+def test_store_reuses_and_recomputes_only_after_change(
     toy_branched, toy_data, tmp_path, monkeypatch
 ):
     x, y, _, _ = toy_data
@@ -155,29 +155,29 @@ def test_cache_reuses_and_recomputes_only_after_change(
         return real(acts, metric, **kwargs)
 
     monkeypatch.setattr(cluster, "vat_order", counting)
-    store = Store(tmp_path / "cache")
-    first = fracdash.analyze(toy_branched, x, y, cache=store)
+    store = Store(tmp_path / "store")
+    first = fracdash.analyze(toy_branched, x, y, store=store)
     computed = len(calls)
     # Flatten and Permute reuse their predecessor's order: 3 layers fewer to compute.
     assert computed == len(first.layers) - 3
     calls.clear()
-    again = fracdash.analyze(toy_branched, x, y, cache=store)
+    again = fracdash.analyze(toy_branched, x, y, store=store)
     assert calls == []
     for g1, g2 in zip(first.layers, again.layers, strict=True):
         np.testing.assert_array_equal(g1.order, g2.order)
-    fracdash.analyze(toy_branched, x, y, labels="predicted", cache=store)
+    fracdash.analyze(toy_branched, x, y, labels="predicted", store=store)
     assert calls == []  # coloring labels come after the ordering stage
-    fracdash.analyze(toy_branched, x, y, metric="cosine", cache=store)
+    fracdash.analyze(toy_branched, x, y, metric="cosine", store=store)
     assert calls == ["cosine"] * computed
     calls.clear()
-    fracdash.analyze(toy_branched, x[:-1], y[:-1], cache=store)
+    fracdash.analyze(toy_branched, x[:-1], y[:-1], store=store)
     assert len(calls) == computed  # other data, everything again
 
 
 def test_stored_analysis_round_trip(toy_branched, toy_data, tmp_path):
     x, y, _, _ = toy_data
-    store = Store(tmp_path / "cache")
-    a = fracdash.analyze(toy_branched, x, y, ["r", "g", "b"], cache=store)
+    store = Store(tmp_path / "store")
+    a = fracdash.analyze(toy_branched, x, y, ["r", "g", "b"], store=store)
     b = fracdash.Analysis.from_bytes(store.get_bytes(a.meta["key"]))
     assert (
         b.layer_names == a.layer_names and b.edges == a.edges and b.class_names == ["r", "g", "b"]
@@ -287,7 +287,7 @@ def test_the_analysis_so_far_arrives_layer_by_layer(toy_branched, toy_data, tmp_
     their final orders; a rerun from the store reports nothing pending."""
     x, y, _, _ = toy_data
     seen = []
-    final = fracdash.analyze(toy_branched, x, y, cache=tmp_path, on_partial=seen.append)
+    final = fracdash.analyze(toy_branched, x, y, store=tmp_path, on_partial=seen.append)
     ordered = {g.name for g in final.layers}
     assert seen and seen[0].meta["pending"] == final.layer_names  # nothing ordered yet
     pending = [set(a.meta["pending"]) for a in seen]
@@ -300,5 +300,5 @@ def test_the_analysis_so_far_arrives_layer_by_layer(toy_branched, toy_data, tmp_
                 np.testing.assert_array_equal(g.order, final.layer(g.name).order)
     assert ordered == set(final.layer_names)
     again = []
-    fracdash.analyze(toy_branched, x, y, cache=tmp_path, on_partial=again.append)
+    fracdash.analyze(toy_branched, x, y, store=tmp_path, on_partial=again.append)
     assert again == []  # nothing to compute: no forward pass, nothing reported

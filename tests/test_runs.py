@@ -9,6 +9,7 @@ import pytest
 from fracdash.errors import RunError
 from fracdash.runs import (
     CATALOG_KEY,
+    MAX_RUN_NAME,
     analyze_run,
     catalog,
     check_run_name,
@@ -38,12 +39,25 @@ def store(tmp_path):
         ("easy", "built-in scenario"),
         ("simplification-300", "built-in scenario"),
         ("a/b", "control characters"),
-        ("x" * 101, "too long"),
+        ("x" * (MAX_RUN_NAME + 1), "too long"),
     ],
 )
 def test_names_refused(store, name, needle):
     with pytest.raises(RunError, match=needle):
         check_run_name(store, name)
+
+
+def test_one_run_name_limit_for_the_store_and_the_page(store):
+    """The longest name a run may be stored under is the longest the page accepts back
+    (100 characters), and one more is refused by both."""
+    from fracdash.web.callbacks.guard import run_or_none
+
+    longest = "r" * MAX_RUN_NAME
+    assert MAX_RUN_NAME == 100
+    assert check_run_name(store, longest) == longest and run_or_none(longest) == longest
+    with pytest.raises(RunError, match="101 characters, at most 100"):
+        check_run_name(store, longest + "r")
+    assert run_or_none(longest + "r") is None
 
 
 def test_user_names_accepted(store):

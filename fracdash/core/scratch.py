@@ -9,6 +9,10 @@ Ctrl-C (``KeyboardInterrupt`` unwinds through ``with``) — and, after a ``kill 
 or a power cut, by the next :class:`ScratchDir` created on the machine: any
 directory whose owner pid is gone, or now belongs to a process started at another
 time (a reused pid), is swept.
+
+:func:`scratch_bytes` says how much of that disk a run needs, from the layers' shapes
+alone, and :func:`free_bytes` how much there is: a run is refused before its forward
+pass rather than failing on a full disk after it (:mod:`fracdash.pipeline`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,44 @@ _NAME = re.compile(r"^fracdash-[a-z]+-(?:(?P<host>[A-Za-z0-9._]+)-)?(?P<pid>\d+)
 def scratch_root() -> Path:
     """Where scratch directories go: ``$FRACDASH_TMPDIR`` or the system's temp dir."""
     return Path(os.environ.get(ENV_VAR) or tempfile.gettempdir())
+
+
+def scratch_bytes(
+    n: int, spilled: list[int], ordered: list[int], matrix_budget: int, direct_widest: int
+) -> int:
+    """Bytes of scratch disk a run of ``n`` samples needs at its peak.
+
+    Parameters
+    ----------
+    n : int
+        Samples.
+    spilled : list of int
+        Widths (features) of the layers the forward pass writes to files: 4·n·d bytes
+        each, all on disk once the pass is over.
+    ordered : list of int
+        Widths of the layers this process orders. While one of them is ordered, its
+        float32 distance matrix takes 4·n² bytes on disk when that exceeds
+        ``matrix_budget`` and the layer is wider than ``direct_widest`` (a narrower one
+        is ordered from exact distances computed when needed: no file). One such file
+        exists at a time.
+
+    Returns
+    -------
+    int
+        The activations' bytes plus, if any layer needs it, one distance matrix's.
+    """
+    activations = sum(4 * n * int(d) for d in spilled)
+    on_disk = 4 * n * n > matrix_budget and any(int(d) > direct_widest for d in ordered)
+    return activations + (4 * n * n if on_disk else 0)
+
+
+def free_bytes(root: Path | None = None) -> int:
+    """Free bytes on the disk of ``root`` (default :func:`scratch_root`), measured at
+    its nearest existing folder (the scratch root is created on first use)."""
+    path = (scratch_root() if root is None else Path(root)).expanduser().absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free
 
 
 def start_time(pid: int) -> int | None:

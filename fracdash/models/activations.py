@@ -54,26 +54,37 @@ class Activations:
     SHARED_RELU = 256 * 2**20
 
     def __init__(self, network: Network, names: Sequence[str], n: int, memory_budget: int):
-        shapes = {node.name: node.output_shape for node in network.nodes}
-        sizes = {name: int(np.prod(shapes[name], dtype=np.int64)) for name in names}
-        #: ReLU layer -> its input layer, for ReLUs computed in place (in memory only).
-        self.relu_of = _relus(network, names)
-        self.computed = [name for name in names if name not in self.relu_of]
-        spill = 4 * n * sum(sizes[name] for name in self.computed) > memory_budget
-        if spill:  # every layer from the forward pass, the large ones to files...
-            big = max(self.SMALL_LAYER, self.SHARED_RELU)
-            # ...but a ReLU of a large file reads that file (see the module's note).
-            self.relu_of = {r: s for r, s in self.relu_of.items() if 4 * n * sizes[s] > big}
-            self.computed = [name for name in names if name not in self.relu_of]
+        #: ReLU layer -> its input layer, for ReLUs computed without a copy of their own.
+        self.relu_of, self.computed, files, sizes = self.plan(network, names, n, memory_budget)
         # Swept at the next start if this process dies without cleaning up (kill -9).
-        self._scratch = ScratchDir("act") if spill else None
+        self._scratch = ScratchDir("act") if files else None
         self.arrays: dict[str, np.ndarray | ChunkedMatrix] = {}
         for i, name in enumerate(self.computed):
-            if spill and 4 * n * sizes[name] > self.SMALL_LAYER:
+            if name in files:
                 path = f"{self._scratch.name}/{i}.f32"
                 self.arrays[name] = ChunkedMatrix(path, n, sizes[name])
             else:
                 self.arrays[name] = np.empty((n, sizes[name]), dtype=np.float32)
+
+    @classmethod
+    def plan(cls, network: Network, names: Sequence[str], n: int, memory_budget: int):
+        """Where each layer of ``names`` goes, decided from the shapes alone (before
+        any forward pass): ``(relu_of, computed, files, sizes)`` — the ReLUs computed
+        from their input layer, the layers the forward pass writes, those of them
+        written to scratch files, and every layer's width."""
+        shapes = {node.name: node.output_shape for node in network.nodes}
+        sizes = {name: int(np.prod(shapes[name], dtype=np.int64)) for name in names}
+        relu_of = _relus(network, names)
+        computed = [name for name in names if name not in relu_of]
+        if 4 * n * sum(sizes[name] for name in computed) <= memory_budget:
+            return relu_of, computed, set(), sizes
+        # Every layer from the forward pass, the large ones to files...
+        big = max(cls.SMALL_LAYER, cls.SHARED_RELU)
+        # ...but a ReLU of a large file reads that file (see the module's note).
+        relu_of = {r: s for r, s in relu_of.items() if 4 * n * sizes[s] > big}
+        computed = [name for name in names if name not in relu_of]
+        files = {name for name in computed if 4 * n * sizes[name] > cls.SMALL_LAYER}
+        return relu_of, computed, files, sizes
 
     def __getitem__(self, name: str) -> np.ndarray | ChunkedMatrix:
         if name not in self.arrays and name in self.relu_of:
@@ -130,6 +141,17 @@ def _relus(network: Network, names: Sequence[str]) -> dict[str, str]:
             if node.inputs[0] not in found.values():
                 found[node.name] = node.inputs[0]
     return found
+
+
+def spilled_widths(
+    network: Network, names: Sequence[str], n: int, memory_budget: int | None = None
+) -> list[int]:
+    """Widths of the layers :func:`forward` would write to scratch files (4·n·d bytes
+    each) for ``n`` samples of the layers ``names``, known before it runs."""
+    names = list(dict.fromkeys(names))
+    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
+    _, _, files, sizes = Activations.plan(network, names, n, budget)
+    return [sizes[name] for name in names if name in files]
 
 
 def forward(

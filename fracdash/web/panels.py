@@ -1,4 +1,4 @@
-"""Small panels around the DAG: legend, glyph zoom, note line, progress text."""
+"""Small panels around the DAG: legend, glyph zoom, note line."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from fracdash.glyphs import (
     RELATIVE_EMPTY,
     class_color,
 )
-from fracdash.progress import progress_line
-from fracdash.web import ids
 from fracdash.web.dag import GlyphView, shape_text
 
 #: The zoomed glyph is scaled up by the largest integer factor keeping its longer side
@@ -25,8 +23,8 @@ def legend_children(class_names) -> list[html.Div]:
     the pixels), one item per class, then the coloring key (:func:`coloring_key`).
 
     Each item is its color swatch and its name; hovering or focusing it focuses the
-    glyphs on that class, a click or Enter pins it (assets/*.js write the class index
-    into the store named by ``data-focus-store``)."""
+    glyphs on that class, a click or Enter pins it (assets/fracdash.js; a pinned class
+    is the URL's ``focus``)."""
     items = [
         html.Div(
             [
@@ -37,7 +35,7 @@ def legend_children(class_names) -> list[html.Div]:
             title=f"hover: show only class {name}; click or Enter: keep it",
             tabIndex=0,
             role="button",
-            **{"data-class": str(k), "data-color": class_color(k), "data-focus-store": ids.FOCUS},
+            **{"data-class": str(k), "data-color": class_color(k)},
         )
         for k, name in enumerate(class_names)
     ]
@@ -53,7 +51,7 @@ def _key_row(text: str, color: str | None = None, background: str | None = None)
 
 
 def coloring_key(n_classes: int) -> html.Div:
-    """What a glyph's pixels mean, for each coloring (SPEC §6); the stylesheet shows the
+    """What a glyph's pixels mean, for each coloring (docs/method.md §6); the stylesheet shows the
     part of the coloring chosen on the page, with no server round trip."""
     shown = [class_color(k) for k in range(min(n_classes, 5))] or [class_color(0)]
     step = 100 / len(shown)
@@ -137,9 +135,3 @@ def note_text(run: str, analysis) -> str:
     if note:
         parts.append(str(note))
     return " · ".join(parts)
-
-
-def progress_text(run: str, stage: str, done: int, total: int, detail: str = "") -> str:
-    """``computing easy — forward pass: batch 3 of 40``, or for the orders, counted in
-    work (see :data:`fracdash.pipeline.Progress`), ``ordering layers: 31% (relu0)``."""
-    return f"computing {run} — {progress_line(stage, done, total, detail)}"

@@ -7,8 +7,8 @@ never a path: nothing is opened from it. Callbacks pass what they receive throug
 
 from __future__ import annotations
 
-#: Longest run name accepted from the page.
-MAX_RUN_NAME = 200
+from fracdash.runs import MAX_RUN_NAME
+
 COLORINGS = ("absolute", "relative")
 
 
