@@ -5,6 +5,7 @@ a test checks it, so that the method can be used (and tested) without the heavy 
 The layer graph's drawing layout is the dashboard's: :mod:`fracdash.layout`.
 """
 
+from fracdash.core import jit_cache  # noqa: F401  (first: where numba may cache)
 from fracdash.core.coloring import (
     class_image,
     class_quality,
