@@ -11,13 +11,16 @@ from helpers import brute_vat, star_near_ties
 
 from fracdash import vat_order
 from fracdash.core import chunked, vat
+from fracdash.core.exact import SampleRows
 from fracdash.core.prim import exact_distance
 
 
 def in_memory(x, factors, scale2):
     """exact_distance's data for rows held in memory (no file)."""
     none = np.zeros(0, np.int64)
-    return x, factors, scale2, -1, none, none, np.empty((2, 0), x.dtype), np.full(2, -1)
+    return SampleRows(x=x, factors=factors, scale2=scale2, fd=-1, file_offsets=none,
+                      widths=none, rowbuf=np.empty((2, 0), x.dtype), held=np.full(2, -1),
+                      relu=False)  # fmt: skip
 
 
 WIDTHS = [1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 255, 256, 257, 784, 1000, 4704, 8193]
@@ -84,7 +87,7 @@ def test_rows_read_from_disk_give_the_same_distances(tmp_path, monkeypatch, d):
     m = chunked.ChunkedMatrix(tmp_path / "layer.f32", *x.shape)
     m.write_rows(0, x)
     data = vat._kernel_data(m, 0.5)
-    assert data[3] >= 0 and len(data[5]) == -(-d // 256)  # a file in d/256 chunks
+    assert data.fd >= 0 and len(data.widths) == -(-d // 256)  # a file in d/256 chunks
     factors = np.ones(6)
     buf = np.empty(d)
     for i, c in [(0, 1), (0, 2), (3, 3), (5, 0), (0, 1)]:
@@ -151,3 +154,27 @@ def test_certified_loop_survives_errors_up_to_its_bound(seed):
     start = vat._first_max_row(centring, sq, dist.max(axis=1), rows, data)
     got = vat._prim_order(centring, sq, rows, start, data, None)
     np.testing.assert_array_equal(got, brute_vat(x))
+
+
+def test_kernels_read_their_arguments_by_name():
+    """The compiled loops take their arrays in named tuples and read each field by its
+    name: the same arrays in a plain tuple do not compile, so two fields of one type
+    (low and high, err and sq) cannot trade places unseen."""
+    from numba.core.errors import TypingError
+
+    from fracdash.core.prim import error_terms, prim_state, prim_steps
+
+    x = np.arange(12.0).reshape(3, 4)
+    data = in_memory(x, np.ones(3), 1.0)
+    assert exact_distance(data, 0, 1, np.empty(4)) == 64.0  # 4 features, each 4 apart
+    with pytest.raises(TypingError):
+        exact_distance(tuple(data), 0, 1, np.empty(4))
+    dist = np.array([[0, 64, 256], [64, 0, 64], [256, 64, 0]], np.float32)
+    rows, order = vat._memory_rows(dist), np.array([0, -1, -1])
+    state, terms = prim_state(3, 4), error_terms(np.zeros(3), 0.0, np.zeros(3))
+    prim_steps(rows, 0, 3, order, state, terms, data)
+    np.testing.assert_array_equal(order, [0, 1, 2])
+    for args in [(tuple(rows), state, terms), (rows, tuple(state), terms),
+                 (rows, state, tuple(terms))]:  # fmt: skip
+        with pytest.raises(TypingError):
+            prim_steps(args[0], 0, 3, order, args[1], args[2], data)

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from fracdash.core.prim import LANES, _nearest, _relax
+from fracdash.core.blockmin import LANES, nearest, relax
 
 #: Widest layer ordered this way out of core (n·d float64 per step; a step of the
 #: row file reads 4n bytes).
@@ -122,7 +122,7 @@ def prim_rows(y, idx, k0, k1, order, reach, pen, bmin, scale2, acc):
     for k in range(k0, k1):
         j = order[0]
         if k:
-            j = _nearest(reach, bmin)
+            j = nearest(reach, bmin)
         order[k] = idx[j]
         reach[j] = np.inf
         pen[j] = np.inf
@@ -131,7 +131,7 @@ def prim_rows(y, idx, k0, k1, order, reach, pen, bmin, scale2, acc):
             _span(y, j, c0, c1, scale2, acc)
             b0 = c0 // LANES
             blocks = bmin[b0 : b0 + -(-(c1 - c0) // LANES)]
-            _relax(acc[0, : c1 - c0], reach[c0:c1], pen[c0:c1], blocks)
+            relax(acc[0, : c1 - c0], reach[c0:c1], pen[c0:c1], blocks)
 
 
 def scaled_rows(src, factors, n: int, d: int) -> np.ndarray:

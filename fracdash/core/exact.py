@@ -8,6 +8,8 @@ kept on disk, from its file with ``pread`` (never mapped).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, types
 
@@ -19,6 +21,31 @@ _BLOCK = 128  # numpy's PW_BLOCKSIZE
 _pread = types.ExternalFunction(
     "pread", types.intp(types.intc, types.uintp, types.uintp, types.intp)
 )
+
+
+class SampleRows(NamedTuple):
+    """The samples' rows as the compiled loops read them (:func:`exact_distance`); the
+    kernels read each field by its name, so two fields of one type cannot trade places
+    unseen."""
+
+    #: (n, d) rows in memory, or (0, d) when they are read from a file.
+    x: np.ndarray
+    #: (n,) float64: each row's factor.
+    factors: np.ndarray
+    #: The float32 matrix's power-of-two scale (distances are in its units).
+    scale2: float
+    #: Descriptor of the layer's file, or -1 for rows in memory.
+    fd: int
+    #: (chunks,) int64: byte offset of each chunk of columns in the file.
+    file_offsets: np.ndarray
+    #: (chunks,) int64: columns of each chunk.
+    widths: np.ndarray
+    #: (2, d) float32: two rows read from the file (unused in memory).
+    rowbuf: np.ndarray
+    #: (2,) int64: the row each slot of ``rowbuf`` holds (-1: none).
+    held: np.ndarray
+    #: The file is read as ``max(x, 0)`` (a ReLU view of its input's file).
+    relu: bool
 
 
 @njit(cache=True, nogil=True)
@@ -122,22 +149,22 @@ def _narrow_distance(a, b, fa, fb):
 
 @njit(cache=True, nogil=True)
 def _load_row(data, row, slot):
-    """Row ``row`` of a layer on disk into ``rowbuf[slot]`` (kept: the next call for
-    the same row and slot reads nothing)."""
-    _, _, _, fd, file_offsets, widths, rowbuf, cached = data
-    if cached[slot] == row:
+    """Row ``row`` of a layer on disk into ``data.rowbuf[slot]`` (kept: the next call
+    for the same row and slot reads nothing)."""
+    if data.held[slot] == row:
         return
-    base = np.uint64(rowbuf[slot].ctypes.data)
+    r = data.rowbuf[slot]
+    base = np.uint64(r.ctypes.data)
+    widths = data.widths
     col = 0
     for t in range(widths.size):
         want = widths[t] * 4
-        pread_all(fd, base + np.uint64(col * 4), want, file_offsets[t] + row * want)
+        pread_all(data.fd, base + np.uint64(col * 4), want, data.file_offsets[t] + row * want)
         col += widths[t]
-    if cached.size > 2 and cached[2] == 1:  # a ReLU view of its input's file
-        r = rowbuf[slot]
+    if data.relu:
         for k in range(r.size):
             r[k] = max(r[k], np.float32(0))
-    cached[slot] = row
+    data.held[slot] = row
 
 
 @njit(cache=True, nogil=True)
@@ -145,20 +172,18 @@ def exact_distance(data, i, c, buf):
     """Float64 squared distance between rows ``i`` and ``c``, each scaled by its
     factor, in the float32 matrix's units.
 
-    ``data`` = (rows in memory, row factors, scale, file descriptor, the file's chunk
-    byte offsets and widths, a (2, d) float32 row buffer, the rows it holds and, as a
-    third entry, 1 when the file is read as ``max(x, 0)``). With a
-    descriptor of -1 the rows are the in-memory array's; otherwise they are read from
-    the file with pread into the buffer (row ``i`` stays in slot 0: callers vary ``c``
-    for a fixed ``i``). ``buf`` is float64 scratch of length d."""
-    x, factors, scale2, fd = data[:4]
-    fi, fc = factors[i], factors[c]
-    if fd >= 0:
+    ``data``: a :class:`SampleRows`. With a descriptor of -1 the rows are the
+    in-memory array's; otherwise they are read from the file with pread into its row
+    buffer (row ``i`` stays in slot 0: callers vary ``c`` for a fixed ``i``). ``buf`` is
+    float64 scratch of length d."""
+    scale2 = data.scale2
+    fi, fc = data.factors[i], data.factors[c]
+    if data.fd >= 0:
         _load_row(data, i, 0)
         _load_row(data, c, 1)
-        a, b = data[6][1], data[6][0]
+        a, b = data.rowbuf[1], data.rowbuf[0]
     else:
-        a, b = x[c], x[i]
+        a, b = data.x[c], data.x[i]
         if buf.size <= _BLOCK:  # one pairwise leaf: no buffer needed
             return _narrow_distance(a, b, fc, fi) * scale2
     for k in range(buf.size):

@@ -1,5 +1,5 @@
 """The float32 distance matrix on disk, for n past memory (docs/decisions.md, "Out of
-core (issue 16)").
+core").
 
 When the (n, n) float32 matrix exceeds the matrix budget, it is computed in row
 panels of b rows: only the panels on and above the diagonal, by BLAS ``sgemm`` on the
@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit, types
 from scipy.linalg import blas
 
+from fracdash.core.prim import DistanceRows
 from fracdash.core.scratch import ScratchDir
 
 ENV_VAR = "FRACDASH_MATRIX_BUDGET"
@@ -128,12 +129,11 @@ def _write_panel(fd, p, i0, n, tile):
 def time_row_reads(rows, order: np.ndarray) -> float:
     """Seconds to read the file's rows again in ``order`` (the reads Prim's loop did,
     from the page cache as it is now), for a benchmark to report I/O apart."""
-    fd, buf, cached = rows[1], rows[2], rows[3]
-    cached[0] = -1  # buf[0] is overwritten below
-    target = memoryview(buf[0]).cast("B")
+    rows.held[0] = -1  # rowbuf[0] is overwritten below
+    target = memoryview(rows.rowbuf[0]).cast("B")
     t = time.perf_counter()
     for i in order:
-        os.preadv(fd, [target], int(i) * target.nbytes)
+        os.preadv(rows.fd, [target], int(i) * target.nbytes)
     return time.perf_counter() - t
 
 
@@ -154,7 +154,7 @@ def distance_rows(centring, progress=None, stats: dict | None = None):
     :data:`fracdash.core.direct.WIDEST` features never comes here: it is ordered from
     exact distances computed when needed, :mod:`fracdash.core.direct`). Yields
     ``(rows, sq, rowmax, report)``: the compiled loops' view
-    (:func:`fracdash.core.prim._row`), the float64 squared norms (matrix units), the
+    (:class:`~fracdash.core.prim.DistanceRows`), the float64 squared norms (matrix units), the
     float32 row maxima (upper triangles), and a ``report(k, n)`` for Prim's steps that continues
     ``progress``. Progress counts work in features: the pass is worth
     ``n·max(d, WRITE_WORK)`` (reported panel by panel, in proportion to the entries
@@ -181,7 +181,10 @@ def distance_rows(centring, progress=None, stats: dict | None = None):
         try:
             sq, rowmax = _write_panels(centring, fd, progress, stats, (work, total))
             stats.update(disk_bytes=os.fstat(fd).st_size, rows="file")
-            rows = (np.empty((0, n), f32), fd, np.empty((2, n), f32), np.full(2, -1))
+            rows = DistanceRows(
+                matrix=np.empty((0, n), f32), fd=fd, rowbuf=np.empty((2, n), f32),
+                held=np.full(2, -1, np.int64),
+            )  # fmt: skip
             yield rows, sq, rowmax, report
         finally:
             os.close(fd)

@@ -18,40 +18,140 @@ to date at every visit.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
+from fracdash.core.blockmin import LANES, block_min, nearest
 from fracdash.core.exact import exact_distance, pread_all
 
-__all__ = ["exact_distance", "first_max_row", "mirror_with_norms", "prim_steps"]
+__all__ = [
+    "DistanceRows",
+    "ErrorTerms",
+    "PrimState",
+    "error_terms",
+    "exact_distance",
+    "first_max_row",
+    "mirror_with_norms",
+    "prim_state",
+    "prim_steps",
+]
 
-#: Samples per block of the relaxation pass: each block's least value is kept, so the
-#: next step's nearest comes from n / 128 block minima and one block.
-LANES = 128
+# The compiled functions take their arrays in named tuples and read every field by its
+# name: a positional tuple of same-typed arrays (low and high, err and sq) compiles just
+# as well with two of them swapped, and the bounds would then be silently wrong.
+
+
+class DistanceRows(NamedTuple):
+    """The float32 squared-distance matrix as the compiled loops read it (:func:`_row`):
+    in memory, or row by row from a file with pread (never mapped)."""
+
+    #: (n, n) float32 in memory, or (0, n) when the rows are in the file.
+    matrix: np.ndarray
+    #: Descriptor of the row file (row-major, n float32 a row), or -1 in memory.
+    fd: int
+    #: (2, n) float32: two rows read from the file (unused in memory).
+    rowbuf: np.ndarray
+    #: (2,) int64: the row each slot of ``rowbuf`` holds (-1: none).
+    held: np.ndarray
+
+
+class ErrorTerms(NamedTuple):
+    """What bounds the float32 entries: ``|entry (a, b) - true| <= err[a] + kappa *
+    sq[b]``."""
+
+    #: (n,) float64: each row's own error term.
+    err: np.ndarray
+    #: The error per unit of the other row's squared norm.
+    kappa: float
+    #: (n,) float64: squared norms, in the matrix's units.
+    sq: np.ndarray
+    #: (ceil(n / LANES),) float64: the largest ``err`` of each block of samples.
+    berr: np.ndarray
+
+
+class PrimState(NamedTuple):
+    """What Prim's loop keeps between steps (and calls of :func:`prim_steps`)."""
+
+    #: (n,) float32 lower bounds of each unvisited sample's distance to the visited set.
+    low: np.ndarray
+    #: (n,) float32 upper bounds of the same.
+    high: np.ndarray
+    #: (n,) float32: 0 for an unvisited sample, inf for a visited one.
+    pen: np.ndarray
+    #: (ceil(n / LANES),) float32: each block's least ``low``.
+    blow: np.ndarray
+    #: (ceil(n / LANES),) float32: each block's least ``high``.
+    bhigh: np.ndarray
+    #: (n,) bool: the sample's distance to the visited set is measured in float64 ...
+    known: np.ndarray
+    #: (n,) float64: ... and is this (kept up to date at every visit).
+    known_val: np.ndarray
+    #: (n,) int64: the known samples, the first ``nmem[0]`` of them.
+    members: np.ndarray
+    #: (1,) int64: how many samples are known.
+    nmem: np.ndarray
+    #: (d,) float64 scratch of :func:`~fracdash.core.exact.exact_distance`.
+    buf: np.ndarray
+    #: (n,) int64 scratch: a step's candidates.
+    cands: np.ndarray
+    #: (n,) float64 scratch: their lower bounds.
+    lows: np.ndarray
+
+
+def prim_state(n: int, d: int) -> PrimState:
+    """A fresh :class:`PrimState` for ``n`` samples of ``d`` features: nothing visited,
+    nothing known, every bound infinite."""
+    blocks = -(-n // LANES)
+    return PrimState(
+        low=np.full(n, np.inf, np.float32),
+        high=np.full(n, np.inf, np.float32),
+        pen=np.zeros(n, np.float32),
+        blow=np.full(blocks, np.inf, np.float32),
+        bhigh=np.full(blocks, np.inf, np.float32),
+        known=np.zeros(n, bool),
+        known_val=np.full(n, np.inf),
+        members=np.empty(n, np.int64),
+        nmem=np.zeros(1, np.int64),
+        buf=np.empty(d),
+        cands=np.empty(n, np.int64),
+        lows=np.empty(n),
+    )
+
+
+def error_terms(err: np.ndarray, kappa: float, sq: np.ndarray) -> ErrorTerms:
+    """:class:`ErrorTerms` of rows with error terms ``err`` (shape (n,)) and squared
+    norms ``sq`` (shape (n,)), each block's largest term computed here."""
+    n = err.size
+    blocks = -(-n // LANES)
+    berr = np.full(blocks * LANES, -np.inf)
+    berr[:n] = err
+    berr = berr.reshape(blocks, LANES).max(axis=1)
+    return ErrorTerms(err=err, kappa=float(kappa), sq=sq, berr=berr)
 
 
 @njit(cache=True, nogil=True)
 def _row(rows, i, slot):
-    """Row ``i`` of the float32 distance matrix. ``rows`` = (matrix, descriptor, (2, n)
-    buffer, the rows it holds): with a descriptor >= 0 the row is read from the file
-    (row-major, n float32 a row) with pread into ``buffer[slot]``, otherwise it is the
-    matrix's own row. A buffered row is kept: the next call for the same row and slot
-    reads nothing."""
-    dist, fd, buf, cached = rows
-    if fd < 0:
-        return dist[i]
-    if cached[slot] != i:
+    """Row ``i`` of the float32 distance matrix (``rows``: a :class:`DistanceRows`):
+    read from the file with pread into ``rows.rowbuf[slot]`` when there is one, else
+    the matrix's own row. A buffered row is kept: the next call for the same row and
+    slot reads nothing."""
+    if rows.fd < 0:
+        return rows.matrix[i]
+    buf = rows.rowbuf
+    if rows.held[slot] != i:
         n = buf.shape[1]
-        pread_all(fd, buf[slot].ctypes.data, n * 4, i * n * 4)
-        cached[slot] = i
+        pread_all(rows.fd, buf[slot].ctypes.data, n * 4, i * n * 4)
+        rows.held[slot] = i
     return buf[slot]
 
 
 @njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
 def _block_hits(row, err, pen, thr, lo, hi):
     """How many samples of ``lo .. hi`` are visited (``pen`` inf) with a float32 entry,
-    less its row's error term, at most ``thr``: a branch-free count LLVM vectorises,
-    so that a block without any is passed over at memory speed."""
+    less its row's error term ``err``, at most ``thr``: a branch-free count LLVM
+    vectorises, so that a block without any is passed over at memory speed."""
     hits = 0
     for v in range(lo, hi):
         hits += (np.float64(row[v]) - err[v] <= thr) & (pen[v] != 0)
@@ -59,12 +159,13 @@ def _block_hits(row, err, pen, thr, lo, hi):
 
 
 @njit(cache=True, nogil=True)
-def _measure(c, rows, limit, pen, err, kappa, sq, data, buf):
+def _measure(c, rows, limit, state, terms, data):
     """Exact distance of unvisited ``c`` to the visited set, at most ``limit``: only
     the visited samples whose float32 entry, less its error bound, is within the
     limit (blocks of ``LANES`` samples are first counted branch-free; only blocks with
     a hit are walked)."""
-    own = kappa * sq[c]
+    err, pen = terms.err, state.pen
+    own = terms.kappa * terms.sq[c]
     best = np.inf
     row = _row(rows, c, 1)
     n = pen.size
@@ -73,15 +174,17 @@ def _measure(c, rows, limit, pen, err, kappa, sq, data, buf):
         if _block_hits(row, err, pen, limit + own, lo, hi):
             for v in range(lo, hi):
                 if pen[v] != 0 and np.float64(row[v]) - (err[v] + own) <= limit:
-                    best = min(best, exact_distance(data, c, v, buf))
+                    best = min(best, exact_distance(data, c, v, state.buf))
     return best
 
 
 @njit(cache=True, nogil=True)
-def _choose(m, cands, lows, low, high, known, known_val, args):
-    """The exact nearest among ``cands[:m]`` (lowest index among exact ties), and the
-    known list with the samples measured here appended."""
-    rows, pen, err, kappa, sq, data, buf, members, nmem = args
+def _choose(m, rows, state, terms, data):
+    """The exact nearest among ``state.cands[:m]`` (lowest index among exact ties); the
+    samples measured here join the known list."""
+    cands, lows = state.cands, state.lows
+    known, known_val, members = state.known, state.known_val, state.members
+    err = terms.err
     best = np.inf
     f = 0
     for t in range(m):
@@ -90,24 +193,26 @@ def _choose(m, cands, lows, low, high, known, known_val, args):
             best = min(best, known_val[c])
         else:
             cands[f], cands[t] = c, cands[f]
-            lows[f] = _lower(low[c]) - err[c]
+            lows[f] = _lower(state.low[c]) - err[c]
             f += 1
+    nmem = state.nmem[0]
     for t in np.argsort(lows[:f], kind="mergesort"):
         c = cands[t]
         if lows[t] > best:
             break
-        limit = _upper(high[c]) + err[c]
-        known_val[c] = _measure(c, rows, limit, pen, err, kappa, sq, data, buf)
+        limit = _upper(state.high[c]) + err[c]
+        known_val[c] = _measure(c, rows, limit, state, terms, data)
         known[c] = True
         members[nmem] = c
         nmem += 1
         best = min(best, known_val[c])
-    chosen = pen.size
+    state.nmem[0] = nmem
+    chosen = known.size
     for t in range(m):
         c = cands[t]
         if known[c] and known_val[c] == best and c < chosen:
             chosen = c
-    return chosen, nmem
+    return chosen
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -125,59 +230,18 @@ def _upper(x):
     return x + abs(x) * 2.0**-22 + 2.0**-148
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _block_min(a, lo):
-    """Least of ``a[lo : lo + LANES]`` through eight running minima (one running
-    minimum does not vectorise)."""
-    a0, a1, a2, a3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    a4, a5, a6, a7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    for c in range(lo + 8, lo + LANES, 8):
-        a0, a1 = min(a0, a[c]), min(a1, a[c + 1])
-        a2, a3 = min(a2, a[c + 2]), min(a3, a[c + 3])
-        a4, a5 = min(a4, a[c + 4]), min(a5, a[c + 5])
-        a6, a7 = min(a6, a[c + 6]), min(a7, a[c + 7])
-    return min(min(min(a0, a1), min(a2, a3)), min(min(a4, a5), min(a6, a7)))
-
-
 @njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
-def _relax(row, reach, pen, bmin):
-    """``reach = min(reach, row + pen)`` and each block's least reach (``pen`` is 0 for
-    unvisited samples, inf for visited ones, so a visited reach stays inf). Written so
-    that LLVM emits SIMD code: the update with no branch, the block minimum through
-    eight running minima. Measured on 10,240 rows of 10,240 from DRAM: 0.06 s,
-    against 0.12 s for the one-loop form. No NaN can occur (finite rows, inf +
-    finite = inf)."""
-    n = reach.size
-    full = n // LANES
-    for b in range(full):  # fixed trip counts: what LLVM vectorises
-        lo = b * LANES
-        for c in range(lo, lo + LANES):
-            v = row[c] + pen[c]
-            r = reach[c]
-            reach[c] = v if v < r else r
-        bmin[b] = _block_min(reach, lo)
-    if full < bmin.size:  # the last, partial block
-        least = np.inf
-        for c in range(full * LANES, n):
-            v = row[c] + pen[c]
-            r = reach[c]
-            r = v if v < r else r
-            reach[c] = r
-            least = r if r < least else least
-        bmin[full] = least
-
-
-@njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
-def _relax_bounds(row, s, low, high, pen, bmin):
+def _relax_bounds(row, s, state):
     """The bounds of each unvisited sample's distance to the visited set after a
     visit: ``low = min(low, row + pen - s)``, ``high = min(high, row + pen + s)`` in
     float32, where ``s`` >= the visited row's own error term ``kappa * sq[row]``
-    (``pen``: 0 unvisited, inf visited), and the block minima of both (``bmin`` =
-    (of high, of low)), as :func:`_relax` keeps them. With the other sample's term
+    (``pen``: 0 unvisited, inf visited), and the block minima of both, as
+    :func:`~fracdash.core.blockmin.relax` keeps them. With the other sample's term
     ``err[c]`` added and the roundings covered (:func:`_lower`, :func:`_upper`), they
     bound the true distance entry by entry: tighter than one slack from the largest
     norm (at n = 10,000, d = 84: half the float64 re-checks)."""
-    bhigh, blow = bmin
+    low, high, pen = state.low, state.high, state.pen
+    blow, bhigh = state.blow, state.bhigh
     n = low.size
     full = n // LANES
     for b in range(full):  # fixed trip counts: what LLVM vectorises
@@ -190,8 +254,8 @@ def _relax_bounds(row, s, low, high, pen, bmin):
             w = v + s
             r = high[c]
             high[c] = w if w < r else r
-        bhigh[b] = _block_min(high, lo)
-        blow[b] = _block_min(low, lo)
+        bhigh[b] = block_min(high, lo)
+        blow[b] = block_min(low, lo)
     if full < bhigh.size:  # the last, partial block
         least, lowest = np.inf, np.inf
         for c in range(full * LANES, n):
@@ -207,44 +271,28 @@ def _relax_bounds(row, s, low, high, pen, bmin):
 
 
 @njit(cache=True, nogil=True)
-def _nearest(reach, bmin):
-    """The lowest index holding the least value of ``reach``, from its block minima
-    and a scan of the one block holding the least."""
-    best, jb = np.inf, 0
-    for b in range(bmin.size):
-        if bmin[b] < best:
-            best, jb = bmin[b], b
-    for c in range(jb * LANES, min(reach.size, (jb + 1) * LANES)):
-        if reach[c] == best:
-            return c
-    return jb * LANES
-
-
-@njit(cache=True, nogil=True)
-def prim_steps(rows, k0, k1, order, state, fixed, data):
+def prim_steps(rows, k0, k1, order, state, terms, data):
     """Visits ``k0 .. k1 - 1`` of Prim's order (``order[0]`` preset to the start).
 
-    ``rows``: the distance rows (see :func:`_row`). ``state`` = (low, high, pen, bmin,
-    known, known_val): the float32 bounds of each distance to the visited set, their
-    penalty (0 or inf) and block minima (see :func:`_relax_bounds`), and the samples
-    measured in float64. ``fixed`` = (err, kappa, sq, berr, buf, cands, lows,
-    members, nmem): the per-entry error terms (``|entry error| <= err[a] + kappa *
-    sq[b]``), the largest of each block of ``LANES`` samples, scratch buffers, and
-    the known samples' list and count. Returns the new count.
+    ``rows``: the distance rows (:class:`DistanceRows`); ``state``: the bounds, the
+    known samples and scratch (:class:`PrimState`, updated); ``terms``: the entries'
+    error terms (:class:`ErrorTerms`); ``data``: the rows the float64 re-checks read
+    (:class:`~fracdash.core.exact.SampleRows`).
 
     A step's candidates are the unvisited samples whose certified lower bound is at
     most the certified upper bound of the one with the least ``high`` (the nearest
     is among them; alone, it is certified as it is); a block can hold one only if its
     least ``low``, less its largest error term, is — most steps look at the block
     minima and one block."""
-    low, high, pen, bmin, known, known_val = state
-    bhigh, blow = bmin
-    err, kappa, sq, berr, buf, cands, lows, members, nmem = fixed
+    low, high, pen = state.low, state.high, state.pen
+    blow, bhigh = state.blow, state.bhigh
+    known, known_val, members, cands = state.known, state.known_val, state.members, state.cands
+    err, kappa, sq, berr = terms.err, terms.kappa, terms.sq, terms.berr
     n = order.size
     for k in range(k0, k1):
         j = order[0]
         if k:
-            j = _nearest(high, bhigh)
+            j = nearest(high, bhigh)
             lim = _upper(high[j]) + err[j]
             m = 0
             for b in range(blow.size):  # only blocks that can hold a candidate
@@ -254,12 +302,12 @@ def prim_steps(rows, k0, k1, order, state, fixed, data):
                             cands[m] = c
                             m += 1
             if m > 1:
-                args = (rows, pen, err, kappa, sq, data, buf, members, nmem)
-                j, nmem = _choose(m, cands, lows, low, high, known, known_val, args)
+                j = _choose(m, rows, state, terms, data)
         order[k] = j
         low[j] = np.inf
         high[j] = np.inf
         pen[j] = np.inf
+        nmem = state.nmem[0]
         if known[j]:
             known[j] = False
             t = 0
@@ -268,16 +316,16 @@ def prim_steps(rows, k0, k1, order, state, fixed, data):
                     members[t] = members[s]
                     t += 1
             nmem = t
+            state.nmem[0] = nmem
         own = kappa * sq[j]
         row = _row(rows, j, 0)
         for s in range(nmem):
             c = members[s]
             if np.float64(row[c]) - (err[c] + own) < known_val[c]:
-                val = exact_distance(data, j, c, buf)
+                val = exact_distance(data, j, c, state.buf)
                 known_val[c] = min(known_val[c], val)
         s32 = np.float32(own * (1.0 + 2.0**-20) + 2.0**-149)  # >= own, rounded
-        _relax_bounds(row, s32, low, high, pen, bmin)
-    return nmem
+        _relax_bounds(row, s32, state)
 
 
 @njit(cache=True, nogil=True)
@@ -289,8 +337,9 @@ def first_max_row(rows, candidates, threshold, data, buf):
     the two samples of every such pair (the rows whose lower-triangle or full maximum
     reaches it). The matrix is symmetric, so the first row holding the maximum is the
     least index of a pair reaching it: each candidate's whole row is scanned and a
-    pair counts for its lower index."""
-    n = rows[0].shape[1]
+    pair counts for its lower index. ``rows``: a :class:`DistanceRows`; ``data``: a
+    :class:`~fracdash.core.exact.SampleRows`."""
+    n = rows.matrix.shape[1]
     best_val, best_row = -np.inf, n
     for i in candidates:
         row = _row(rows, i, 0)

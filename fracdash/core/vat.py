@@ -27,7 +27,15 @@ from scipy.linalg import blas
 from fracdash.core import direct, outofcore
 from fracdash.core.centring import METRICS, Centring, NonFiniteValues, RowScaled, prepared
 from fracdash.core.chunked import ArrayChunks
-from fracdash.core.prim import LANES, first_max_row, mirror_with_norms, prim_steps
+from fracdash.core.exact import SampleRows
+from fracdash.core.prim import (
+    DistanceRows,
+    error_terms,
+    first_max_row,
+    mirror_with_norms,
+    prim_state,
+    prim_steps,
+)
 
 __all__ = ["METRICS", "NonFiniteValues", "vat_order"]
 _TILE = 32  # mirror tiles (32 x 32): measured 0.11 s at n = 10,000, vs 0.26 s at 256
@@ -167,9 +175,11 @@ def vat_order(
     return order
 
 
-def _memory_rows(dist: np.ndarray):
+def _memory_rows(dist: np.ndarray) -> DistanceRows:
     """The compiled loops' view of an in-memory matrix (see prim._row)."""
-    return dist, -1, np.empty((2, 0), np.float32), np.full(2, -1, np.int64)
+    return DistanceRows(
+        matrix=dist, fd=-1, rowbuf=np.empty((2, 0), np.float32), held=np.full(2, -1, np.int64)
+    )
 
 
 def _prim_order(centring: Centring, sq: np.ndarray, rows, start: int, data, progress):
@@ -183,26 +193,12 @@ def _prim_order(centring: Centring, sq: np.ndarray, rows, start: int, data, prog
     n, d = centring.shape
     order = np.empty(n, dtype=np.int64)
     order[0] = start
-    row_err = centring.errors(sq)
-    blocks = -(-n // LANES)
-    state = (
-        np.full(n, np.inf, dtype=np.float32),  # low: bounds of each distance to the
-        np.full(n, np.inf, dtype=np.float32),  # high  visited set (see prim)
-        np.zeros(n, dtype=np.float32),  # pen: 0 unvisited, inf visited
-        (np.full(blocks, np.inf, np.float32), np.full(blocks, np.inf, np.float32)),  # minima
-        np.zeros(n, dtype=bool),  # known
-        np.full(n, np.inf),  # known_val
-    )
-    buf, cands, lows = np.empty(d), np.empty(n, np.int64), np.empty(n)
-    members, nmem = np.empty(n, dtype=np.int64), 0
+    state = prim_state(n, d)
+    terms = error_terms(centring.errors(sq), centring.kappa, sq)
     step = max(1, n // 100)
-    berr = np.full(blocks * LANES, -np.inf)
-    berr[:n] = row_err
-    berr = berr.reshape(blocks, LANES).max(axis=1)  # each block's largest error term
-    fixed = (row_err, centring.kappa, sq, berr, buf, cands, lows, members)
     for k0 in range(0, n, step):
         k1 = min(n, k0 + step)
-        nmem = prim_steps(rows, k0, k1, order, state, (*fixed, nmem), data)
+        prim_steps(rows, k0, k1, order, state, terms, data)
         if progress is not None:
             progress(k1, n)
     return order
@@ -216,17 +212,24 @@ def _unscaled(src):
     return src, np.ones(src.shape[0])
 
 
-def _kernel_data(src, scale2: float):
-    """The rows as the compiled loops read them (see :func:`~fracdash.core.prim.
+def _kernel_data(src, scale2: float) -> SampleRows:
+    """The rows as the compiled loops read them (see :func:`~fracdash.core.exact.
     exact_distance`): an in-memory array as it is, a layer on disk by its file."""
     src, factors = _unscaled(src)
+    held = np.full(2, -1, dtype=np.int64)
     if isinstance(src, ArrayChunks):
         x = src.x if src.x.dtype in (np.float32, np.float64) else src.x.astype(np.float64)
-        none, cached = np.zeros(0, np.int64), np.full(2, -1, dtype=np.int64)
-        rowbuf = np.empty((2, 0), x.dtype)  # unused; its dtype keeps the rows' type single
-        return np.ascontiguousarray(x), factors, float(scale2), -1, none, none, rowbuf, cached
+        none = np.zeros(0, np.int64)
+        return SampleRows(
+            x=np.ascontiguousarray(x), factors=factors, scale2=float(scale2), fd=-1,
+            file_offsets=none, widths=none,
+            rowbuf=np.empty((2, 0), x.dtype),  # unused; its dtype keeps the rows' type single
+            held=held, relu=False,
+        )  # fmt: skip
     fd, file_offsets, widths = src.file_layout()
-    cached = np.array([-1, -1, int(getattr(src, "relu", False))], dtype=np.int64)
-    rowbuf = np.empty((2, src.shape[1]), dtype=np.float32)
-    no_rows = np.empty((0, src.shape[1]), dtype=np.float32)
-    return no_rows, factors, float(scale2), fd, file_offsets, widths, rowbuf, cached
+    return SampleRows(
+        x=np.empty((0, src.shape[1]), dtype=np.float32), factors=factors,
+        scale2=float(scale2), fd=fd, file_offsets=file_offsets, widths=widths,
+        rowbuf=np.empty((2, src.shape[1]), dtype=np.float32), held=held,
+        relu=bool(getattr(src, "relu", False)),
+    )  # fmt: skip
