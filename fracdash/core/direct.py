@@ -84,17 +84,6 @@ def _span(y, j, c0, c1, scale2, acc):
 
 
 @njit(cache=True, nogil=True)
-def exact_row(y, j, start, scale2, out, acc):
-    """``out[c]`` = the exact squared distance of rows ``j`` and ``c`` for ``c >=
-    start`` (see :func:`_span`)."""
-    n = y.shape[1]
-    for c0 in range(start, n, _SPAN):
-        c1 = min(n, c0 + _SPAN)
-        _span(y, j, c0, c1, scale2, acc)
-        out[c0:c1] = acc[0, : c1 - c0]
-
-
-@njit(cache=True, nogil=True)
 def first_max_rows(y, i0, i1, scale2, acc):
     """(value, row) of the largest exact entry in the upper triangles (diagonal
     included) of rows ``i0 .. i1 - 1``, the first such row on equal values."""
