@@ -6,6 +6,7 @@ recoloring (class focus, relative coloring) never touches the analysis itself.
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -24,7 +25,7 @@ CLASS_COLORS = [
 #: Absolute coloring: empty pixels (no sample in the cell) are black.
 ABSOLUTE_EMPTY = "#000000"
 #: Class focus: every other class's samples in this gray, so that the glyph's outline
-#: stays visible against the black empty cells (SPEC §6).
+#: stays visible against the black empty cells (docs/method.md §6.2).
 FOCUS_DIM = "#555555"
 #: Relative coloring: code 0 black, 1 gray, 2 white; empty pixels light blue.
 RELATIVE_COLORS = ["#000000", "#808080", "#ffffff"]
@@ -109,3 +110,8 @@ def glyph_pngs(analysis, name: str, focus: bool = True) -> dict[str, bytes]:
     for k in range(len(analysis.class_names) if focus else 0):
         out[f"focus-{k}"] = absolute_png(analysis, name, focus=k)
     return out
+
+
+def png_uri(data: bytes) -> str:
+    """PNG bytes as a ``data:`` URI (a page showing it then fetches nothing)."""
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")

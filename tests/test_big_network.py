@@ -152,8 +152,8 @@ def test_the_whole_network_fits_the_window(big_page, big_store):
         # Too many layers for 1 px per sample: an overview.
         assert state["pxPerSample"] < 1 and state["zoom"] < 1
     else:
-        # At 1600x1000 the 18x17 glyphs fit, folded, at 1 px per sample.
-        assert state["pxPerSample"] == 1 and state["zoom"] == 1
+        # At 1600x1000 the 18x17 glyphs fit, folded, at 1 px per sample or more.
+        assert state["pxPerSample"] >= 1 and state["zoom"] == 1
     for layer, glyph in state["glyphs"].items():
         assert inside(glyph, screen) and inside(glyph, state["dag"]), (layer, glyph)
         assert glyph["w"] == pytest.approx(glyph["natural"] * state["pxPerSample"], abs=1)

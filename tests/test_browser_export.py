@@ -1,10 +1,12 @@
 """The exports in a real browser (Debian's Chromium through Playwright; never skipped).
 
 The standalone HTML is opened from a file:// URL in an offline browser context with no
-server running: its glyphs decode, hovering a legend item shows only that class in
-every glyph, and the coloring switch turns them relative (colors read back from a
-canvas, not from attributes). The PNG is downloaded from a running server's
-/export/<run>.png and must equal :func:`fracdash.export.export_png`'s bytes.
+server running: its glyphs decode and are drawn where the PNG draws them (the same
+fold, the same whole number of pixels per sample), hovering a legend item shows only
+that class in every glyph, and the coloring switch turns them relative (colors read
+back from a canvas, not from attributes). The PNG and the HTML are downloaded from a
+running server's /export/<run>.png and .html, at either curve, and must equal
+:func:`fracdash.export.export_png`'s and ``export_html``'s output.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 from helpers import GLYPH_COLORS_JS, free_port, store_toy
 
-from fracdash.export import export_html, export_png
+from fracdash.export import export_html, export_png, png_layout
 from fracdash.glyphs import (
     ABSOLUTE_EMPTY,
     FOCUS_DIM,
@@ -106,6 +108,17 @@ def test_exported_html_works_from_a_file_offline(browser, analysis, tmp_path):
     for name, width, height in images:
         g = analysis.layer(name)
         assert (width, height) == (g.width, g.height), name  # decoded, one px per slot
+    # Drawn as the PNG draws them: same sizes, same places (up to the header's offset).
+    png = png_layout(analysis)
+    shown = page.eval_on_selector_all(
+        "img.fd-glyph", """els => Object.fromEntries(els.map(e => { const r =
+          e.getBoundingClientRect(); return [e.dataset.layer, [r.x, r.y, r.width, r.height]]; }))"""
+    )
+    x0, y0 = shown[analysis.layer_names[0]][:2]
+    px0, py0 = png.nodes[analysis.layer_names[0]].glyph[:2]
+    for name, (x, y, w, h) in shown.items():
+        gx, gy, gw, gh = png.nodes[name].glyph
+        assert (round(x - x0), round(y - y0), w, h) == (gx - px0, gy - py0, gw, gh), name
 
     def showing(classes):
         """Every glyph shows exactly ``classes``' colors (and maybe empty pixels)."""
@@ -169,6 +182,12 @@ def test_png_and_html_download_from_the_server(browser, server, analysis, tmp_pa
 
     relative = download(page, server + "export/toy.png?coloring=relative")
     assert Path(relative.path()).read_bytes() == export_png(analysis, "relative", title="toy")
+
+    paper = analysis.on_curve("paper")
+    on_paper = download(page, server + "export/toy.png?curve=paper&coloring=relative")
+    assert Path(on_paper.path()).read_bytes() == export_png(paper, "relative", title="toy")
+    html_paper = download(page, server + "export/toy.html?curve=paper")
+    assert Path(html_paper.path()).read_text(encoding="utf-8") == export_html(paper, "toy")
 
     page_html = download(page, server + "export/toy.html")
     assert page_html.suggested_filename == "toy.html"

@@ -1,6 +1,7 @@
-"""Exports, in-process: the PNG of the whole layer graph (glyph pixels exact, labels
-drawn), the standalone HTML (one file, no URL, one image per layer, every variant),
-``fracdash export`` through click's CliRunner, and the server's /export routes."""
+"""Exports, in-process: the PNG of the whole layer graph (folded into columns as on the
+page, glyph pixels exact at a whole number of pixels per sample, labels drawn, the
+curve asked for) and the standalone HTML (one file, no URL, one image per layer, every
+variant, the PNG's positions). Writing them and serving them: test_export_delivery.py."""
 
 from __future__ import annotations
 
@@ -10,22 +11,18 @@ import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-from helpers import store_toy, toy_analysis
+from helpers import toy_analysis
 from PIL import Image
 
 from fracdash.analysis import Analysis, make_glyph
-from fracdash.cli import main
-from fracdash.export import ExportError, export_html, export_png, png_layout, write_atomic
+from fracdash.export import export_html, export_png, png_layout
 from fracdash.export import png as png_module
+from fracdash.export.layout import MIN_GLYPH, graph_layout
 from fracdash.export.standalone import script_source
 from fracdash.glyphs import absolute_png, class_color, relative_png
-from fracdash.runs import load_run
-from fracdash.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,6 +63,26 @@ def rgb(color: str) -> tuple[int, int, int]:
     return tuple(int(color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
 
 
+def enlarged(pixels: np.ndarray, k: int) -> np.ndarray:
+    """Every pixel a k x k square."""
+    return np.repeat(np.repeat(pixels, k, axis=0), k, axis=1)
+
+
+LENET = ["input", "conv2d0", "relu0", "conv2d1", "relu1", "flatten", "dense0", "relu2",
+         "dense1", "prediction"]  # fmt: skip
+
+
+def lenet(n: int = 2000, seed: int = 5) -> Analysis:
+    """LeNet5's ten shown layers (docs/method.md §7) as a chain, on ``n`` samples."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.int64)
+    layers, previous = [], ()
+    for name in LENET:
+        layers.append(make_glyph(name, "Layer", previous, (4,), rng.permutation(n), labels))
+        previous = (name,)
+    return Analysis(layers, labels, labels.copy(), [str(c) for c in range(10)])
+
+
 # -- PNG ----------------------------------------------------------------------------------
 
 
@@ -80,9 +97,14 @@ def test_png_size_fits_the_layout(analysis):
     for i, (x0, y0, w0, h0) in enumerate(rects):  # no two glyphs overlap
         for x1, y1, w1, h1 in rects[i + 1 :]:
             assert x0 + w0 <= x1 or x1 + w1 <= x0 or y0 + h0 <= y1 or y1 + h1 <= y0
-    for src, dst in analysis.edges:  # top to bottom: every edge points down
+    assert [(s, t) for s, t, _ in layout.edges] == analysis.edges
+    for src, dst, points in layout.edges:  # from under the source to above the target
         s, t = layout.nodes[src], layout.nodes[dst]
-        assert s.quality_band[1] + s.quality_band[3] < t.name_band[1]
+        (x0, y0), (x1, y1) = points[0], points[-1]
+        assert abs(y0 - (s.quality_band[1] + s.quality_band[3])) <= 1
+        assert abs(x0 - (s.glyph[0] + s.glyph[2] / 2)) <= 1
+        assert abs(y1 - t.name_band[1]) <= 1 and abs(x1 - (t.glyph[0] + t.glyph[2] / 2)) <= 1
+        assert all(0 <= x <= layout.width and 0 <= y <= layout.height for x, y in points)
 
 
 def test_png_branches_sit_side_by_side():
@@ -96,11 +118,45 @@ def test_png_holds_every_glyph_pixel_for_pixel(analysis, coloring):
     layout = png_layout(analysis, coloring)
     picture = rgb_pixels(export_png(analysis, coloring))
     render = absolute_png if coloring == "absolute" else relative_png
+    k = layout.scale
+    assert k == max(1, -(-MIN_GLYPH // max(analysis.layers[0].width, analysis.layers[0].height)))
     for g in analysis.layers:
         x, y, w, h = layout.nodes[g.name].glyph
         own = rgb_pixels(render(analysis, g.name))  # the glyph's palette image, as RGB
-        assert own.shape == (h, w, 3) == (g.height, g.width, 3)
-        np.testing.assert_array_equal(picture[y : y + h, x : x + w], own, err_msg=g.name)
+        assert own.shape == (g.height, g.width, 3) and (w, h) == (k * g.width, k * g.height)
+        np.testing.assert_array_equal(picture[y : y + h, x : x + w], enlarged(own, k), g.name)
+
+
+def test_png_of_a_2000_sample_lenet_is_folded_and_legible():
+    analysis = lenet(2000)
+    layout = png_layout(analysis, title="easy-2000")
+    rects = {name: node.glyph for name, node in layout.nodes.items()}
+    # Legible: every glyph at least MIN_GLYPH px, each sample a 3x3 square (45x45 grid).
+    assert layout.scale == 3 and MIN_GLYPH == 128
+    assert all(min(w, h) >= MIN_GLYPH for _, _, w, h in rects.values()), rects
+    # Folded like the page: several columns, read top to bottom then left to right.
+    assert layout.columns >= 3
+    lefts = sorted({x for x, _, _, _ in rects.values()})
+    assert len(lefts) == layout.columns
+    for a, b in zip(LENET, LENET[1:], strict=False):
+        (xa, ya, _, ha), (xb, yb, _, _) = rects[a], rects[b]
+        assert (xb == xa and yb > ya + ha) or (xb > xa and yb < ya), (a, b)
+    # A screen-shaped picture, not one long column.
+    assert 0.8 <= layout.width / layout.height <= 2.5, (layout.width, layout.height)
+
+
+def test_paper_curve_changes_the_exported_glyph_shapes():
+    compact = lenet(2000)
+    paper = compact.on_curve("paper")
+    assert (paper.layers[0].width, paper.layers[0].height) == (64, 64)  # 4**3 >= 2000
+    a, b = png_layout(compact), png_layout(paper)
+    assert {n.glyph[2:] for n in a.nodes.values()} == {(3 * 45, 3 * 45)}
+    assert {n.glyph[2:] for n in b.nodes.values()} == {(2 * 64, 2 * 64)}
+    picture = rgb_pixels(export_png(paper))
+    x, y, w, h = b.nodes["relu0"].glyph
+    own = rgb_pixels(absolute_png(paper, "relu0"))
+    np.testing.assert_array_equal(picture[y : y + h, x : x + w], enlarged(own, 2))
+    assert "paper curve" in b.title and "compact curve" in a.title
 
 
 def test_png_draws_names_qualities_title_and_legend(analysis):
@@ -191,10 +247,11 @@ def test_html_has_one_glyph_per_layer_with_every_variant(analysis):
     def png_of(uri):
         return base64.b64decode(uri.split(",", 1)[1])
 
+    graph = graph_layout(analysis)
     for img in images:
         g = analysis.layer(img["data-layer"])
         w, h = int(img["width"]), int(img["height"])
-        assert w % g.width == 0 and w // g.width == h // g.height >= 1  # integer scale
+        assert (w, h) == (graph.scale * g.width, graph.scale * g.height)  # integer scale
         v = variants[g.name]
         assert img["src"] == v["absolute"]
         assert png_of(v["absolute"]) == absolute_png(analysis, g.name)
@@ -213,154 +270,22 @@ def test_html_edges_join_the_layers(analysis):
     assert edges == analysis.edges
 
 
-# -- files and the command line ----------------------------------------------------------
+def px(style: str, key: str) -> int:
+    return int(re.search(rf"(?:^|;){key}:(-?\d+)px", style).group(1))
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("export") / "cache"
-    store_toy(cache)
-    return cache
-
-
-@pytest.fixture(scope="module")
-def stored(cache):
-    store = Store(cache)
-    try:
-        return load_run(store, "toy")
-    finally:
-        store.close()
-
-
-def run_cli(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    if result.exit_code not in (0, 2):
-        raise result.exception
-    return result
-
-
-def test_cli_exports_html_and_png(cache, stored, tmp_path):
-    html_path, png_path = tmp_path / "toy.html", tmp_path / "toy.png"
-    result = run_cli("export", "toy", "--store", cache, "--html", html_path, "--png", png_path)
-    assert result.exit_code == 0, result.stderr
-    assert html_path.read_text(encoding="utf-8") == export_html(stored, "toy")
-    assert png_path.read_bytes() == export_png(stored, title="toy")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["toy.html", "toy.png"]  # no temp
-    assert f"wrote {html_path}" in result.stdout and f"wrote {png_path}" in result.stdout
-    result = run_cli("export", "toy", "--cache-dir", cache, "--png", png_path,
-                     "--coloring", "relative", "--simplify")  # fmt: skip
-    assert result.exit_code == 0, result.stderr
-    assert png_path.read_bytes() == export_png(stored.simplified(), "relative", title="toy")
-
-
-def one_line_error(result, *needles):
-    assert result.exit_code == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("fracdash: error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0]
-
-
-def test_cli_unknown_run_lists_the_stored_runs(cache, tmp_path):
-    result = run_cli("export", "nope", "--store", cache, "--png", tmp_path / "x.png")
-    one_line_error(result, "'nope'", "stored runs: toy")
-    result = run_cli("export", "toy", "--store", tmp_path / "none", "--png", tmp_path / "x.png")
-    one_line_error(result, "stored runs: none")
-    assert not (tmp_path / "none").exists() and not (tmp_path / "x.png").exists()
-
-
-@pytest.mark.parametrize(
-    "args, needle",
-    [
-        (["--png", "missing/out.png"], "does not exist"),
-        (["--html", "missing/out.html", "--png", "ok.png"], "does not exist"),
-        (["--html", "."], "is a folder"),
-        (["--html", "same", "--png", "same"], "both name"),
-        ([], "nothing to export"),
-    ],
-)
-def test_cli_refuses_bad_outputs_before_writing(cache, tmp_path, monkeypatch, args, needle):
-    monkeypatch.chdir(tmp_path)
-    one_line_error(run_cli("export", "toy", "--store", cache, *args), needle)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_write_atomic_leaves_the_old_file_on_failure(tmp_path, monkeypatch):
-    target = tmp_path / "out.png"
-    write_atomic(target, b"old")
-    assert target.read_bytes() == b"old" and target.stat().st_mode & 0o777 != 0o600
-
-    def broken(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr("fracdash.export.files.os.replace", broken)
-    with pytest.raises(OSError, match="No space"):
-        write_atomic(target, b"new")
-    assert target.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]  # no temp file left
-
-
-def test_export_run_reports_a_failed_write_as_one_line(cache, tmp_path, monkeypatch):
-    from fracdash.export.run import export_run
-
-    def broken(path, data):
-        raise OSError(13, "Permission denied")
-
-    monkeypatch.setattr("fracdash.export.run.write_atomic", broken)
-    with pytest.raises(ExportError, match=r"cannot write .*x\.png: Permission denied"):
-        export_run(cache, "toy", png=tmp_path / "x.png")
-
-
-# -- server routes ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def client(cache):
-    from fracdash.web import create_app
-
-    return create_app(cache_dir=cache, default_run="toy").server.test_client()
-
-
-def test_route_png_is_the_exported_png(client, stored):
-    response = client.get("/export/toy.png")
-    assert response.status_code == 200
-    assert response.mimetype == "image/png"
-    assert response.headers["Content-Disposition"] == "attachment; filename=toy.png"
-    assert response.data == export_png(stored, title="toy")
-    relative = client.get("/export/toy.png?coloring=relative&simplify=1")
-    assert relative.data == export_png(stored.simplified(), "relative", title="toy")
-    assert client.get("/export/toy.png?coloring=<bogus>").data == response.data
-
-
-def test_route_html_is_the_exported_page(client, stored):
-    response = client.get("/export/toy.html")
-    assert response.status_code == 200
-    assert response.mimetype == "text/html"
-    assert response.headers["Content-Disposition"] == "attachment; filename=toy.html"
-    assert response.get_data(as_text=True) == export_html(stored, "toy")
-    simple = client.get("/export/toy.html?simplify=1").get_data(as_text=True)
-    assert simple == export_html(stored.simplified(), "toy")
-
-
-@pytest.mark.parametrize(
-    "run",
-    ["nope", "..", "~", "easy", "toy.png", "toy ", " toy", "TOY", "x" * 5000, "%2e%2e", "toy\x00"],
-)
-@pytest.mark.parametrize("ext", ["png", "html"])
-def test_route_unknown_run_is_a_one_line_404(client, run, ext):
-    response = client.get(f"/export/{quote(run, safe='')}.{ext}")
-    assert response.status_code == 404
-    assert response.mimetype == "text/plain" and "Content-Disposition" not in response.headers
-    text = response.get_data(as_text=True)
-    assert text.count("\n") == 1 and text.startswith("unknown run"), text
-
-
-@pytest.mark.parametrize(
-    "run", ["../../etc/passwd", "/etc/passwd", "~/.ssh/id_rsa", "file:///etc/passwd"]
-)
-def test_route_never_opens_a_path(client, run):
-    # A slash never reaches the export route (Dash's page route may answer instead).
-    response = client.get(f"/export/{quote(run, safe='')}.png")
-    assert "Content-Disposition" not in response.headers
-    assert response.mimetype != "image/png"
-    assert "root:" not in response.get_data(as_text=True)
+def test_html_places_the_glyphs_where_the_png_does():
+    analysis = lenet(2000)
+    tags = parsed(export_html(analysis, "run"))
+    png = png_layout(analysis)
+    nodes = {a["data-layer"]: a for t, a in tags.tags if t == "div" and "data-layer" in a}
+    images = {a["data-layer"]: a for t, a in tags.tags if t == "img"}
+    origin = None
+    for name in analysis.layer_names:
+        node, img = nodes[name]["style"], images[name]["style"]
+        at = (px(node, "left") + px(img, "left"), px(node, "top") + px(img, "top"))
+        x, y, _, _ = png.nodes[name].glyph
+        # One fold, one placement: the same offset from the PNG's for every glyph.
+        origin = origin or (x - at[0], y - at[1])
+        assert (x - at[0], y - at[1]) == origin, name
+    assert len({nodes[n]["data-column"] for n in nodes}) == png.columns >= 3

@@ -1,5 +1,5 @@
-"""Sugiyama layout of the layer graph (docs/method.md §1-2): no overlaps, edges downward, stable;
-and the layering the page folds to fit the window (ranks, orders, lanes)."""
+"""The layer graph's layout (fracdash.layout): the Sugiyama layering (ranks, orders,
+lanes) and the candidate folds into columns (their placement: test_placement.py)."""
 
 from __future__ import annotations
 
@@ -10,208 +10,27 @@ import sys
 
 import numpy as np
 import pytest
+from layer_graphs import chain, diamond, layered, random_dag, residual
 
-from fracdash.layout import NodeBox, edge_points, sugiyama_layout, sugiyama_ranks
+from fracdash.layout import candidate_folds, layered_graph, sugiyama_ranks
+from fracdash.layout.fold import crossings, even_split
 
 EPS = 1e-9
 
 
-def chain(n: int, prefix: str = "l") -> tuple[list[str], list[tuple[str, str]]]:
-    names = [f"{prefix}{i}" for i in range(n)]
-    return names, list(itertools.pairwise(names))
-
-
-def diamond() -> tuple[list[str], list[tuple[str, str]]]:
-    """DoubleLeNet5-like: input -> rotate -> b branch, input -> a branch, both -> concat."""
-    b = ["rotate", "b_conv2d0", "b_relu0", "b_conv2d1", "b_relu1", "b_dense0", "b_relu2"]
-    a = ["a_conv2d0", "a_relu0", "a_conv2d1", "a_relu1", "a_dense0", "a_relu2"]
-    names = ["input", *b, *a, "concat", "dense", "prediction"]
-    edges = [("input", b[0]), *itertools.pairwise(b), ("input", a[0]), *itertools.pairwise(a)]
-    edges += [(b[-1], "concat"), (a[-1], "concat"), ("concat", "dense"), ("dense", "prediction")]
-    return names, edges
-
-
-def random_dag(seed: int) -> tuple[list[str], list[tuple[str, str]], dict]:
-    rng = np.random.default_rng(seed)
-    n = int(rng.integers(5, 31))
-    names = [f"n{i}" for i in rng.permutation(n)]  # listing order != topological order
-    ranks = rng.permutation(n)  # edges go from lower to higher rank: acyclic
-    p = float(rng.uniform(0.05, 0.3))
-    edges = [
-        (names[i], names[j])
-        for i in range(n)
-        for j in range(n)
-        if ranks[i] < ranks[j] and rng.random() < p
-    ]
-    sizes = {name: (float(rng.integers(20, 120)), float(rng.integers(20, 120))) for name in names}
-    return names, edges, sizes
-
-
-def square_sizes(names, side=64.0):
-    return {name: (side, side + 30.0) for name in names}
-
-
-def overlap(a: NodeBox, b: NodeBox) -> bool:
-    return (
-        a.x < b.x + b.w - EPS
-        and b.x < a.x + a.w - EPS
-        and a.y < b.y + b.h - EPS
-        and b.y < a.y + a.h - EPS
-    )
-
-
-def check_layout(names, edges, sizes, hgap=24.0, vgap=40.0):
-    boxes, width, height = sugiyama_layout(names, edges, sizes, hgap=hgap, vgap=vgap)
-    assert list(boxes) == list(names)
-    for name, box in boxes.items():
-        assert (box.w, box.h) == sizes[name]
-        assert box.x >= 0 and box.y >= 0, (name, box)
-        assert box.x + box.w <= width + EPS and box.y + box.h <= height + EPS, (name, box)
-    for (na, a), (nb, b) in itertools.combinations(boxes.items(), 2):
-        assert not overlap(a, b), (na, a, nb, b)
-    for src, dst in edges:
-        assert boxes[dst].y > boxes[src].y + boxes[src].h, (src, dst)
-    if boxes:
-        # The drawing is tight: some box touches each border.
-        assert min(b.x for b in boxes.values()) == pytest.approx(0.0)
-        assert min(b.y for b in boxes.values()) == pytest.approx(0.0)
-        assert max(b.x + b.w for b in boxes.values()) == pytest.approx(width)
-        assert max(b.y + b.h for b in boxes.values()) == pytest.approx(height)
-    return boxes, width, height
-
-
-# --------------------------------------------------------------------------- the overlap check
-
-
-def test_overlap_check_can_fail():
-    a = NodeBox(0, 0, 10, 10)
-    assert overlap(a, NodeBox(5, 5, 10, 10))
-    assert overlap(a, NodeBox(2, 2, 1, 1))
-    assert not overlap(a, NodeBox(10, 0, 10, 10))  # touching edges is not overlapping
-    assert not overlap(a, NodeBox(0, 11, 10, 10))
-
-
-# --------------------------------------------------------------------------- shapes of graphs
-
-
-def test_single_node():
-    boxes, width, height = check_layout(["x"], [], {"x": (30.0, 40.0)})
-    assert boxes["x"] == NodeBox(0.0, 0.0, 30.0, 40.0)
-    assert (width, height) == (30.0, 40.0)
-
-
-def test_empty_graph():
-    assert sugiyama_layout([], [], {}) == ({}, 0.0, 0.0)
-
-
-def test_nodes_without_edges_sit_side_by_side():
-    names = ["a", "b", "c"]
-    boxes, width, height = check_layout(names, [], square_sizes(names), hgap=10.0)
-    assert [boxes[n].x for n in names] == [0.0, 74.0, 148.0]
-    assert all(boxes[n].y == 0.0 for n in names)
-    assert width == 3 * 64 + 2 * 10 and height == 94.0
-
-
-@pytest.mark.parametrize("n", [2, 10, 25])
-def test_chain_is_one_column(n):
-    names, edges = chain(n)
-    boxes, width, height = check_layout(names, edges, square_sizes(names))
-    assert width == pytest.approx(64.0)
-    assert [boxes[name].y for name in names] == sorted(boxes[name].y for name in names)
-    assert height == pytest.approx(n * 94.0 + (n - 1) * 40.0)
-
-
-def test_vgg_like_chain_with_mixed_sizes():
-    names, edges = chain(25, prefix="block")
-    rng = np.random.default_rng(3)
-    sizes = {name: (float(rng.integers(16, 200)), float(rng.integers(16, 200))) for name in names}
-    boxes, _, _ = check_layout(names, edges, sizes, hgap=8.0, vgap=12.0)
-    for src, dst in edges:
-        assert boxes[dst].y - (boxes[src].y + boxes[src].h) >= 12.0 - EPS
-
-
-def test_diamond_branches_side_by_side():
-    names, edges = diamond()
-    boxes, width, height = check_layout(names, edges, square_sizes(names))
-    # Layers are ranked by longest path from the input; the b branch starts with rotate.
-    for a, b in [("a_conv2d0", "rotate"), ("a_relu0", "b_conv2d0"), ("a_relu2", "b_dense0")]:
-        ba, bb = boxes[a], boxes[b]
-        assert ba.x != bb.x
-        assert ba.y < bb.y + bb.h and bb.y < ba.y + ba.h, (a, b)  # overlapping y ranges
-    a_col = {boxes[n].x for n in names if n.startswith("a_")}
-    b_col = {boxes[n].x for n in names if n.startswith("b_")}
-    assert a_col.isdisjoint(b_col)
-    assert boxes["input"].y == 0.0
-    assert boxes["prediction"].y + boxes["prediction"].h == pytest.approx(height)
-    assert width >= 2 * 64 + 24
-
-
-def test_gaps_are_respected():
-    names, edges = diamond()
-    boxes, _, _ = sugiyama_layout(names, edges, square_sizes(names), hgap=30.0, vgap=50.0)
-    for a, b in itertools.combinations(boxes.values(), 2):
-        same_row = a.y < b.y + b.h and b.y < a.y + a.h
-        if same_row:
-            assert max(b.x - (a.x + a.w), a.x - (b.x + b.w)) >= 30.0 - EPS
-    for src, dst in edges:
-        assert boxes[dst].y - (boxes[src].y + boxes[src].h) >= 50.0 - EPS
-
-
-def test_disconnected_components_left_to_right():
-    n1, e1 = chain(4, prefix="p")
-    n2, e2 = diamond()
-    names, edges = n1 + n2, e1 + e2
-    boxes, width, _ = check_layout(names, edges, square_sizes(names), hgap=20.0)
-    right_of_first = max(boxes[n].x + boxes[n].w for n in n1)
-    left_of_second = min(boxes[n].x for n in n2)
-    assert left_of_second - right_of_first == pytest.approx(20.0)
-    assert min(boxes[n].y for n in n2) == 0.0  # both components start at the top
-    # Listing the second component first puts it on the left.
-    boxes2, width2, _ = check_layout(n2 + n1, e2 + e1, square_sizes(names), hgap=20.0)
-    assert max(boxes2[n].x + boxes2[n].w for n in n2) < min(boxes2[n].x for n in n1)
-    assert width2 == pytest.approx(width)
-
-
-@pytest.mark.parametrize("seed", range(40))
-def test_random_dags(seed):
-    names, edges, sizes = random_dag(seed)
-    check_layout(names, edges, sizes)
-
-
-def test_sources_on_top_row():
-    names, edges, sizes = random_dag(7)
-    boxes, _, _ = check_layout(names, edges, sizes)
-    has_input = {dst for _, dst in edges}
-    sources = [n for n in names if n not in has_input]
-    assert sources
-    assert all(boxes[n].y <= min(b.y + b.h for b in boxes.values()) for n in sources)
-
-
-# --------------------------------------------------------------------------- determinism
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_deterministic(seed):
-    names, edges, sizes = random_dag(seed)
-    first = sugiyama_layout(names, edges, sizes)
-    assert sugiyama_layout(list(names), list(edges), dict(sizes)) == first
-    # Duplicate edges change nothing.
-    assert sugiyama_layout(names, edges + edges[:3], sizes) == first
-
-
 def test_deterministic_across_interpreters():
-    # Hash randomisation and object addresses must not leak into the layout.
+    # Hash randomisation and object addresses must not leak into the layering or folds.
     names, edges = diamond()
-    r_names, r_edges, r_sizes = random_dag(11)
-    cases = [[names, edges, square_sizes(names)], [r_names, r_edges, r_sizes]]
+    r_names, r_edges, _ = random_dag(11)
+    cases = [[names, edges], [r_names, r_edges]]
     code = (
         "import json, sys\n"
-        "from fracdash.layout import sugiyama_layout, sugiyama_ranks\n"
-        "for names, edges, sizes in json.loads(sys.stdin.read()):\n"
+        "from fracdash.layout import candidate_folds, layered_graph, sugiyama_ranks\n"
+        "for names, edges in json.loads(sys.stdin.read()):\n"
         "    edges = [tuple(e) for e in edges]\n"
-        "    sizes = {k: tuple(v) for k, v in sizes.items()}\n"
-        "    print(repr(sugiyama_layout(names, edges, sizes)))\n"
         "    print(repr(sugiyama_ranks(names, edges)))\n"
+        "    g = layered_graph(names, edges, {n: (9, 8) for n in names})\n"
+        "    print(repr(candidate_folds(g)))\n"
     )
     outs = [
         subprocess.run(
@@ -227,41 +46,11 @@ def test_deterministic_across_interpreters():
     ]
     assert len(set(outs)) == 1
     here = []
-    for n, e_, s in cases:
-        here += [repr(sugiyama_layout(n, [tuple(e) for e in e_], s))]
-        here += [repr(sugiyama_ranks(n, [tuple(e) for e in e_]))]
+    for n, e_ in cases:
+        e_ = [tuple(e) for e in e_]
+        here += [repr(sugiyama_ranks(n, e_))]
+        here += [repr(candidate_folds(layered_graph(n, e_, {x: (9, 8) for x in n})))]
     assert outs[0].splitlines() == here
-
-
-# --------------------------------------------------------------------------- edges and errors
-
-
-def test_edge_points_bottom_to_top_centre():
-    names, edges = diamond()
-    boxes, _, _ = sugiyama_layout(names, edges, square_sizes(names))
-    segments = edge_points(boxes, edges)
-    assert len(segments) == len(edges)
-    for (src, dst), ((x0, y0), (x1, y1)) in zip(edges, segments, strict=True):
-        a, b = boxes[src], boxes[dst]
-        assert (x0, y0) == (a.x + a.w / 2, a.y + a.h)
-        assert (x1, y1) == (b.x + b.w / 2, b.y)
-        assert y1 > y0
-
-
-@pytest.mark.parametrize(
-    ("names", "edges", "sizes", "match"),
-    [
-        (["a", "a"], [], {"a": (1, 1)}, "unique"),
-        (["a", "b"], [], {"a": (1, 1)}, "no size"),
-        (["a"], [], {"a": (0, 1)}, "positive"),
-        (["a"], [("a", "z")], {"a": (1, 1)}, "not in the graph"),
-        (["a", "b"], [("a", "b"), ("b", "a")], {"a": (1, 1), "b": (1, 1)}, "cycle"),
-        (["a"], [("a", "a")], {"a": (1, 1)}, "self-loop"),
-    ],
-)
-def test_bad_input_raises(names, edges, sizes, match):
-    with pytest.raises(ValueError, match=match):
-        sugiyama_layout(names, edges, sizes)
 
 
 # --------------------------------------------------------------------------- the page's layering
@@ -353,3 +142,102 @@ def test_ranks_refuse_cycles_and_unknown_nodes():
         sugiyama_ranks(["a", "b"], [("a", "b"), ("b", "a")])
     with pytest.raises(ValueError, match="not in the graph"):
         sugiyama_ranks(["a"], [("a", "z")])
+
+
+# --------------------------------------------------------------------------- folds
+
+
+@pytest.mark.parametrize(
+    ("weights", "k", "sizes"),
+    [([1] * 26, 6, [5, 5, 4, 4, 4, 4]), ([1] * 10, 4, [3, 3, 2, 2]), ([1] * 3, 5, [1, 1, 1]),
+     ([1] * 7, 1, [7]), ([10, 1, 1], 2, [1, 2]), ([1, 1, 10], 2, [2, 1])],
+)  # fmt: skip
+def test_even_split_examples(weights, k, sizes):
+    assert [b - a for a, b in even_split(weights, k)] == sizes
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_even_split_covers_in_order_and_is_even_for_equal_weights(seed):
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(1, 40)), int(rng.integers(1, 45))
+    groups = even_split([1] * n, k)
+    assert len(groups) == min(k, n)
+    assert groups[0][0] == 0 and groups[-1][1] == n
+    assert all(a < b for a, b in groups)
+    assert all(b == c for (_, b), (c, _) in itertools.pairwise(groups))
+    sizes = [b - a for a, b in groups]
+    assert max(sizes) - min(sizes) <= 1 and sizes == sorted(sizes, reverse=True)
+
+
+def check_folds(graph, folds):
+    count = graph.rank_count
+    assert folds[0].mode == "clean" and len(folds[0].columns) == 1
+    seen = set()
+    for fold in folds:
+        starts = tuple(c.first for c in fold.columns)
+        assert starts not in seen  # no fold twice
+        seen.add(starts)
+        assert fold.columns[0].first == 0 and fold.columns[-1].last == count - 1
+        for a, b in itertools.pairwise(fold.columns):
+            assert b.first == a.last + 1
+        for n in graph.nodes:
+            col = fold.columns[fold.column_of(n.rank)]
+            assert col.lo <= n.x - 0.5 + EPS and n.x + 0.5 <= col.hi + EPS
+        for e in graph.edges:
+            start = graph.node(e.source).rank + 1
+            for r, lane in enumerate(e.via, start=start):
+                col = fold.columns[fold.column_of(r)]
+                assert col.lo < lane < col.hi
+
+
+def test_folds_of_a_chain_are_every_column_count():
+    names, edges = chain(12)
+    graph = layered(names, edges)
+    folds = candidate_folds(graph)
+    check_folds(graph, folds)
+    assert [len(f.columns) for f in folds] == list(range(1, 13))
+    assert {f.mode for f in folds} == {"clean"}  # a chain breaks cleanly anywhere
+    assert [c.last - c.first + 1 for c in folds[4].columns] == [3, 3, 2, 2, 2]
+    assert len(candidate_folds(graph, max_columns=5)) == 5
+
+
+def test_clean_folds_break_only_where_one_edge_crosses():
+    names, edges = residual(4)
+    graph = layered(names, edges)
+    rank = {n.name: n.rank for n in graph.nodes}
+    folds = candidate_folds(graph)
+    check_folds(graph, folds)
+    clean = [f for f in folds if f.mode == "clean"]
+    assert len(clean) == 5  # input + 4 blocks: at most 5 columns
+    for fold in clean:
+        for col in fold.columns[:-1]:
+            # Counted here from the edges: what crosses the cut after this column.
+            crossing = sum(rank[s] <= col.last < rank[t] for s, t in edges)
+            assert crossing <= 1, (fold, col)
+    cuts = crossings(graph)
+    assert cuts == [sum(rank[s] <= r < rank[t] for s, t in edges) for r in range(len(cuts))]
+    assert any(f.mode == "any" for f in folds)
+
+
+def test_folds_of_double_lenet_keep_the_branches_in_the_columns_lanes():
+    names, edges = diamond()
+    graph = layered(names, edges)
+    folds = candidate_folds(graph)
+    check_folds(graph, folds)
+    join = graph.node("concat").rank
+    for fold in folds:
+        if fold.mode == "clean":  # the fork, input to concat, is never cut
+            assert fold.column_of(0) == fold.column_of(join)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_folds_of_random_dags(seed):
+    names, edges, _ = random_dag(seed)
+    graph = layered(names, edges)
+    check_folds(graph, candidate_folds(graph))
+
+
+def test_layered_graph_refuses_missing_sizes():
+    with pytest.raises(ValueError, match="no positive glyph size"):
+        layered_graph(["a", "b"], [("a", "b")], {"a": (3, 3)})
+    assert candidate_folds(layered_graph([], [], {})) == ()

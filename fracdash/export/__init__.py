@@ -1,7 +1,8 @@
 """Exports of a run: the whole layer graph as a PNG at native resolution
 (:func:`export_png`), and a self-contained HTML page (:func:`export_html`).
 
-Both draw an :class:`~fracdash.analysis.Analysis` on the dashboard's Sugiyama layout.
+Both draw an :class:`~fracdash.analysis.Analysis` folded into columns as on the page
+(:mod:`fracdash.export.layout`).
 :func:`export_run` writes a stored run's files (``fracdash export``); the server's
 ``/export/<run>.png`` and ``/export/<run>.html`` routes (:mod:`fracdash.web.export_routes`)
 answer with the same bytes.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fracdash.analysis import DEFAULT_CURVE
+from fracdash.core import CURVES
 from fracdash.errors import ExportError, RunError
 from fracdash.export.files import check_target, write_atomic
 from fracdash.export.png import export_png
@@ -20,6 +22,7 @@ def export_run(
     png=None,
     coloring: str = "absolute",
     simplify: bool = False,
+    curve: str = DEFAULT_CURVE,
 ) -> list[tuple[Path, int]]:
     """Write stored run ``run`` as an HTML page and/or a PNG.
 
@@ -36,6 +39,8 @@ def export_run(
         The PNG's coloring.
     simplify : bool
         Leave out reorder-only layers (``Analysis.simplified``).
+    curve : {"compact", "paper"}
+        The curve the glyphs are laid on (``Analysis.on_curve``), as on the page.
 
     Returns
     -------
@@ -45,13 +50,15 @@ def export_run(
     Raises
     ------
     ExportError
-        No target, a target that cannot be written (checked before any rendering),
-        both targets the same file, or a failed write (disk full, ...; no half-written
-        file is left).
+        No target, an unknown curve, a target that cannot be written (checked before any
+        rendering), both targets the same file, or a failed write (disk full, ...; no
+        half-written file is left).
     RunError
         ``run`` is not in the catalog (the message lists the stored runs), or its
         analysis is gone.
     """
+    if curve not in CURVES:
+        raise ExportError(f"unknown curve {curve!r}; choose {' or '.join(CURVES)}")
     targets = [check_target(p) for p in (html, png) if p is not None]
     if not targets:
         raise ExportError("nothing to export; pass --html FILE, --png FILE or both")
@@ -70,6 +77,7 @@ def export_run(
             store.close()
     if analysis is None:
         raise RunError(f"run {run!r} is listed but its analysis is gone; compute it again")
+    analysis = analysis.on_curve(curve)
     if simplify:
         analysis = analysis.simplified()
     # Everything rendered before anything is written: a failed render writes nothing.

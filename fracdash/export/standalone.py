@@ -1,7 +1,9 @@
 """A run as one self-contained HTML file: the layer graph, a legend that focuses a
 class on hover, and the absolute / relative coloring switch; offline, no server.
 
-Glyphs are ``<img>`` elements holding PNG data URIs, scaled by an integer factor with
+The graph is folded and placed exactly as in the PNG export
+(:func:`fracdash.export.layout.graph_layout`: the page's folds, a whole number of
+pixels per sample). Glyphs are ``<img>`` elements holding PNG data URIs, scaled with
 ``image-rendering: pixelated`` (as on the live page); every variant of every glyph
 (absolute, relative, one focus per class) is inlined once, and the script
 (``assets/standalone/standalone.js``, inlined too) only swaps them. Nothing in the file
@@ -10,23 +12,16 @@ names an external URL: no CDN, no web font, no ``<script src>``.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 from pathlib import Path
 
 from fracdash.assets import assets_folder
 from fracdash.errors import FracdashError
-from fracdash.export.layout import glyph_size, graph_layout, run_line
-from fracdash.glyphs import RELATIVE_COLORS, RELATIVE_EMPTY, class_color, glyph_pngs
+from fracdash.export.layout import SPACING, graph_layout, run_line
+from fracdash.glyphs import RELATIVE_COLORS, RELATIVE_EMPTY, class_color, glyph_pngs, png_uri
 from fracdash.version import __version__
 
-#: A glyph is scaled by the largest integer factor keeping it within this size (px).
-GLYPH_TARGET = 128
-#: Height of the name line above and the quality line below each glyph (px).
-LABEL_HEIGHT = 18
-NODE_PADDING = 16
-HGAP, VGAP = 20.0, 30.0
 #: The module inlined in the page, under the assets folder.
 SCRIPT = Path("standalone") / "standalone.js"
 
@@ -52,25 +47,21 @@ body[data-coloring=relative] .fd-relative-key { display: block; }
 .fd-dag-canvas { position: relative; margin: 0 auto; }
 .fd-edges-svg { position: absolute; left: 0; top: 0; overflow: visible; }
 .fd-edge { fill: none; stroke: #7d8a9c; stroke-width: 2.5; stroke-linecap: round; }
-.fd-node { position: absolute; z-index: 1; display: flex; flex-direction: column;
-  align-items: center; }
-.fd-node-name, .fd-node-quality { height: 18px; line-height: 18px; font-size: 12px;
-  white-space: nowrap; }
-.fd-node-name { font-weight: 600; }
+.fd-node { position: absolute; z-index: 1; }
+.fd-node-name, .fd-node-quality { position: absolute; left: 0; right: 0; font-size: 12px;
+  text-align: center; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.fd-node-name { top: 0; font-weight: 600; }
+.fd-node-quality { bottom: 0; }
 .fd-node-quality { color: #59606b; font-variant-numeric: tabular-nums; }
-.fd-glyph { display: block; image-rendering: pixelated; outline: 1px solid #d9dde3; }
+.fd-glyph { position: absolute; display: block; image-rendering: pixelated;
+  outline: 1px solid #d9dde3; }
 .fd-footer { margin-top: 8px; font-size: 12px; color: #59606b; }
 """
-
-
-def png_uri(data: bytes) -> str:
-    """PNG bytes as a ``data:`` URI (the page then fetches nothing)."""
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def glyph_scale(width: int, height: int, target: int = GLYPH_TARGET) -> int:
-    """Integer factor drawing a glyph at most ``target`` px on its longer side (>= 1)."""
-    return max(1, target // max(width, height))
+# The label bands are the layout's (fracdash.layout.Spacing), as in the PNG.
+CSS += (
+    f".fd-node-name, .fd-node-quality {{ height: {SPACING.label:.0f}px; "
+    f"line-height: {SPACING.label:.0f}px; }}\n"
+)
 
 
 def script_source() -> str:
@@ -100,10 +91,20 @@ def _json_for_script(value) -> str:
     return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
 
 
-def _edge_path(p0, p1) -> str:
-    (x0, y0), (x1, y1) = p0, p1
-    mid = (y0 + y1) / 2
-    return f"M{x0:.1f},{y0:.1f} C{x0:.1f},{mid:.1f} {x1:.1f},{mid:.1f} {x1:.1f},{y1:.1f}"
+def _edge_path(route) -> str:
+    """An edge route (:class:`fracdash.layout.Placement`) as SVG path data, drawn as the
+    page draws it: "S" steps are cubic curves with vertical ends."""
+    parts, prev = [], None
+    for kind, x, y in route:
+        if kind == "M":
+            parts.append(f"M{x:.1f},{y:.1f}")
+        elif kind == "S":
+            mid = (prev[1] + y) / 2
+            parts.append(f"C{prev[0]:.1f},{mid:.1f} {x:.1f},{mid:.1f} {x:.1f},{y:.1f}")
+        else:
+            parts.append(f"L{x:.1f},{y:.1f}")
+        prev = (x, y)
+    return " ".join(parts)
 
 
 def _legend(class_names) -> str:
@@ -134,7 +135,8 @@ def export_html(analysis, title: str) -> str:
     ----------
     analysis : Analysis
         Every layer of it is drawn (pass ``analysis.simplified()`` for the simplified
-        network), on the dashboard's Sugiyama layout, top to bottom.
+        network, ``analysis.on_curve("paper")`` for the paper's curve), folded into
+        columns as on the page (:func:`fracdash.export.layout.graph_layout`).
     title : str
         The page's heading and ``<title>``, e.g. the run's name.
 
@@ -146,37 +148,32 @@ def export_html(analysis, title: str) -> str:
         ``#fd-variants`` and the inlined script; no external URL.
     """
     esc = html.escape
-    views, sizes = {}, {}
-    for g in analysis.layers:
-        w, h = glyph_size(analysis, g.name)
-        scale = glyph_scale(w, h)
-        pngs = glyph_pngs(analysis, g.name)
-        views[g.name] = (w * scale, h * scale, pngs)
-        sizes[g.name] = (w * scale + NODE_PADDING, h * scale + 2 * LABEL_HEIGHT)
-    graph = graph_layout(analysis, sizes, hgap=HGAP, vgap=VGAP)
+    graph = graph_layout(analysis)
     k = len(analysis.class_names)
-    variants = {
-        name: {"absolute": png_uri(p["absolute"]), "relative": png_uri(p["relative"]),
-               "focus": [png_uri(p[f"focus-{c}"]) for c in range(k)]}
-        for name, (_, _, p) in views.items()
-    }  # fmt: skip
+    variants = {}
+    for g in analysis.layers:
+        p = glyph_pngs(analysis, g.name)
+        variants[g.name] = {"absolute": png_uri(p["absolute"]), "relative": png_uri(p["relative"]),
+                            "focus": [png_uri(p[f"focus-{c}"]) for c in range(k)]}  # fmt: skip
     # No xmlns: inline SVG in HTML needs none, and the file must name no URL at all.
     paths = "".join(
         f'<path class="fd-edge" data-source="{esc(s)}" data-target="{esc(t)}" '
-        f'd="{_edge_path(p0, p1)}" stroke-dasharray="2 6"/>'
-        for s, t, p0, p1 in graph.edges
+        f'd="{_edge_path(route)}" stroke-dasharray="2 6"/>'
+        for s, t, route in graph.placement.routes
     )
     nodes = []
     for g in analysis.layers:
-        dw, dh, _ = views[g.name]
-        box = graph.boxes[g.name]
+        box = graph.placement.boxes[g.name]
+        left, top, width = round(box.x), round(box.y), round(box.w)
+        gx, gy, gw, gh = graph.glyph_rect(g.name)
         nodes.append(
-            f'<div class="fd-node" data-layer="{esc(g.name)}" style="left:{box.x:.0f}px;'
-            f'top:{box.y:.0f}px;width:{box.w:.0f}px"><div class="fd-node-name">{esc(g.name)}'
-            f'</div><img class="fd-glyph" data-layer="{esc(g.name)}" alt="{esc(g.name)}" '
-            f'title="{esc(g.name)} ({esc(g.kind)})" width="{dw}" height="{dh}" '
-            f'src="{variants[g.name]["absolute"]}"><div class="fd-node-quality">'
-            f"{g.quality:.3f}</div></div>"
+            f'<div class="fd-node" data-layer="{esc(g.name)}" data-column="{box.column}" '
+            f'style="left:{left}px;top:{top}px;width:{width}px;height:{round(box.h)}px">'
+            f'<div class="fd-node-name" title="{esc(g.name)}">{esc(g.name)}</div>'
+            f'<img class="fd-glyph" data-layer="{esc(g.name)}" alt="{esc(g.name)}" '
+            f'title="{esc(g.name)} ({esc(g.kind)})" width="{gw}" height="{gh}" '
+            f'style="left:{gx - left}px;top:{gy - top}px" src="{variants[g.name]["absolute"]}">'
+            f'<div class="fd-node-quality">{g.quality:.3f}</div></div>'
         )
     coloring = "".join(
         f'<label><input type="radio" name="fd-coloring" value="{c}" autocomplete="off"'
@@ -206,8 +203,8 @@ def export_html(analysis, title: str) -> str:
 <svg class="fd-edges-svg" width="{graph.width}" height="{graph.height}">{paths}</svg>
 {nodes_html}
 </div></div>
-<p class="fd-footer">Exported by fracdash {__version__}: one pixel per sample, hover a class \
-to show only it. This file works offline.</p>
+<p class="fd-footer">Exported by fracdash {__version__}: {graph.scale} px per sample, hover a \
+class to show only it. This file works offline.</p>
 <script type="application/json" id="fd-variants">{_json_for_script(variants)}</script>
 <script>
 {script_source()}

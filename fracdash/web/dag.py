@@ -2,35 +2,25 @@
 
 :func:`dag_view` turns an :class:`~fracdash.analysis.Analysis` into plain data — every
 glyph's PNG variants as data URIs, each layer's Sugiyama rank, order and lane, the
-edges — and :func:`dag_children` renders it for one coloring: one node per layer (name,
-glyph, quality) and the graph as JSON on the canvas. Where the nodes go is decided in
-the browser (``assets/dag_fit.js``, placed by ``assets/dag_view.js``): only the browser
-knows the window, and it folds the graph and picks the glyphs' integer scale to fit it,
-again on every resize. Recoloring and class focus swap between the precomputed variants
-on the client.
+edges, and every candidate fold of the graph into columns (:mod:`fracdash.layout`, the
+exports' fold too) — and :func:`dag_children` renders it for one coloring: one node per
+layer (name, glyph, quality) and the graph as JSON on the canvas. The browser, which
+alone knows the window, picks the fold and the glyph scale that fill it
+(``assets/dag_fit.js``, placed by ``assets/dag_view.js``), again on every resize.
+Recoloring and class focus swap between the precomputed variants on the client.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass, field
 
 from dash import html
 
-from fracdash.glyphs import glyph_pngs
-from fracdash.layout import Ranking, sugiyama_ranks
+from fracdash.glyphs import glyph_pngs, png_uri
+from fracdash.layout import Fold, LayeredGraph, Spacing, candidate_folds, layered_graph
 from fracdash.readings import layer_readings
 from fracdash.web import ids
-
-#: Dash length (px) of the dotted edges: one dot and its gap. assets/fracdash.css draws
-#: the dots (stroke-dasharray) and shifts stroke-dashoffset by this period per cycle,
-#: so the dots move smoothly from source to target.
-DASH_PERIOD = 8
-
-
-def png_uri(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -77,11 +67,12 @@ class GlyphView:
 @dataclass(frozen=True)
 class DagView:
     """The layer graph as the page gets it: glyphs in topological order, edges
-    ``(source, target)`` and the graph's Sugiyama ranking."""
+    ``(source, target)``, the graph layered for folding and its candidate folds."""
 
     glyphs: tuple[GlyphView, ...]
     edges: tuple[tuple[str, str], ...]
-    ranking: Ranking
+    graph: LayeredGraph
+    folds: tuple[Fold, ...]
     #: Layer name -> "onset" or "degraded" (fracdash.readings), flagged on its node.
     flags: dict = field(default_factory=dict)
 
@@ -123,12 +114,13 @@ def dag_view(analysis, glyphs: dict[str, GlyphView] | None = None) -> DagView:
     glyphs = glyphs or {}
     views = tuple(glyphs.get(n) or glyph_view(analysis, n) for n in analysis.layer_names)
     edges = tuple(dict.fromkeys(analysis.edges))
-    ranking = sugiyama_ranks([g.name for g in views], list(edges))
+    sizes = {g.name: (g.width, g.height) for g in views}
+    graph = layered_graph([g.name for g in views], edges, sizes)
     readings = layer_readings(analysis)
     flags = dict.fromkeys(readings["degraded"], "degraded")
     if readings["onset"] is not None:
         flags[readings["onset"]] = "onset"
-    return DagView(views, edges, ranking, flags)
+    return DagView(views, edges, graph, candidate_folds(graph), flags)
 
 
 def graph_data(view: DagView) -> dict:
@@ -140,26 +132,16 @@ def graph_data(view: DagView) -> dict:
         ``nodes``: per layer, in topological order, ``name``, ``kind``, ``quality``,
         ``width`` and ``height`` (the glyph's pixels), ``rank``, ``order`` and ``x``
         (its lane); ``edges``: ``source``, ``target`` and ``via``, the lanes a long
-        edge passes through at the ranks between its ends.
+        edge passes through at the ranks between its ends; ``folds``: every candidate
+        fold (:meth:`fracdash.layout.Fold.to_json`); ``spacing``: the room around the
+        glyphs in pixels (:class:`fracdash.layout.Spacing`).
     """
-    r = view.ranking
-    nodes = [
-        {
-            "name": g.name,
-            "kind": g.kind,
-            "quality": round(g.quality, 3),
-            "width": g.width,
-            "height": g.height,
-            "rank": r.rank[g.name],
-            "order": r.order[g.name],
-            "x": round(r.x[g.name], 4),
-        }
-        for g in view.glyphs
-    ]
-    edges = [
-        {"source": s, "target": t, "via": [round(v, 4) for v in r.via[s, t]]} for s, t in view.edges
-    ]
-    return {"nodes": nodes, "edges": edges}
+    data = view.graph.to_json()
+    extra = {g.name: {"kind": g.kind, "quality": round(g.quality, 3)} for g in view.glyphs}
+    data["nodes"] = [{**node, **extra[node["name"]]} for node in data["nodes"]]
+    data["folds"] = [fold.to_json() for fold in view.folds]
+    data["spacing"] = Spacing().to_json()
+    return data
 
 
 def shape_text(shape) -> str:
@@ -218,6 +200,28 @@ def glyph_node(
     )
 
 
+def view_tools() -> html.Div:
+    """The current scale (screen pixels per sample, written by assets/dag_view.js), the
+    "crisp" button (whole screen pixels per sample) and the "fit" button."""
+    return html.Div(
+        [
+            html.Span(className="fd-scale", title="screen pixels per sample"),
+            html.Button(
+                "crisp",
+                className="fd-crisp",
+                title="every sample an equal square of whole screen pixels (1:1 at the least)",
+            ),
+            html.Button(
+                "fit",
+                className="fd-fit",
+                title="show the whole graph (double-click the background); wheel: zoom, "
+                "drag: move",
+            ),
+        ],
+        className="fd-view-tools",
+    )
+
+
 def dag_children(
     view: DagView,
     coloring: str = "absolute",
@@ -226,18 +230,13 @@ def dag_children(
     pending: frozenset = frozenset(),
 ) -> html.Div:
     """The DAG canvas: an empty edge layer (the browser draws the SVG edges once it has
-    placed the nodes), one node per glyph, a fit button; the graph as ``data-graph``,
-    the run and its curve as ``data-run`` and ``data-curve`` (the browser fetches the
-    run's sample data by them, assets/sample_view.js)."""
+    placed the nodes), one node per glyph, the view tools (:func:`view_tools`); the
+    graph as ``data-graph``, the run and its curve as ``data-run`` and ``data-curve``
+    (the browser fetches the run's sample data by them, assets/sample_view.js)."""
     flags = {} if pending else view.flags  # no readings on a graph still being ordered
     nodes = [glyph_node(g, coloring, flags.get(g.name), g.name in pending) for g in view.glyphs]
-    fit = html.Button(
-        "fit",
-        className="fd-fit",
-        title="show the whole graph (double-click the background); wheel: zoom, drag: move",
-    )
     return html.Div(
-        [html.Div(className="fd-edges"), *nodes, fit],
+        [html.Div(className="fd-edges"), *nodes, view_tools()],
         className="fd-dag-canvas",
         **{
             "data-graph": json.dumps(graph_data(view), separators=(",", ":")),

@@ -1,11 +1,15 @@
-// node --test assets/tests/ : the graph fitted to the window (assets/dag_fit.js), a pure
-// function of the graph and the viewport.
+// node --test tests/js/ : the graph fitted to the window (fracdash/web/assets/dag_fit.js),
+// a pure function of the graph, its candidate folds and the viewport. The folds are
+// made here by hand (fracdash/layout/fold.py makes the real ones; tests/test_layout.py
+// checks that this module places them exactly as fracdash/layout/place.py does).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import fitModule from "../../fracdash/web/assets/dag_fit.js";
+import zoomModule from "../../fracdash/web/assets/dag_zoom.js";
 
-const { DEFAULTS, LADDER, fitLayout, fitView, placeView, stepPxPerSample, zoomAt } = fitModule;
+const { DEFAULTS, fitLayout, settle } = fitModule;
+const { fitView, placeView } = zoomModule;
 
 // A seeded generator, so that every run tests the same graphs.
 function random(seed) {
@@ -16,6 +20,42 @@ function random(seed) {
   };
 }
 
+// A fold from its columns' first ranks: each column spans its nodes' lanes (half a lane
+// either side of a centre) and the lanes of the long edges passing through it.
+function foldOf(graph, starts, mode = "any") {
+  const count = Math.max(...graph.nodes.map((n) => n.rank)) + 1;
+  const rank = Object.fromEntries(graph.nodes.map((n) => [n.name, n.rank]));
+  const columns = starts.map((first, i) => {
+    const last = i + 1 < starts.length ? starts[i + 1] - 1 : count - 1;
+    const spans = graph.nodes.filter((n) => n.rank >= first && n.rank <= last)
+      .map((n) => [n.x - 0.5, n.x + 0.5]);
+    for (const e of graph.edges) {
+      (e.via || []).forEach((lane, j) => {
+        const r = rank[e.source] + 1 + j;
+        if (r >= first && r <= last) spans.push([lane - 0.1, lane + 0.1]);
+      });
+    }
+    return [first, last, Math.min(...spans.map((s) => s[0])), Math.max(...spans.map((s) => s[1]))];
+  });
+  return { mode, columns };
+}
+
+// Every even split of the ranks into k columns (the longer first), k = 1 .. ranks.
+function evenFolds(graph) {
+  const count = Math.max(...graph.nodes.map((n) => n.rank)) + 1;
+  const folds = [];
+  for (let k = 1; k <= count; k++) {
+    const starts = [];
+    let at = 0;
+    for (let c = 0; c < k; c++) {
+      starts.push(at);
+      at += Math.floor(count / k) + (c < count % k ? 1 : 0);
+    }
+    folds.push(foldOf(graph, starts));
+  }
+  return folds;
+}
+
 function chain(n, w = 32, h = w, label = 60) {
   const nodes = [];
   const edges = [];
@@ -23,11 +63,14 @@ function chain(n, w = 32, h = w, label = 60) {
     nodes.push({ name: `l${i}`, width: w, height: h, rank: i, order: 0, x: 0, labelWidth: label });
     if (i) edges.push({ source: `l${i - 1}`, target: `l${i}`, via: [] });
   }
-  return { nodes, edges };
+  const graph = { nodes, edges };
+  graph.folds = evenFolds(graph);
+  return graph;
 }
 
 // DoubleLeNet5 as the server lays it out: input, two branches (b one rank longer,
-// through "rotate"), concatenate, dense, prediction.
+// through "rotate"), concatenate, dense, prediction. Clean folds break only after the
+// fork (rank 9), "any" folds anywhere.
 function doubleLenet(w = 32, h = w) {
   const a = ["a_conv2d0", "a_relu0", "a_conv2d1", "a_relu1", "a_flatten", "a_dense0", "a_relu2"];
   const b = ["rotate", "b_conv2d0", "b_relu0", "b_conv2d1", "b_relu1", "b_flatten", "b_dense0",
@@ -44,49 +87,24 @@ function doubleLenet(w = 32, h = w) {
   edges.push({ source: "a_relu2", target: "concat", via: [1] });
   edges.push({ source: "b_relu2", target: "concat" }, { source: "concat", target: "dense" },
     { source: "dense", target: "prediction" });
-  return { nodes, edges, a, b };
+  const graph = { nodes, edges, a, b };
+  graph.folds = [foldOf(graph, [0], "clean"), foldOf(graph, [0, 10], "clean"),
+    foldOf(graph, [0, 10, 11], "clean"), ...evenFolds(graph).slice(1)];
+  return graph;
 }
 
-// A ResNet-style chain of blocks: five layers, and a skip edge beside them to an Add.
-function resnet(blocks, w = 32, h = w) {
-  const nodes = [{ name: "input", width: w, height: h, rank: 0, order: 0, x: 0.35 }];
-  const edges = [];
-  let prev = "input";
-  let rank = 1;
-  for (let k = 0; k < blocks; k++) {
-    const body = ["conv1", "bn1", "relu1", "conv2", "bn2"].map((s) => `b${k}_${s}`);
-    const start = rank;
-    body.forEach((name, i) => {
-      nodes.push({ name, width: w, height: h, rank: rank++, order: 0, x: 0 });
-      edges.push({ source: i ? body[i - 1] : prev, target: name });
-    });
-    const add = `b${k}_add`;
-    const out = `b${k}_out`;
-    nodes.push({ name: add, width: w, height: h, rank: rank++, order: 0, x: 0.35 });
-    nodes.push({ name: out, width: w, height: h, rank: rank++, order: 0, x: 0.35 });
-    edges.push({ source: body[4], target: add });
-    edges.push({ source: prev, target: add, via: body.map(() => 0.7) });
-    edges.push({ source: add, target: out });
-    assert.equal(rank - start, 7);
-    prev = out;
-  }
-  return { nodes, edges };
-}
-
-// A random layered DAG: 1-3 nodes per rank in lanes 0..2, edges between neighbouring
-// ranks, and a few long ones passing a free lane.
+// A random layered graph: 1-3 nodes per rank in lanes 0..2, edges between neighbouring
+// ranks, and a few long ones passing lane 3.
 function layered(seed) {
   const rnd = random(seed);
   const ranks = 2 + Math.floor(rnd() * 25);
   const nodes = [];
   const byRank = [];
   for (let r = 0; r < ranks; r++) {
-    const count = 1 + Math.floor(rnd() * 3);
     byRank.push([]);
-    for (let i = 0; i < count; i++) {
-      const name = `r${r}n${i}`;
+    for (let i = 0; i < 1 + Math.floor(rnd() * 3); i++) {
       const side = 4 + Math.floor(rnd() * 60);
-      const node = { name, width: side, height: Math.max(3, side - Math.floor(rnd() * 4)),
+      const node = { name: `r${r}n${i}`, width: side, height: Math.max(3, side - Math.floor(rnd() * 4)),
         rank: r, order: i, x: i, labelWidth: 20 + Math.floor(rnd() * 80) };
       nodes.push(node);
       byRank[r].push(node);
@@ -102,12 +120,9 @@ function layered(seed) {
       edges.push({ source: byRank[r - 3][0].name, target: byRank[r][0].name, via: [3, 3] });
     }
   }
-  return { nodes, edges };
-}
-
-function screenBoxes(layout, viewport) {
-  const placed = placeView(layout, fitView(layout, viewport));
-  return { placed, boxes: Object.entries(placed.nodes) };
+  const graph = { nodes, edges };
+  graph.folds = evenFolds(graph);
+  return graph;
 }
 
 function overlap(a, b) {
@@ -115,29 +130,28 @@ function overlap(a, b) {
     a.top < b.top + b.height && b.top < a.top + a.height;
 }
 
-function checkFits(graph, viewport) {
-  const layout = fitLayout(graph, viewport);
-  const { placed, boxes } = screenBoxes(layout, viewport);
+function checkFits(graph, viewport, opts) {
+  const layout = fitLayout(graph, viewport, opts);
+  const placed = placeView(layout, fitView(layout, viewport), opts && opts.dpr);
+  const boxes = Object.entries(placed.nodes);
   assert.equal(boxes.length, graph.nodes.length);
   for (const [name, b] of boxes) {
     assert.ok(b.left >= 0 && b.top >= 0, `${name} starts outside: ${JSON.stringify(b)}`);
-    assert.ok(b.left + b.width <= viewport.width && b.top + b.height <= viewport.height,
+    assert.ok(b.left + b.width <= viewport.width + 0.5 && b.top + b.height <= viewport.height + 0.5,
       `${name} ends outside ${JSON.stringify(viewport)}: ${JSON.stringify(b)}`);
-    assert.ok(b.glyphLeft >= b.left && b.glyphLeft + b.glyphWidth <= b.left + b.width, name);
+    assert.ok(b.glyphLeft >= b.left - 0.5 && b.glyphLeft + b.glyphWidth <= b.left + b.width + 0.5, name);
   }
   for (let i = 0; i < boxes.length; i++) {
     for (let j = i + 1; j < boxes.length; j++) {
       assert.ok(!overlap(boxes[i][1], boxes[j][1]), `${boxes[i][0]} overlaps ${boxes[j][0]}`);
     }
   }
-  assert.ok(Number.isInteger(layout.scale) && layout.scale >= 1);
   assert.ok(layout.width * layout.zoom <= viewport.width + 1e-6);
   assert.ok(layout.height * layout.zoom <= viewport.height + 1e-6);
   return { layout, placed };
 }
 
-// Reading order: each rank is below the previous one in its column, or starts a
-// column to the right of it.
+// Each rank is below the previous one in its column, or starts the next column.
 function checkReadingOrder(layout) {
   const byRank = {};
   for (const b of Object.values(layout.boxes)) (byRank[b.rank] ||= []).push(b);
@@ -145,72 +159,100 @@ function checkReadingOrder(layout) {
   for (let i = 1; i < ranks.length; i++) {
     const prev = byRank[ranks[i - 1]];
     const next = byRank[ranks[i]];
-    const prevCol = prev[0].column;
-    const nextCol = next[0].column;
-    assert.ok(next.every((b) => b.column === nextCol) && prev.every((b) => b.column === prevCol));
-    if (nextCol === prevCol) {
+    if (next[0].column === prev[0].column) {
       const bottom = Math.max(...prev.map((b) => b.y + b.h));
       assert.ok(Math.min(...next.map((b) => b.y)) >= bottom, `rank ${ranks[i]} not below`);
     } else {
-      assert.equal(nextCol, prevCol + 1);
+      assert.equal(next[0].column, prev[0].column + 1);
       const right = Math.max(...prev.map((b) => b.x + b.w));
       assert.ok(Math.min(...next.map((b) => b.x)) > right, `rank ${ranks[i]} not to the right`);
     }
   }
 }
 
-// The reference for a uniform chain, counted by hand: q ranks a column, the fewest
-// columns, and the drawing's width and height with the default gaps and margins.
-function chainFits(n, w, h, label, s, viewport) {
+// The reference for a uniform chain, counted by hand: its size folded into columns of
+// `rows` ranks at most, at scale s, with the default gaps and margins.
+function chainSize(n, w, h, label, s, columns) {
   const d = DEFAULTS;
-  const band = h * s + 2 * d.label;
-  const q = Math.floor((viewport.height - 2 * d.margin + d.vgap) / (band + d.vgap));
-  if (q < 1) return false;
-  const columns = Math.ceil(n / q);
-  const width = 2 * d.margin + columns * Math.max(w * s, label) + (columns - 1) * d.colGap;
-  return width <= viewport.width;
+  const rows = Math.ceil(n / columns);
+  const lane = Math.max(w * s, label) + d.hgap;
+  return { width: 2 * d.margin + columns * lane + (columns - 1) * d.colGap,
+    height: 2 * d.margin + rows * (h * s + 2 * d.label) + (rows - 1) * d.vgap };
 }
 
-test("a chain gets the largest integer scale that fits", () => {
-  for (const [n, w, h] of [[10, 32, 32], [26, 32, 32], [10, 128, 128], [26, 100, 100],
-    [26, 18, 17], [9, 128, 128], [3, 16, 16], [1, 32, 32], [60, 18, 17]]) {
+// The scale a chain should get, by the rule counted by hand: per column count k the
+// largest scale that fits (a scan in 1/1000 px steps); of the counts within 10% of the
+// best, the one whose drawing covers most of the viewport.
+function chainScale(n, w, h, label, viewport) {
+  const fits = [];
+  let best = 0;
+  for (let k = 1; k <= n; k++) {
+    let s = 0;
+    for (let i = 1; i <= 64000; i++) {
+      const t = i / 1000;
+      const size = chainSize(n, w, h, label, t, k);
+      if (size.width > viewport.width || size.height > viewport.height) break;
+      s = t;
+    }
+    fits.push(s);
+    best = Math.max(best, s);
+  }
+  let chosen = null;
+  fits.forEach((s, i) => {
+    const size = chainSize(n, w, h, label, s, i + 1);
+    const cover = (size.width / viewport.width) * (size.height / viewport.height);
+    if (s >= 0.9 * best - 1e-3 && (!chosen || cover > chosen.cover + 1e-3)) chosen = { s, cover };
+  });
+  return chosen.s;
+}
+
+test("a chain gets the fold and scale that fill the viewport, crisp where it costs little", () => {
+  for (const [n, w, h] of [[10, 32, 32], [26, 100, 100], [10, 45, 45], [19, 100, 100],
+    [26, 18, 17], [9, 128, 128], [3, 16, 16], [1, 32, 32]]) {
     for (const viewport of [{ width: 1380, height: 880 }, { width: 1060, height: 600 }]) {
-      const graph = chain(n, w, h);
-      const layout = fitLayout(graph, viewport);
-      if (!chainFits(n, w, h, 60, 1, viewport)) {
-        assert.ok(layout.overview, `${n}x${w}: nothing fits at 1 px, yet no overview`);
-        continue;
+      for (const dpr of [1, 2, 1.5]) {
+        const graph = chain(n, w, h);
+        const layout = fitLayout(graph, viewport, { dpr });
+        const best = chainScale(n, w, h, 60, viewport);
+        const crisp = Math.floor(best * dpr + 1e-6) / dpr;
+        const want = crisp >= 0.95 * best ? crisp : Math.floor(best * 100) / 100;
+        assert.ok(Math.abs(layout.scale - want) <= 0.011, `${n}x${w} at dpr ${dpr}: ${layout.scale}, not ${want}`);
+        assert.equal(layout.crisp, Math.abs(layout.scale * dpr - Math.round(layout.scale * dpr)) < 1e-6);
+        assert.equal(layout.zoom, 1);
+        checkFits(graph, viewport, { dpr });
+        checkReadingOrder(layout);
       }
-      const s = layout.scale;
-      assert.ok(chainFits(n, w, h, 60, s, viewport), `${n}x${w}x${h} at ${s} does not fit`);
-      assert.ok(!chainFits(n, w, h, 60, s + 1, viewport), `${n}x${w}x${h}: ${s + 1} fits too`);
-      assert.equal(layout.zoom, 1);
-      checkFits(graph, viewport);
-      checkReadingOrder(layout);
     }
   }
 });
 
-test("a long chain folds into columns, read top to bottom then left to right", () => {
-  const viewport = { width: 1380, height: 880 };
-  const { layout } = checkFits(chain(26, 128, 128), viewport);
-  assert.ok(layout.columns.length > 1);
-  checkReadingOrder(layout);
-  // Columns are even, the longer ones first.
-  const sizes = layout.columns.map((c) => c.last - c.first + 1);
-  assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, JSON.stringify(sizes));
-  assert.deepEqual(sizes, [...sizes].sort((a, b) => b - a));
-  const ten = fitLayout(chain(10, 32, 32), { width: 1000, height: 250 }, { maxScale: 1 });
-  assert.deepEqual(ten.columns.map((c) => c.last - c.first + 1), [3, 3, 2, 2]);
+test("the chosen fold fills the viewport one way", () => {
+  for (const n of [10, 19, 26]) {
+    for (const viewport of [{ width: 1380, height: 880 }, { width: 1060, height: 600 }]) {
+      const layout = fitLayout(chain(n, 100, 100), viewport, { crispShare: 1 });
+      const wide = layout.width / viewport.width;
+      const tall = layout.height / viewport.height;
+      assert.ok(Math.max(wide, tall) > 0.99, `${n}: ${wide} x ${tall}`);
+    }
+  }
+});
+
+test("settle: k/d where that keeps 95% of the scale, else the scale to 1/100", () => {
+  const o = { dpr: 1, crispShare: 0.95 };
+  assert.equal(settle(3.1, o), 3);
+  assert.equal(settle(2.94, o), 2.94);
+  assert.equal(settle(1.04, o), 1);
+  assert.equal(settle(2.5, { dpr: 2, crispShare: 0.95 }), 2.5);
+  assert.equal(settle(2.74, { dpr: 2, crispShare: 0.95 }), 2.74);
+  assert.equal(settle(2.6, { dpr: 2, crispShare: 0.95 }), 2.5);
 });
 
 test("glyphs keep their own width and height (rectangles)", () => {
   const viewport = { width: 1000, height: 700 };
-  const graph = chain(6, 18, 17);
-  const { layout, placed } = checkFits(graph, viewport);
+  const { layout, placed } = checkFits(chain(6, 18, 17), viewport);
   for (const node of Object.values(placed.nodes)) {
-    assert.equal(node.glyphWidth, 18 * layout.scale);
-    assert.equal(node.glyphHeight, 17 * layout.scale);
+    assert.ok(Math.abs(node.glyphWidth - 18 * layout.scale) <= 0.5);
+    assert.ok(Math.abs(node.glyphHeight - 17 * layout.scale) <= 0.5);
   }
 });
 
@@ -219,13 +261,10 @@ test("branches stay side by side in every column", () => {
     { width: 700, height: 900 }, { width: 1400, height: 500 }]) {
     const graph = doubleLenet();
     const { layout } = checkFits(graph, viewport);
-    const box = layout.boxes;
     assert.ok(!layout.overview && layout.scale >= 1);
-    // Same rank: same band, b on the left and a on the right (their lanes), apart.
     for (let i = 1; i < graph.a.length; i++) {
-      const a = box[graph.a[i]];
-      const b = box[graph.b[i]];
-      assert.equal(a.rank, b.rank);
+      const a = layout.boxes[graph.a[i]];
+      const b = layout.boxes[graph.b[i]];
       assert.equal(a.y, b.y);
       assert.ok(b.x + b.w < a.x, `${graph.b[i]} not left of ${graph.a[i]}`);
     }
@@ -233,47 +272,33 @@ test("branches stay side by side in every column", () => {
   }
 });
 
-test("a block stays whole in one column unless cutting it makes glyphs a third larger", () => {
-  // Narrow: one column either way, the block is whole.
+test("a block stays whole unless cutting it makes glyphs a third larger", () => {
+  // Narrow and tall: one column, the block whole.
   let layout = fitLayout(doubleLenet(), { width: 300, height: 1000 });
   assert.equal(layout.mode, "clean");
   const graph = doubleLenet();
-  const column = layout.boxes.input.column;
   for (const name of [...graph.a, ...graph.b, "concat"]) {
-    assert.equal(layout.boxes[name].column, column, name);
+    assert.equal(layout.boxes[name].column, layout.boxes.input.column, name);
   }
-  // Wide: whole, the block (input to concat) would get 1 px per sample, cut 5.
+  // Wide: the whole fork (10 ranks) in one column would get glyphs far smaller.
   layout = fitLayout(doubleLenet(), { width: 1380, height: 880 });
   assert.equal(layout.mode, "any");
-  assert.equal(layout.scale, 5);
-  assert.ok(layout.columns.length > 1);
-});
-
-test("ResNet blocks stay whole when that costs little, and are cut when it costs a lot", () => {
-  let layout = fitLayout(resnet(3), { width: 600, height: 1000 });
-  assert.equal(layout.mode, "clean");
-  // Columns break between blocks only (after an Add), never beside a skip edge.
-  const names = Object.fromEntries(Object.values(layout.boxes).map((b) => [b.rank, b.name]));
-  assert.equal(layout.columns.length, 3);
-  for (const c of layout.columns.slice(0, -1)) assert.match(names[c.last], /_add$/);
-  layout = fitLayout(resnet(3), { width: 1380, height: 880 });
-  assert.equal(layout.mode, "any");
-  assert.equal(layout.scale, 4);
+  assert.ok(layout.columns.length > 2);
 });
 
 test("random layered graphs fit without overlaps, in reading order", () => {
-  for (let seed = 1; seed <= 60; seed++) {
+  for (let seed = 1; seed <= 40; seed++) {
     const graph = layered(seed);
     for (const viewport of [{ width: 1380, height: 880 }, { width: 1060, height: 600 }]) {
-      const { layout } = checkFits(graph, viewport);
+      const { layout } = checkFits(graph, viewport, { dpr: seed % 2 ? 1 : 2 });
       checkReadingOrder(layout);
     }
   }
 });
 
-test("every edge runs from its source's bottom to its target's top", () => {
+test("every edge runs from its source's bottom to its target's top, inside the drawing", () => {
   const viewport = { width: 1060, height: 600 };
-  for (const graph of [chain(26, 32, 32), doubleLenet(), resnet(8), layered(5)]) {
+  for (const graph of [chain(26, 32, 32), doubleLenet(), layered(5), layered(9)]) {
     const layout = fitLayout(graph, viewport);
     assert.equal(layout.edges.length, graph.edges.length);
     for (const e of layout.edges) {
@@ -283,73 +308,22 @@ test("every edge runs from its source's bottom to its target's top", () => {
       const last = e.route[e.route.length - 1];
       assert.deepEqual([first.x, first.y], [src.x + src.w / 2, src.y + src.h]);
       assert.deepEqual([last.x, last.y], [dst.x + dst.w / 2, dst.y]);
-      // Inside the drawing all the way, including around a fold.
       for (const p of e.route) {
         assert.ok(p.x >= 0 && p.x <= layout.width && p.y >= 0 && p.y <= layout.height);
       }
     }
-    const { placed } = screenBoxes(layout, viewport);
-    for (const e of placed.edges) assert.match(e.d, /^M[\d.]+,[\d.]+( [CL][\d., ]+)+$/);
   }
 });
 
-test("a large network is an overview that fits whole, and zooms in to 1 px per sample", () => {
-  const viewport = { width: 1380, height: 880 };
-  const graph = resnet(16, 64); // 113 layers, 64 x 64 glyphs (4,096 samples)
-  const { layout, placed } = checkFits(graph, viewport);
-  assert.ok(layout.overview && layout.zoom < 1 && layout.scale === 1);
-  checkReadingOrder(layout);
-  assert.ok(placed.pxPerSample < 1);
-
-  // Wheel steps at a glyph: it stays under the pointer and reaches 1 px per sample.
-  const name = "b8_conv2";
-  let view = fitView(layout, viewport);
-  let node = placed.nodes[name];
-  const ax = node.glyphLeft + node.glyphWidth / 2;
-  const ay = node.glyphTop + node.glyphHeight / 2;
-  let steps = 0;
-  while (view.zoom * layout.scale < 1) {
-    view = zoomAt(layout, view, +1, ax, ay);
-    steps += 1;
-    assert.ok(steps < 20);
+test("nothing fits at one device pixel per sample: an overview at that scale", () => {
+  const viewport = { width: 600, height: 400 };
+  for (const dpr of [1, 2]) {
+    const { layout, placed } = checkFits(chain(60, 64, 64), viewport, { dpr });
+    assert.ok(layout.overview && layout.zoom < 1);
+    assert.equal(layout.scale, 1 / dpr);
+    assert.ok(placed.pxPerSample < 1 / dpr);
+    checkReadingOrder(layout);
   }
-  const zoomed = placeView(layout, view);
-  node = zoomed.nodes[name];
-  assert.equal(zoomed.pxPerSample, 1);
-  assert.equal(node.glyphWidth, 64);
-  assert.ok(Math.abs(node.glyphLeft + node.glyphWidth / 2 - ax) <= 1);
-  assert.ok(Math.abs(node.glyphTop + node.glyphHeight / 2 - ay) <= 1);
-  assert.ok(zoomed.labels.shown && zoomed.labels.nameFont >= 10 && zoomed.labels.slot >= 12);
-  // The overview's labels are smaller, and hidden once too small to read.
-  assert.ok(placed.labels.nameFont < zoomed.labels.nameFont);
-  const tiny = placeView(layout, { zoom: 0.3, panX: 0, panY: 0 });
-  assert.equal(tiny.labels.shown, false);
-});
-
-test("zoom steps: 1.25x below 1 px per sample landing on 1, whole numbers above", () => {
-  assert.equal(stepPxPerSample(0.5, +1, 0.5), 0.625);
-  assert.equal(stepPxPerSample(0.9, +1, 0.5), 1);
-  assert.equal(stepPxPerSample(1, +1, 0.5), 2);
-  assert.equal(stepPxPerSample(2.5, +1, 0.5), 3);
-  assert.equal(stepPxPerSample(64, +1, 0.5), 64);
-  assert.equal(stepPxPerSample(3, -1, 0.5), 2);
-  assert.equal(stepPxPerSample(1, -1, 0.5), 0.8);
-  assert.equal(stepPxPerSample(0.55, -1, 0.5), 0.5); // never below the fitted view
-  assert.equal(stepPxPerSample(4, -1, 4), 4);
-  assert.deepEqual(LADDER.filter((p) => !Number.isInteger(p)), []);
-});
-
-test("zooming keeps the point under the pointer", () => {
-  const viewport = { width: 1000, height: 700 };
-  const layout = fitLayout(chain(10, 32, 32), viewport);
-  const view = fitView(layout, viewport);
-  const next = zoomAt(layout, view, +1, 300, 200);
-  const before = [(300 - view.panX) / view.zoom, (200 - view.panY) / view.zoom];
-  const after = [(300 - next.panX) / next.zoom, (200 - next.panY) / next.zoom];
-  assert.ok(Math.abs(before[0] - after[0]) < 1e-9 && Math.abs(before[1] - after[1]) < 1e-9);
-  assert.equal(next.zoom * layout.scale, layout.scale + 1);
-  // Zooming out from the fitted view changes nothing.
-  assert.deepEqual(zoomAt(layout, view, -1, 300, 200), view);
 });
 
 test("labels: measured widths widen a lane; unmeasured ones are estimated", () => {
@@ -359,14 +333,24 @@ test("labels: measured widths widen a lane; unmeasured ones are estimated", () =
   assert.ok(wide.boxes.l0.w >= 140 && narrow.boxes.l0.w < wide.boxes.l0.w);
   const graph = chain(3, 8, 8);
   graph.nodes.forEach((n) => delete n.labelWidth);
-  assert.equal(fitLayout(graph, viewport).boxes.l0.w, Math.max(8 * fitLayout(graph, viewport).scale,
-    DEFAULTS.charWidth * 2));
+  const layout = fitLayout(graph, viewport, { maxScale: 1 });
+  assert.equal(layout.boxes.l0.w, Math.max(8 * layout.scale, DEFAULTS.charWidth * 2));
+});
+
+test("the server's spacing is used where the graph carries it", () => {
+  const graph = chain(2, 10, 10);
+  graph.spacing = { label: 20, hgap: 30, vgap: 5, col_gap: 40, margin: 3, label_max: 100 };
+  const layout = fitLayout(graph, { width: 500, height: 500 }, { maxScale: 2 });
+  assert.equal(layout.options.margin, 3);
+  assert.equal(layout.boxes.l0.y, 3);
+  assert.equal(layout.boxes.l0.h, 10 * layout.scale + 40);
 });
 
 test("an empty graph and a lone node", () => {
   const viewport = { width: 800, height: 600 };
-  const empty = fitLayout({ nodes: [], edges: [] }, viewport);
-  assert.deepEqual(empty.boxes, {});
+  assert.deepEqual(fitLayout({ nodes: [], edges: [], folds: [] }, viewport).boxes, {});
   const { layout } = checkFits(chain(1, 32, 32), viewport);
+  // Height-bound at 548 / 32 = 17.125 px per sample: 17, crisp, keeps over 95% of it.
   assert.equal(layout.scale, Math.floor((600 - 2 * DEFAULTS.margin - 2 * DEFAULTS.label) / 32));
+  assert.ok(layout.crisp);
 });

@@ -1,21 +1,24 @@
 /* fracdash: the layer graph fitted to the window. Pure functions, no DOM: graph +
- * viewport -> positions (node tests: assets/tests/dag_fit.test.mjs).
+ * viewport -> positions (node tests: tests/js/dag_fit.test.mjs).
  *
- * The server sends the Sugiyama layering (each layer's rank, order and lane "x"; the
- * lanes a long edge passes through) and each glyph's size in pixels. Here the ranks are
- * folded into columns, read top to bottom and then left to right, and the glyphs get
- * the largest integer scale (screen pixels per sample) at which the whole graph fits:
+ * The server sends the graph layered (each layer's glyph size in samples, its rank and
+ * lane "x"; the lanes a long edge passes through) and every candidate fold of its ranks
+ * into columns (fracdash/layout/fold.py: the exports fold with the same candidates).
+ * Here, two things only:
  *
- * - a column break goes where one edge crosses it (between two blocks of a ResNet, not
- *   inside a pair of branches), unless breaking anywhere gives glyphs more than a third
- *   larger; either way the branches of a rank stay side by side, in their lanes;
- * - when nothing fits at 1 px per sample, the graph is shown whole at a smaller zoom
- *   (an overview), and zooming in reaches 1 px per sample and more; labels shrink with
- *   the overview and are hidden below a legible size.
+ * - placeFold: where a fold puts every node and edge at a glyph scale s (screen pixels
+ *   per sample) - the arithmetic of fracdash/layout/place.py, line for line; a Python
+ *   test runs both on the same folds and compares every position;
+ * - fitLayout: the fold and the scale that give the largest glyphs in the viewport (of
+ *   the folds within 10% of the largest, the one covering most of it). The scale may
+ *   fall between integers; where the devicePixelRatio d allows it within a few
+ *   percent, it is k/d (every sample an equal square of k device pixels). When nothing
+ *   fits at one device pixel per sample, the graph is shown whole at a smaller zoom
+ *   (an overview).
  *
- * Units: "layout" pixels are screen pixels at zoom 1, where a glyph is drawn at
- * `scale` screen pixels per sample. A view is {zoom, panX, panY}: screen = layout *
- * zoom + pan. Works as a browser script (window.fracdashFit) and a CommonJS module. */
+ * Units: "layout" pixels are screen pixels at zoom 1, where a glyph is drawn at `scale`
+ * screen pixels per sample. Works as a browser script (window.fracdashFit) and a
+ * CommonJS module. */
 (function (root, factory) {
   "use strict";
   var api = factory();
@@ -29,7 +32,7 @@
 
   var DEFAULTS = {
     label: 16, // height of the name line above a glyph and of the quality line below
-    hgap: 14, // between two lanes of a column
+    hgap: 14, // added to the widest box of a column: one lane
     vgap: 12, // between two ranks
     colGap: 28, // between two columns: the edges of a fold climb in this gap
     margin: 10, // around the drawing: the edges of a fold run in it, under and over
@@ -39,45 +42,41 @@
     nameFont: 12, // px at zoom >= 1; smaller in an overview
     qualityFont: 11,
     minFont: 7, // labels smaller than this are hidden
+    dpr: 1, // device pixels per CSS pixel
+    crispShare: 0.95, // an equal-square scale is taken if it keeps this share of the size
+    cleanShare: 0.75, // whole blocks are worth glyphs up to a quarter smaller
+    nearShare: 0.9, // of the folds giving glyphs this close to the largest, the fullest
   };
-  // Screen pixels per sample that zooming in and out steps through at and above 1.
-  var LADDER = [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64];
-  var ZOOM_FACTOR = 1.25; // one wheel step below 1 px per sample
+  // The server's spacing (fracdash.layout.Spacing) under this module's names.
+  var SPACING = { label: "label", hgap: "hgap", vgap: "vgap", colGap: "col_gap",
+    margin: "margin", labelMax: "label_max" }; // prettier-ignore
   var EPS = 1e-9;
 
-  function options(opts) {
+  function options(graph, opts) {
     var out = {};
+    var spacing = (graph && graph.spacing) || {};
     Object.keys(DEFAULTS).forEach(function (k) {
-      out[k] = opts && opts[k] !== undefined ? opts[k] : DEFAULTS[k];
+      var given = SPACING[k] && spacing[SPACING[k]] !== undefined ? spacing[SPACING[k]] : DEFAULTS[k];
+      out[k] = opts && opts[k] !== undefined ? opts[k] : given;
     });
     return out;
   }
 
-  function edgeOf(e) {
-    return Array.isArray(e)
-      ? { source: e[0], target: e[1], via: [] }
-      : { source: e.source, target: e.target, via: e.via || [] };
-  }
-
-  /* Ranks, their nodes and the long edges' dummy lanes; which column breaks are clean. */
+  /* Nodes with their label room, edges, the number of ranks, and per rank its widest
+   * and tallest glyph and widest label (all a frame needs). */
   function prepare(graph, o) {
     var byName = {};
     var nodes = graph.nodes.map(function (n) {
       var label = n.labelWidth !== undefined ? n.labelWidth : o.charWidth * String(n.name).length;
-      var node = {
-        name: n.name,
-        width: n.width,
-        height: n.height,
-        rank: n.rank,
-        order: n.order || 0,
-        x: n.x !== undefined ? n.x : n.order || 0,
-        label: Math.min(label, o.labelMax),
-      };
+      var node = { name: n.name, width: n.width, height: n.height, rank: n.rank,
+        x: n.x !== undefined ? n.x : n.order || 0, label: Math.min(label, o.labelMax) }; // prettier-ignore
       byName[n.name] = node;
       return node;
     });
-    var edges = (graph.edges || []).map(edgeOf).filter(function (e) {
-      return byName[e.source] && byName[e.target];
+    var edges = (graph.edges || []).map(function (e) {
+      return Array.isArray(e)
+        ? { source: e[0], target: e[1], via: [] }
+        : { source: e.source, target: e.target, via: e.via || [] };
     });
     var count = 0;
     nodes.forEach(function (n) {
@@ -85,497 +84,258 @@
     });
     var ranks = [];
     for (var r = 0; r < count; r++) {
-      ranks.push({ nodes: [], dummies: [] });
+      ranks.push({ width: 0, height: 0, label: 0 });
     }
     nodes.forEach(function (n) {
-      ranks[n.rank].nodes.push(n);
+      var st = ranks[n.rank];
+      st.width = Math.max(st.width, n.width);
+      st.height = Math.max(st.height, n.height);
+      st.label = Math.max(st.label, n.label);
     });
-    ranks.forEach(function (rank) {
-      rank.nodes.sort(function (a, b) {
-        return a.x - b.x || a.order - b.order;
-      });
-    });
-    // crossing[r]: edges crossing the cut between rank r and rank r + 1.
-    var crossing = new Array(Math.max(0, count - 1)).fill(0);
-    edges.forEach(function (e) {
-      var r0 = byName[e.source].rank;
-      var r1 = byName[e.target].rank;
-      for (var r = r0; r < r1; r++) {
-        crossing[r] += 1;
-        if (r > r0) {
-          var lane = e.via[r - r0 - 1];
-          ranks[r].dummies.push(lane !== undefined ? lane : byName[e.source].x);
-        }
-      }
-    });
-    return { nodes: nodes, byName: byName, edges: edges, ranks: ranks, crossing: crossing };
+    return { nodes: nodes, byName: byName, edges: edges, rankCount: count, ranks: ranks };
   }
 
-  function nodeBox(n, s, o) {
-    var gw = n.width * s;
-    var gh = n.height * s;
-    return { gw: gw, gh: gh, w: Math.max(gw, n.label), h: gh + 2 * o.label };
-  }
-
-  function bandHeights(prep, s, o) {
-    return prep.ranks.map(function (rank) {
-      var h = 2 * o.label;
-      rank.nodes.forEach(function (n) {
-        h = Math.max(h, nodeBox(n, s, o).h);
-      });
-      return h;
+  /* A fold as the server sends it: {mode, columns: [[first, last, lo, hi], ...]}. */
+  function columnsOf(fold) {
+    return fold.columns.map(function (c) {
+      return { first: c[0], last: c[1], lo: c[2], hi: c[3] };
     });
   }
 
-  /* Runs of ranks that a column break may not split: in "clean" mode a break goes only
-   * where at most one edge crosses; in "any" mode between every two ranks. */
-  function units(prep, bands, mode, o) {
-    var out = [];
-    var start = 0;
-    for (var r = 0; r < bands.length; r++) {
-      var last = r === bands.length - 1;
-      if (last || mode === "any" || prep.crossing[r] <= 1) {
-        var h = 0;
-        for (var q = start; q <= r; q++) {
-          h += bands[q] + (q > start ? o.vgap : 0);
-        }
-        out.push({ first: start, last: r, height: h });
-        start = r + 1;
-      }
-    }
-    return out;
-  }
-
-  /* Columns of whole units, each at most `limit` tall, filled in order. */
-  function greedy(us, limit, o) {
-    var groups = [];
-    var current = null;
-    for (var i = 0; i < us.length; i++) {
-      var u = us[i];
-      if (u.height > limit + EPS) {
-        return null;
-      }
-      if (current && current.height + o.vgap + u.height <= limit + EPS) {
-        current.last = u.last;
-        current.height += o.vgap + u.height;
-      } else {
-        current = { first: u.first, last: u.last, height: u.height };
-        groups.push(current);
-      }
-    }
-    return groups;
-  }
-
-  /* At most k columns, as even in height as greedy filling allows (the smallest
-   * height limit that still needs no more than k columns, by bisection). */
-  function balanced(us, k, o) {
-    var lo = 0;
-    var hi = 0;
-    us.forEach(function (u) {
-      lo = Math.max(lo, u.height);
-      hi += u.height + o.vgap;
+  /* Per rank its band height; per column its lane, left edge, width and height
+   * (fracdash/layout/place.py: _frame). */
+  function frame(prep, cols, s, o) {
+    var bands = prep.ranks.map(function (st) {
+      return Math.max(2 * o.label, st.height * s + 2 * o.label);
     });
-    if (greedy(us, lo, o).length <= k) {
-      return greedy(us, lo, o);
-    }
-    for (var i = 0; i < 50 && hi - lo > 0.5; i++) {
-      var mid = (lo + hi) / 2;
-      if (greedy(us, mid, o).length <= k) {
-        hi = mid;
-      } else {
-        lo = mid;
+    var colOf = [];
+    var widest = cols.map(function (col, c) {
+      var w = 0;
+      for (var q = col.first; q <= col.last; q++) {
+        colOf[q] = c;
+        w = Math.max(w, prep.ranks[q].width * s, prep.ranks[q].label);
       }
-    }
-    return greedy(us, hi, o);
-  }
-
-  /* Columns as even as possible: at most k, none taller than `limit`; each takes units
-   * until it reaches an equal share of what is left, so the longer columns come first
-   * (a chain of 26 in 6 columns: 5 5 4 4 4 4, not 5 5 5 5 5 1; of 10 in 4: 3 3 2 2). */
-  function even(us, k, limit, o) {
-    var groups = [];
-    var i = 0;
-    function heightOf(a, b) {
-      var h = 0;
-      for (var q = a; q < b; q++) {
-        h += us[q].height + (q > a ? o.vgap : 0);
-      }
-      return h;
-    }
-    while (i < us.length) {
-      var left = k - groups.length;
-      var target = (heightOf(i, us.length) - (left - 1) * o.vgap) / left;
-      var j = i + 1;
-      var h = us[i].height;
-      while (j < us.length) {
-        var more = h + o.vgap + us[j].height;
-        if (more > limit + EPS) {
-          break;
-        }
-        var rest = greedy(us.slice(j), limit, o);
-        var mustTake = left <= 1 || rest.length > left - 1;
-        if (!mustTake && h >= target - EPS) {
-          break;
-        }
-        h = more;
-        j += 1;
-      }
-      groups.push({ first: us[i].first, last: us[j - 1].last, height: h });
-      i = j;
-    }
-    return groups;
-  }
-
-  /* The horizontal extent of one column: its lane width and where its items reach. */
-  function columnGeometry(prep, group, s, o) {
-    var widest = 0;
-    for (var r = group.first; r <= group.last; r++) {
-      prep.ranks[r].nodes.forEach(function (n) {
-        widest = Math.max(widest, nodeBox(n, s, o).w);
-      });
-    }
-    var lane = widest + o.hgap;
-    var left = Infinity;
-    var right = -Infinity;
-    for (r = group.first; r <= group.last; r++) {
-      prep.ranks[r].nodes.forEach(function (n) {
-        var half = nodeBox(n, s, o).w / 2;
-        left = Math.min(left, n.x * lane - half);
-        right = Math.max(right, n.x * lane + half);
-      });
-      prep.ranks[r].dummies.forEach(function (x) {
-        left = Math.min(left, x * lane - 2);
-        right = Math.max(right, x * lane + 2);
-      });
-    }
-    if (left === Infinity) {
-      left = 0;
-      right = 0;
-    }
-    return { lane: lane, left: left, width: right - left };
-  }
-
-  function drawingSize(prep, groups, s, o) {
-    var width = 2 * o.margin + o.colGap * (groups.length - 1);
-    var height = 0;
-    groups.forEach(function (g) {
-      width += columnGeometry(prep, g, s, o).width;
-      height = Math.max(height, g.height);
+      return w;
     });
-    return { width: width, height: height + 2 * o.margin };
-  }
-
-  /* The columns at scale s that fit the viewport, or null. */
-  function fitAt(prep, s, mode, viewport, o) {
-    var bands = bandHeights(prep, s, o);
-    var us = units(prep, bands, mode, o);
-    var first = greedy(us, viewport.height - 2 * o.margin, o);
-    if (!first) {
-      return null;
-    }
-    // Fewest columns first (greedy filling), spread evenly; a few more columns can
-    // still be narrower when lanes differ from column to column.
-    var limit = viewport.height - 2 * o.margin;
-    for (var k = first.length; k <= Math.min(us.length, first.length + 3); k++) {
-      var groups = even(us, k, limit, o);
-      var size = drawingSize(prep, groups, s, o);
-      if (size.width <= viewport.width + EPS && size.height <= viewport.height + EPS) {
-        return groups;
-      }
-    }
-    return null;
-  }
-
-  function largestScale(prep, mode, viewport, o) {
-    var top = o.maxScale;
-    prep.nodes.forEach(function (n) {
-      top = Math.min(top, Math.floor(viewport.width / n.width), Math.floor(viewport.height / n.height));
-    });
-    for (var s = top; s >= 1; s--) {
-      var groups = fitAt(prep, s, mode, viewport, o);
-      if (groups) {
-        return { scale: s, groups: groups };
-      }
-    }
-    return null;
-  }
-
-  function tallest(h, g) {
-    return Math.max(h, g.height);
-  }
-
-  /* At 1 px per sample, the columns that need the least shrinking to fit. */
-  function overview(prep, mode, viewport, o) {
-    var bands = bandHeights(prep, 1, o);
-    var us = units(prep, bands, mode, o);
-    var best = null;
-    for (var k = 1; k <= us.length; k++) {
-      var tight = balanced(us, k, o);
-      var groups = even(us, tight.length, tight.reduce(tallest, 0), o);
-      var size = drawingSize(prep, groups, 1, o);
-      var zoom = Math.min(viewport.width / size.width, viewport.height / size.height);
-      if (!best || zoom > best.zoom + EPS) {
-        best = { zoom: zoom, groups: groups };
-      }
-      if (tight.length < k) {
-        break; // more columns are no longer possible
-      }
-    }
-    return best;
-  }
-
-  /* Node boxes and edge routes (layout pixels) of columns `groups` at scale s. */
-  function assemble(prep, groups, s, o) {
-    var bands = bandHeights(prep, s, o);
-    var boxes = {};
-    var rankPlace = []; // per rank: column, band top and bottom, lane geometry
-    var columns = [];
+    var f = { bands: bands, colOf: colOf, lanes: [], lefts: [], widths: [], heights: [] };
     var left = o.margin;
-    groups.forEach(function (g, c) {
-      var geo = columnGeometry(prep, g, s, o);
-      var y = o.margin;
-      for (var r = g.first; r <= g.last; r++) {
-        var top = y;
-        var bottom = y + bands[r];
-        rankPlace[r] = { column: c, top: top, bottom: bottom, lane: geo.lane, x0: left - geo.left };
-        prep.ranks[r].nodes.forEach(function (n) {
-          var b = nodeBox(n, s, o);
-          var cx = left - geo.left + n.x * geo.lane;
-          var y0 = top + (bands[r] - b.h) / 2;
-          boxes[n.name] = {
-            name: n.name,
-            rank: n.rank,
-            column: c,
-            x: cx - b.w / 2,
-            y: y0,
-            w: b.w,
-            h: b.h,
-            glyph: { x: cx - b.gw / 2, y: y0 + o.label, w: b.gw, h: b.gh },
-            samples: { w: n.width, h: n.height },
-          };
-        });
-        y = bottom + o.vgap;
+    cols.forEach(function (col, c) {
+      var lane = widest[c] + o.hgap;
+      var width = (col.hi - col.lo) * lane;
+      var height = o.vgap * (col.last - col.first);
+      for (var q = col.first; q <= col.last; q++) {
+        height += bands[q];
       }
-      columns.push({ first: g.first, last: g.last, x: left, y: o.margin, w: geo.width, h: g.height });
-      left += geo.width + o.colGap;
+      f.lanes.push(lane);
+      f.lefts.push(left);
+      f.widths.push(width);
+      f.heights.push(height);
+      left += width + o.colGap;
     });
-    var edges = prep.edges.map(function (e) {
-      return { source: e.source, target: e.target, route: route(prep, e, boxes, rankPlace, columns, o) };
-    });
-    return { boxes: boxes, edges: edges, columns: columns };
+    return f;
   }
 
-  /* An edge's route: points, each after the first reached by a straight line ("L") or
-   * an S-curve with vertical ends ("S"). It leaves the source's box at the bottom,
-   * passes each rank it spans in its lane, enters the target's box at the top; across
-   * a fold it runs under its column, up the gap to the next column, and over it. */
-  function route(prep, e, boxes, rankPlace, columns, o) {
-    var src = boxes[e.source];
-    var dst = boxes[e.target];
-    var points = [{ x: src.x + src.w / 2, y: src.y + src.h, kind: "M" }];
-    var r0 = src.rank;
-    var r1 = dst.rank;
-    function go(x, yTop, r, kind) {
-      var last = points[points.length - 1];
-      var from = rankPlace[r - 1];
-      var to = rankPlace[r];
-      if (from.column === to.column) {
-        points.push({ x: x, y: yTop, kind: kind });
+  function sizeOf(f, o) {
+    var width = 2 * o.margin + Math.max(0, o.colGap * (f.widths.length - 1));
+    f.widths.forEach(function (w) {
+      width += w;
+    });
+    return { width: width, height: 2 * o.margin + Math.max.apply(null, f.heights.concat([0])) };
+  }
+
+  /* Every box and edge route of a fold at scale s (fracdash/layout/place.py: place). */
+  function placeFold(prep, fold, s, o) {
+    var cols = columnsOf(fold);
+    var f = frame(prep, cols, s, o);
+    var tops = [];
+    cols.forEach(function (col) {
+      var y = o.margin;
+      for (var r = col.first; r <= col.last; r++) {
+        tops[r] = y;
+        y += f.bands[r] + o.vgap;
+      }
+    });
+    var boxes = {};
+    prep.nodes.forEach(function (n) {
+      var c = f.colOf[n.rank];
+      var gw = n.width * s;
+      var gh = n.height * s;
+      var w = Math.max(gw, n.label);
+      var h = gh + 2 * o.label;
+      var cx = f.lefts[c] + (n.x - cols[c].lo) * f.lanes[c];
+      var y = tops[n.rank] + (f.bands[n.rank] - h) / 2;
+      boxes[n.name] = { name: n.name, rank: n.rank, column: c, x: cx - w / 2, y: y, w: w, h: h,
+        glyph: { x: cx - gw / 2, y: y + o.label, w: gw, h: gh },
+        samples: { w: n.width, h: n.height } }; // prettier-ignore
+    });
+    function go(points, x, yTop, r, kind) {
+      var c0 = f.colOf[r - 1];
+      if (c0 === f.colOf[r]) {
+        points.push({ kind: kind, x: x, y: yTop });
         return;
       }
-      var col = columns[from.column];
-      var under = col.y + col.h + o.margin / 2;
-      var gap = col.x + col.w + o.colGap / 2;
-      var over = columns[to.column].y - o.margin / 2;
-      points.push({ x: last.x, y: under, kind: "L" });
-      points.push({ x: gap, y: under, kind: "L" });
-      points.push({ x: gap, y: over, kind: "L" });
-      points.push({ x: x, y: over, kind: "L" });
-      points.push({ x: x, y: yTop, kind: "L" });
+      var under = o.margin + f.heights[c0] + o.margin / 2;
+      var gap = f.lefts[c0] + f.widths[c0] + o.colGap / 2;
+      var over = o.margin / 2;
+      var lastX = points[points.length - 1].x;
+      [[lastX, under], [gap, under], [gap, over], [x, over], [x, yTop]].forEach(function (p) {
+        points.push({ kind: "L", x: p[0], y: p[1] });
+      });
     }
-    for (var r = r0 + 1; r < r1; r++) {
-      var place = rankPlace[r];
-      var lane = e.via[r - r0 - 1];
-      var x = place.x0 + (lane !== undefined ? lane : prep.byName[e.source].x) * place.lane;
-      go(x, place.top, r, "S");
-      points.push({ x: x, y: place.bottom, kind: "L" });
+    var edges = prep.edges.map(function (e) {
+      var src = boxes[e.source];
+      var dst = boxes[e.target];
+      var points = [{ kind: "M", x: src.x + src.w / 2, y: src.y + src.h }];
+      for (var r = src.rank + 1; r < dst.rank; r++) {
+        var lane = e.via[r - src.rank - 1];
+        var c = f.colOf[r];
+        var x = f.lefts[c] + ((lane !== undefined ? lane : prep.byName[e.source].x) - cols[c].lo) * f.lanes[c];
+        go(points, x, tops[r], r, "S");
+        points.push({ kind: "L", x: x, y: tops[r] + f.bands[r] });
+      }
+      go(points, dst.x + dst.w / 2, dst.y, dst.rank, "S");
+      return { source: e.source, target: e.target, route: points };
+    });
+    var size = sizeOf(f, o);
+    var columns = cols.map(function (col, c) {
+      return { first: col.first, last: col.last, x: f.lefts[c], y: o.margin, w: f.widths[c], h: f.heights[c] };
+    });
+    return { scale: s, width: size.width, height: size.height, boxes: boxes, edges: edges, columns: columns };
+  }
+
+  /* The largest scale at which a fold fits the viewport (0 if none does): sizes grow
+   * with s, so a bisection under the bound where one glyph alone fills the viewport. */
+  function largestScale(prep, cols, viewport, o) {
+    var top = o.maxScale;
+    prep.nodes.forEach(function (n) {
+      top = Math.min(top, (viewport.width - 2 * o.margin) / n.width,
+        (viewport.height - 2 * o.margin - 2 * o.label) / n.height); // prettier-ignore
+    });
+    function fits(s) {
+      var size = sizeOf(frame(prep, cols, s, o), o);
+      return size.width <= viewport.width + EPS && size.height <= viewport.height + EPS;
     }
-    go(dst.x + dst.w / 2, dst.y, r1, "S");
-    return points;
+    if (top <= 0 || !fits(0)) {
+      return 0;
+    }
+    if (fits(top)) {
+      return top;
+    }
+    var lo = 0;
+    var hi = top;
+    for (var i = 0; i < 50; i++) {
+      var mid = (lo + hi) / 2;
+      if (fits(mid)) {
+        lo = mid;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  /* The best fold of each mode: of those whose `score` is within `near` of the mode's
+   * best, the one whose `fill` is largest (ties: the better score, then the earlier
+   * candidate). Clean wins unless `any` scores better by more than `share`. */
+  function pick(folds, score, share, fill, near) {
+    var top = {};
+    folds.forEach(function (fold, i) {
+      top[fold.mode] = Math.max(top[fold.mode] || 0, score(i));
+    });
+    var best = {};
+    folds.forEach(function (fold, i) {
+      var v = score(i);
+      var b = best[fold.mode];
+      if (v < near * top[fold.mode] - EPS) {
+        return;
+      }
+      var f = fill(i);
+      if (!b || f > b.fill + EPS || (Math.abs(f - b.fill) <= EPS && v > b.value + EPS)) {
+        best[fold.mode] = { index: i, value: v, fill: f };
+      }
+    });
+    var clean = best.clean;
+    var any = best.any;
+    if (clean && (!any || clean.value >= share * any.value)) {
+      return clean;
+    }
+    return any || clean;
+  }
+
+  /* The scale shown for a fitted s: k/d, every sample an equal square of k device
+   * pixels, if that keeps `crispShare` of s; else s itself (to 1/100 px). */
+  function settle(s, o) {
+    var crisp = Math.floor(s * o.dpr + 1e-6) / o.dpr;
+    return crisp >= o.crispShare * s ? crisp : Math.floor(s * 100 + 1e-6) / 100;
   }
 
   /**
-   * The graph folded into columns and scaled to fit a viewport.
+   * The graph folded and scaled to fill a viewport.
    *
-   * graph: {nodes: [{name, width, height, rank, order?, x?, labelWidth?}],
-   *         edges: [{source, target, via?}] or [[source, target]]}
-   *   width, height: the glyph's pixels (samples); rank, order, x: the Sugiyama
-   *   layering (x in lanes; order when x is missing); labelWidth: the measured width
-   *   of the node's widest label at zoom 1.
-   * viewport: {width, height} in screen pixels.
-   * Returns {scale, zoom, overview, mode, width, height, boxes, edges, columns}: the
-   * glyphs' integer scale (px per sample at zoom 1), the zoom that fits (1, or < 1 for
-   * an overview), the drawing's size at zoom 1, and per node {x, y, w, h, glyph, column}.
+   * graph: {nodes: [{name, width, height, rank, x, labelWidth?}], edges: [{source,
+   *   target, via}], folds: [{mode, columns: [[first, last, lo, hi]]}], spacing?}: the
+   *   server's fracdash.web.dag.graph_data; labelWidth is the measured width of the
+   *   node's widest label at zoom 1.
+   * viewport: {width, height} in screen pixels; opts: DEFAULTS to override (dpr).
+   * Returns {scale, zoom, overview, crisp, mode, fold, width, height, boxes, edges,
+   * columns, options}: the glyphs' scale (px per sample at zoom 1), the zoom that fits
+   * (1, or < 1 for an overview), the chosen fold's index, the drawing's size at zoom 1.
    */
   function fitLayout(graph, viewport, opts) {
-    var o = options(opts);
+    var o = options(graph, opts);
     var prep = prepare(graph, o);
-    var found = null;
-    var mode = "clean";
-    var zoom = 1;
-    if (prep.nodes.length) {
-      var whole = largestScale(prep, "clean", viewport, o);
-      var cut = largestScale(prep, "any", viewport, o);
-      // Whole blocks are worth glyphs up to a quarter smaller, not more: a block cut
-      // by a fold still shows its branches side by side in each column.
-      if (whole && 4 * whole.scale >= 3 * cut.scale) {
-        found = whole;
-      } else if (cut) {
-        mode = "any";
-        found = cut;
-      }
-      if (!found) {
-        var clean = overview(prep, "clean", viewport, o);
-        var any = overview(prep, "any", viewport, o);
-        // Whole branches are worth a slightly smaller overview, not a much smaller one.
-        var pick = clean.zoom >= 0.8 * any.zoom ? clean : any;
-        mode = pick === clean ? "clean" : "any";
-        found = { scale: 1, groups: pick.groups };
-        zoom = Math.min(1, pick.zoom);
-      }
-    } else {
-      found = { scale: 1, groups: [] };
+    var folds = graph.folds || [];
+    if (!prep.nodes.length || !folds.length) {
+      var none = { scale: 1, width: 2 * o.margin, height: 2 * o.margin, boxes: {}, edges: [], columns: [] };
+      return finish(none, { mode: "clean" }, -1, 1, o);
     }
-    var parts = assemble(prep, found.groups, found.scale, o);
-    var size = drawingSize(prep, found.groups, found.scale, o);
-    return {
-      scale: found.scale,
-      zoom: zoom,
-      overview: zoom < 1,
-      mode: mode,
-      width: size.width,
-      height: size.height,
-      boxes: parts.boxes,
-      edges: parts.edges,
-      columns: parts.columns,
-      options: o,
-    };
-  }
-
-  /* The view showing the whole layout, centred in the viewport. */
-  function fitView(layout, viewport) {
-    var z = layout.zoom;
-    return {
-      zoom: z,
-      panX: Math.max(0, (viewport.width - layout.width * z) / 2),
-      panY: Math.max(0, (viewport.height - layout.height * z) / 2),
-    };
-  }
-
-  /* Screen pixels per sample one zoom step in (+1) or out (-1) from `p`, never below
-   * `least` (the fitted view): steps of 1.25x below 1 px per sample, landing on 1
-   * exactly, then whole numbers, so that glyphs stay crisp. */
-  function stepPxPerSample(p, direction, least) {
-    var next = p;
-    var i;
-    if (direction > 0) {
-      if (p < 1 - EPS) {
-        next = p * ZOOM_FACTOR > 0.95 ? 1 : p * ZOOM_FACTOR;
-      } else {
-        for (i = 0; i < LADDER.length && LADDER[i] <= p + EPS; i++);
-        next = i < LADDER.length ? LADDER[i] : p;
-      }
-    } else if (p <= 1 + EPS) {
-      next = p / ZOOM_FACTOR;
-    } else {
-      for (i = LADDER.length - 1; i >= 0 && LADDER[i] >= p - EPS; i--);
-      next = i >= 0 ? LADDER[i] : p;
+    var cols = folds.map(columnsOf);
+    var least = 1 / o.dpr; // one device pixel per sample
+    var scales = folds.map(function (fold, i) {
+      return largestScale(prep, cols[i], viewport, o);
+    });
+    var chosen = pick(folds, function (i) {
+      return scales[i];
+    }, o.cleanShare, function (i) {
+      // How much of the viewport the fold covers at its own largest scale.
+      var size = sizeOf(frame(prep, cols[i], scales[i], o), o);
+      return (size.width / viewport.width) * (size.height / viewport.height);
+    }, o.nearShare);
+    if (chosen.value >= least - EPS) {
+      var s = Math.max(least, settle(chosen.value, o));
+      return finish(placeFold(prep, folds[chosen.index], s, o), folds[chosen.index], chosen.index, 1, o);
     }
-    return Math.max(next, least);
+    // An overview: the layout at one device pixel per sample, shrunk to fit.
+    var zooms = cols.map(function (c) {
+      var size = sizeOf(frame(prep, c, least, o), o);
+      return Math.min(viewport.width / size.width, viewport.height / size.height);
+    });
+    var shrunk = pick(folds, function (i) {
+      return zooms[i];
+    }, 0.8, function () {
+      return 0;
+    }, 1);
+    var placed = placeFold(prep, folds[shrunk.index], least, o);
+    return finish(placed, folds[shrunk.index], shrunk.index, Math.min(1, shrunk.value), o);
   }
 
-  /* The view after one zoom step at screen point (ax, ay), which stays put. */
-  function zoomAt(layout, view, direction, ax, ay) {
-    var least = layout.scale * layout.zoom;
-    var p = stepPxPerSample(layout.scale * view.zoom, direction, least);
-    var z = p / layout.scale;
-    var k = z / view.zoom;
-    return { zoom: z, panX: ax - (ax - view.panX) * k, panY: ay - (ay - view.panY) * k };
-  }
-
-  function pathData(points, view) {
-    var z = view.zoom;
-    var d = "";
-    var prev = null;
-    points.forEach(function (p) {
-      var x = p.x * z + view.panX;
-      var y = p.y * z + view.panY;
-      if (p.kind === "M") {
-        d += "M" + x.toFixed(1) + "," + y.toFixed(1);
-      } else if (p.kind === "S") {
-        var mid = ((prev.y + y) / 2).toFixed(1);
-        d +=
-          " C" + prev.x.toFixed(1) + "," + mid + " " + x.toFixed(1) + "," + mid +
-          " " + x.toFixed(1) + "," + y.toFixed(1);
-      } else {
-        d += " L" + x.toFixed(1) + "," + y.toFixed(1);
-      }
-      prev = { x: x, y: y };
-    });
-    return d;
-  }
-
-  /**
-   * Screen placement of every node and edge for a view {zoom, panX, panY}.
-   * Returns {pxPerSample, labels: {slot, nameFont, qualityFont, shown},
-   * nodes: {name: {left, top, width, height, glyphWidth, glyphHeight, glyphLeft,
-   * glyphTop}}, edges: [{source, target, d}]}. Positions are whole pixels.
-   */
-  function placeView(layout, view) {
-    var o = layout.options;
-    var z = view.zoom;
-    var p = layout.scale * z;
-    var shrink = Math.min(1, z);
-    var slot = Math.round(o.label * z);
-    var labels = {
-      slot: slot,
-      nameFont: o.nameFont * shrink,
-      qualityFont: o.qualityFont * shrink,
-      shown: o.qualityFont * shrink >= o.minFont,
-    };
-    var nodes = {};
-    Object.keys(layout.boxes).forEach(function (name) {
-      var b = layout.boxes[name];
-      var gw = Math.max(1, Math.round(b.samples.w * p));
-      var gh = Math.max(1, Math.round(b.samples.h * p));
-      var cx = (b.x + b.w / 2) * z + view.panX;
-      var top = Math.round(b.y * z + view.panY);
-      var width = Math.max(gw, Math.round(b.w * z));
-      var left = Math.round(cx - width / 2);
-      nodes[name] = {
-        left: left,
-        top: top,
-        width: width,
-        height: gh + 2 * slot,
-        glyphWidth: gw,
-        glyphHeight: gh,
-        glyphLeft: Math.round(cx - gw / 2),
-        glyphTop: top + slot,
-      };
-    });
-    var edges = layout.edges.map(function (e) {
-      return { source: e.source, target: e.target, d: pathData(e.route, view) };
-    });
-    return { pxPerSample: p, labels: labels, nodes: nodes, edges: edges };
+  function finish(placed, fold, index, zoom, o) {
+    placed.zoom = zoom;
+    placed.overview = zoom < 1;
+    placed.crisp = Math.abs(placed.scale * o.dpr - Math.round(placed.scale * o.dpr)) < 1e-6;
+    placed.mode = fold.mode;
+    placed.fold = index;
+    placed.options = o;
+    return placed;
   }
 
   return {
     DEFAULTS: DEFAULTS,
-    LADDER: LADDER,
+    options: options,
+    prepare: prepare,
+    placeFold: placeFold,
+    largestScale: largestScale,
+    settle: settle,
     fitLayout: fitLayout,
-    fitView: fitView,
-    placeView: placeView,
-    stepPxPerSample: stepPxPerSample,
-    zoomAt: zoomAt,
   };
 });
