@@ -65,7 +65,7 @@ def open_page(browser, url, query=""):
     page.wait_for_timeout(100)
     page.requests = []
     # Every request counts, except the tab icon: Chromium asks for it again itself when
-    # the address changes (history.replaceState), which is no round trip of ours.
+    # the address changes (a new history entry), which is no round trip of ours.
     page.on(
         "request",
         lambda r: "favicon" in r.url or page.requests.append(f"{r.method} {r.url}"),

@@ -102,7 +102,13 @@ def test_copy_link_and_downloads_follow_the_view(browser, share_url):
     page.wait_for_function("async () => (await navigator.clipboard.readText()) === location.href")
     png = page.get_attribute(f"#{ids.DOWNLOAD_PNG}", "href")
     html = page.get_attribute(f"#{ids.DOWNLOAD_HTML}", "href")
-    assert png == "/export/toy.png?coloring=relative" and html == "/export/toy.html"
+    assert png == "/export/toy.png?coloring=relative&curve=compact"
+    assert html == "/export/toy.html?curve=compact"
+    page.get_by_text("paper curve").click()  # the links follow the curve shown
+    page.wait_for_function(f"() => document.querySelector('#{ids.DOWNLOAD_HTML}')"
+                           ".getAttribute('href') === '/export/toy.html?curve=paper'")  # fmt: skip
+    png = page.get_attribute(f"#{ids.DOWNLOAD_PNG}", "href")
+    assert png == "/export/toy.png?coloring=relative&curve=paper"
     base = share_url.rstrip("/")
     with urllib.request.urlopen(base + png, timeout=30) as response:
         assert response.headers["Content-Type"] == "image/png"

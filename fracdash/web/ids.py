@@ -33,8 +33,6 @@ NOTE = "note"
 
 #: Radio items: the curve glyphs are laid on ("compact" by default, or "paper").
 CURVE = "curve"
-#: dcc.Location: the page's URL, which holds every view setting (assets/url_state.js).
-URL = "url"
 #: Button copying the view's link (dcc.Clipboard).
 COPY_LINK = "copy-link"
 #: Links downloading the run as a PNG / a standalone HTML file.
@@ -53,8 +51,6 @@ JOBS_TICK = "jobs-tick"
 PARTIAL_SHOWN = "partial-shown"
 #: dcc.Store: how many partial graphs the page's job has stored (its progress output).
 PARTIAL_TICK = "partial-tick"
-#: dcc.Store: focused class index (legend hover) or None.
-FOCUS = "focus"
 #: dcc.Store: every glyph's PNG variants, {layer: {"absolute", "relative", "focus"}}.
 GLYPH_VARIANTS = "glyph-variants"
 

@@ -1,13 +1,15 @@
-/* fracdash: places the layer graph in its box, at the scale that fits the window.
+/* fracdash: places the layer graph in its box, at the scale that fills the window.
  *
  * The server renders one .fd-node per layer (name, glyph, quality) inside a
- * .fd-dag-canvas whose data-graph holds the Sugiyama layering as JSON (see
- * fracdash/web/dag.py). This script measures the labels and the box, asks
- * fracdashFit (assets/dag_fit.js, pure) for the folded layout and the largest integer
- * scale that fits, then positions the nodes and draws the edges as SVG paths. It
- * refits whenever the graph or the box changes (a new run, the simplified network,
- * a resized window, the charts panel opened); the wheel zooms at the pointer, a drag
- * moves the graph, a double-click on the background or the "fit" button shows it whole.
+ * .fd-dag-canvas whose data-graph holds the layered graph and its candidate folds as
+ * JSON (see fracdash/web/dag.py). This script measures the labels and the box, asks
+ * fracdashFit (assets/dag_fit.js, pure) for the fold and the scale that give the
+ * largest glyphs (devicePixelRatio-aware), then positions the nodes and draws the
+ * edges as SVG paths (views: fracdashZoom, assets/dag_zoom.js). It refits whenever
+ * the graph or the box changes (a new run, the simplified network, a resized window,
+ * the charts panel opened); the wheel zooms at the pointer, a drag moves the graph, a
+ * double-click on the background or the "fit" button shows it whole, "crisp" goes to
+ * whole screen pixels per sample; the current scale is shown beside them.
  *
  * It only sets inline positions, sizes and CSS variables, and adds an SVG inside the
  * empty .fd-edges: props Dash never sets, so Dash's own updates (a new glyph src on
@@ -18,7 +20,7 @@
   var SVG = "http://www.w3.org/2000/svg";
   var WHEEL_STEP = 50; // wheel delta (px) per zoom step; trackpads send many small ones
   var DRAG_SLOP = 4; // px a press may move and still be a click
-  var fit = null; // window.fracdashFit (assets/dag_fit.js), taken once the page runs
+  var fit = null; // fracdashFit and fracdashZoom (assets/dag_fit.js, dag_zoom.js) in one
   var states = new WeakMap(); // canvas -> {text, layout, view, paths}
   var observed = new WeakSet(); // boxes watched for resizing
   var pending = false;
@@ -26,6 +28,10 @@
 
   function boxOf(canvas) {
     return canvas.parentElement;
+  }
+
+  function dpr() {
+    return window.devicePixelRatio || 1;
   }
 
   function viewportOf(canvas) {
@@ -72,7 +78,7 @@
 
   /* Positions every node and edge for the state's view. */
   function apply(canvas, st) {
-    var placed = fit.placeView(st.layout, st.view);
+    var placed = fit.placeView(st.layout, st.view, dpr());
     var labels = placed.labels;
     canvas.style.setProperty("--fd-slot", labels.slot + "px");
     canvas.style.setProperty("--fd-name-font", labels.nameFont.toFixed(2) + "px");
@@ -106,36 +112,48 @@
     canvas.dataset.pxPerSample = placed.pxPerSample.toFixed(4);
     canvas.dataset.mode = st.layout.mode;
     canvas.dataset.columns = String(st.layout.columns.length);
+    canvas.dataset.crisp = placed.crisp ? "true" : "false";
+    var shown = canvas.querySelector(".fd-scale");
+    if (shown) {
+      shown.textContent = fit.scaleText(placed.pxPerSample);
+    }
     canvas.setAttribute("data-laid-out", "");
   }
 
-  /* Zoom and pan live in the URL too (?zoom=&x=&y=), so that a copied link opens at
-   * the same place. Replaced, never pushed: a wheel would write history at every
-   * notch. A link's zoom applies to each new graph until the user moves the view. */
-  var urlView = readUrlView();
-
+  /* Zoom and pan live in the URL too (?zoom=&x=&y=; assets/url_state.js owns it), so
+   * that a copied link opens at the same place and Back steps back through them: the
+   * view shown is the URL's, or the whole graph when it says none. One wheel turn or
+   * one drag is one history entry (a gesture: its later frames replace that entry). */
   function readUrlView() {
-    var p = new URLSearchParams(window.location.search);
-    var z = parseFloat(p.get("zoom"));
-    var x = parseFloat(p.get("x"));
-    var y = parseFloat(p.get("y"));
-    var ok = isFinite(z) && z > 0 && z < 1000 && isFinite(x) && isFinite(y);
-    return ok ? { zoom: z, panX: x, panY: y } : null;
+    var v = window.fracdashUrl ? window.fracdashUrl.view() : {};
+    return v.zoom ? { zoom: v.zoom, panX: v.x, panY: v.y } : null;
   }
 
-  function writeUrlView(view) {
-    var p = new URLSearchParams(window.location.search);
-    ["zoom", "x", "y"].forEach(function (k) {
-      p.delete(k);
-    });
-    if (view) {
-      p.set("zoom", view.zoom.toFixed(4));
-      p.set("x", String(Math.round(view.panX)));
-      p.set("y", String(Math.round(view.panY)));
-    }
-    var q = p.toString();
-    window.history.replaceState(window.history.state, "", window.location.pathname + (q ? "?" + q : ""));
+  /* Writes the view (null: the whole graph) and returns it as the URL holds it. */
+  function writeUrlView(view, gesture) {
+    var at = view ? { zoom: view.zoom, x: view.panX, y: view.panY }
+                  : { zoom: null, x: null, y: null };
+    window.fracdashUrl.setMany(at, gesture);
+    return view ? readUrlView() || view : null;
   }
+
+  var gestures = 0; // a new token per drag and per wheel turn
+  var wheelAt = 0; // when the last wheel step was taken (ms)
+  var WHEEL_TURN_MS = 500; // wheel steps closer than this are one turn
+
+  /* Back or Forward: each graph at the URL's view. */
+  window.addEventListener("fracdash:url", function () {
+    document.querySelectorAll(".fd-dag-canvas").forEach(function (canvas) {
+      var st = states.get(canvas);
+      if (!st) return;
+      var want = readUrlView() || fit.fitView(st.layout, viewportOf(canvas));
+      var v = st.view;
+      if (want.zoom !== v.zoom || want.panX !== v.panX || want.panY !== v.panY) {
+        st.view = want;
+        apply(canvas, st);
+      }
+    });
+  });
 
   /* Fits the canvas's graph to its box, from scratch. */
   function layOut(canvas) {
@@ -144,22 +162,20 @@
     if (!text || viewport.width <= 0 || viewport.height <= 0) {
       return;
     }
-    var layout = fit.fitLayout(labelWidths(JSON.parse(text)), viewport);
-    var before = states.get(canvas);
-    var newGraph = !before || before.text !== text;
-    var view = newGraph && urlView ? urlView : fit.fitView(layout, viewport);
+    var layout = fit.fitLayout(labelWidths(JSON.parse(text)), viewport, { dpr: dpr() });
+    var view = readUrlView() || fit.fitView(layout, viewport);
     var st = { text: text, layout: layout, view: view, paths: null };
-    st.size = viewport.width + "x" + viewport.height;
+    st.size = viewport.width + "x" + viewport.height + "@" + dpr();
     states.set(canvas, st);
     apply(canvas, st);
   }
 
   function refresh() {
     pending = false;
-    fit = window.fracdashFit;
-    if (!fit) {
+    if (!window.fracdashFit || !window.fracdashZoom) {
       return;
     }
+    fit = fit || Object.assign({}, window.fracdashFit, window.fracdashZoom);
     document.querySelectorAll(".fd-dag-canvas").forEach(function (canvas) {
       var box = boxOf(canvas);
       if (box && !observed.has(box) && window.ResizeObserver) {
@@ -168,7 +184,7 @@
       }
       var st = states.get(canvas);
       var v = viewportOf(canvas);
-      if (!st || st.text !== canvas.dataset.graph || st.size !== v.width + "x" + v.height) {
+      if (!st || st.text !== canvas.dataset.graph || st.size !== v.width + "x" + v.height + "@" + dpr()) {
         layOut(canvas);
       } else if (!canvas.querySelector(".fd-edges svg") || unplaced(canvas)) {
         st.paths = null; // Dash re-rendered part of the graph: place it again
@@ -200,18 +216,17 @@
     return canvas && states.has(canvas) ? canvas : null;
   }
 
-  function setView(canvas, view) {
+  function setView(canvas, view, gesture) {
     var st = states.get(canvas);
-    st.view = view;
+    st.view = writeUrlView(view, gesture);
     apply(canvas, st);
-    urlView = null; // the user moved the view: the link's zoom is spent
-    writeUrlView(view);
   }
 
   function showWhole(canvas) {
     var st = states.get(canvas);
-    setView(canvas, fit.fitView(st.layout, viewportOf(canvas)));
     writeUrlView(null); // the whole graph is the default: nothing to say in the URL
+    st.view = fit.fitView(st.layout, viewportOf(canvas));
+    apply(canvas, st);
   }
 
   /* Wheel: one zoom step per notch, at the pointer. */
@@ -232,10 +247,12 @@
       var direction = wheelRest < 0 ? 1 : -1;
       wheelRest = 0;
       var st = states.get(canvas);
+      if (ev.timeStamp - wheelAt > WHEEL_TURN_MS) gestures += 1;
+      wheelAt = ev.timeStamp;
       var rect = boxOf(canvas).getBoundingClientRect();
       var x = ev.clientX - rect.left - boxOf(canvas).clientLeft;
       var y = ev.clientY - rect.top - boxOf(canvas).clientTop;
-      setView(canvas, fit.zoomAt(st.layout, st.view, direction, x, y));
+      setView(canvas, fit.zoomAt(st.layout, st.view, direction, x, y), "wheel:" + gestures);
     },
     { passive: false }
   );
@@ -248,11 +265,13 @@
   document.addEventListener("pointerdown", function (ev) {
     swallowClick = false;
     var canvas = ev.button === 0 ? canvasAt(ev.target) : null;
-    if (!canvas || ev.target.closest(".fd-fit") || (ev.shiftKey && ev.target.closest(".fd-glyph"))) {
+    if (!canvas || ev.target.closest(".fd-view-tools") || (ev.shiftKey && ev.target.closest(".fd-glyph"))) {
       return;
     }
     var view = states.get(canvas).view;
+    gestures += 1;
     drag = { canvas: canvas, x: ev.clientX, y: ev.clientY, view: view, moved: false };
+    drag.gesture = "drag:" + gestures;
   });
   window.addEventListener("pointermove", function (ev) {
     if (!drag) {
@@ -266,12 +285,13 @@
     drag.moved = true;
     boxOf(drag.canvas).classList.add("fd-dragging");
     var v = drag.view;
-    setView(drag.canvas, { zoom: v.zoom, panX: v.panX + dx, panY: v.panY + dy });
+    setView(drag.canvas, { zoom: v.zoom, panX: v.panX + dx, panY: v.panY + dy }, drag.gesture);
   });
   window.addEventListener("pointerup", function () {
     if (drag && drag.moved) {
       swallowClick = true;
       boxOf(drag.canvas).classList.remove("fd-dragging");
+      window.fracdashUrl.flush(); // the drag's last frame, in its entry now
     }
     drag = null;
   });
@@ -287,13 +307,16 @@
       var canvas = canvasAt(ev.target);
       if (canvas && ev.target.closest(".fd-fit")) {
         showWhole(canvas);
+      } else if (canvas && ev.target.closest(".fd-crisp")) {
+        var st = states.get(canvas);
+        setView(canvas, fit.crispView(st.layout, st.view, viewportOf(canvas), dpr()));
       }
     },
     true
   );
   document.addEventListener("dblclick", function (ev) {
     var canvas = canvasAt(ev.target);
-    if (canvas && !ev.target.closest(".fd-node")) {
+    if (canvas && !ev.target.closest(".fd-node, .fd-view-tools")) {
       showWhole(canvas);
     }
   });

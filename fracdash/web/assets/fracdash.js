@@ -28,22 +28,24 @@
     return node && node.closest ? node.closest(".fd-legend-item") : null;
   }
 
-  /* The pinned class (click, Enter or Space on a legend item; again to unpin), shown
-   * while no other item is hovered, and kept in the URL (?focus=k, replaced). */
-  var focusParam = new URLSearchParams(window.location.search).get("focus");
-  var pinned = focusParam !== null && /^\d{1,4}$/.test(focusParam) ? Number(focusParam) : null;
+  /* The pinned class (click, Enter or Space on a legend item; again to unpin) is the
+   * URL's focus (assets/url_state.js: one history entry per pin), shown while no other
+   * item is hovered. A hover focuses the glyphs and writes nothing. */
+  function pinned() {
+    var url = window.fracdashUrl;
+    return url ? url.view().focus : null;
+  }
 
-  /* A legend item names its store (data-focus-store) and its class (data-class). */
-  function setFocus(item, k) {
-    window.dash_clientside.set_props(item.dataset.focusStore, { data: k });
+  function setFocus(k) {
     if (window.fracdashSampleView) {
       window.fracdashSampleView.setFocus(k);
     }
   }
 
   function markPinned() {
+    var k = pinned();
     document.querySelectorAll(".fd-legend-item").forEach(function (e) {
-      var on = String(pinned !== null && Number(e.dataset.class) === pinned);
+      var on = String(k !== null && Number(e.dataset.class) === k);
       if (e.getAttribute("aria-pressed") !== on) {
         e.setAttribute("aria-pressed", on);
       }
@@ -52,30 +54,28 @@
 
   function pin(item) {
     var k = Number(item.dataset.class);
-    pinned = pinned === k ? null : k;
-    var p = new URLSearchParams(window.location.search);
-    if (pinned === null) {
-      p.delete("focus");
-    } else {
-      p.set("focus", String(pinned));
-    }
-    var q = p.toString();
-    window.history.replaceState(window.history.state, "", window.location.pathname + (q ? "?" + q : ""));
+    window.fracdashUrl.set("focus", pinned() === k ? null : k);
     markPinned();
-    setFocus(item, pinned);
+    setFocus(pinned());
   }
+
+  /* Back, Forward or the page opening: the URL's pinned class. */
+  window.addEventListener("fracdash:url", function (ev) {
+    markPinned();
+    setFocus(ev.detail.focus);
+  });
 
   document.addEventListener("mouseover", function (ev) {
     var item = legendItem(ev.target);
     if (item && !item.contains(ev.relatedTarget)) {
-      setFocus(item, Number(item.dataset.class));
+      setFocus(Number(item.dataset.class));
     }
   });
 
   document.addEventListener("mouseout", function (ev) {
     var item = legendItem(ev.target);
     if (item && !item.contains(ev.relatedTarget)) {
-      setFocus(item, pinned);
+      setFocus(pinned());
     }
   });
 

@@ -10,7 +10,7 @@
   /* -- controls, info line, legend line --------------------------------------------- */
   function showSelection(st, S) {
     var m = st.model;
-    document.querySelectorAll("[data-labels]").forEach(function (b) {
+    document.querySelectorAll(".fd-labels[data-labels]").forEach(function (b) {
       b.setAttribute("aria-pressed", String(b.dataset.labels === st.labels));
     });
     var wrong = document.querySelector(".fd-wrong-toggle");

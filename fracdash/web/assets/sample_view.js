@@ -7,8 +7,9 @@
  * rectangle; a confusion-matrix cell or the "misclassified" button selects a group,
  * which every glyph then shows with the rest dimmed, and the quality chart follows with
  * the group's cohesion per layer; "predicted" recolors every glyph by the model's
- * labels. Selection, pins, labels and a pinned class are written to the URL (replaced,
- * not pushed), so a copied link opens with the same samples highlighted.
+ * labels. Selection, pins and labels live in the URL (assets/url_state.js: each change
+ * is one history entry), so a copied link opens with the same samples highlighted and
+ * Back and Forward step through them.
  *
  * The logic is in assets/samples.js (pure, tested in node); this file is the glyphs'
  * DOM, assets/sample_panels.js the tooltip, the info line and the charts' side. */
@@ -19,7 +20,7 @@
   var images = new WeakMap(); // overlay canvas -> its ImageData, reused
   var st = {
     model: null, loading: null, sprite: null, labels: "truth", focus: null,
-    pins: [], sel: null, mask: null, hover: null, brush: null, fromUrl: true, spriteOf: null,
+    pins: [], sel: null, mask: null, hover: null, brush: null, spriteOf: null,
   };
 
   /* The panels around the glyphs (assets/sample_panels.js). */
@@ -36,40 +37,27 @@
     return checked ? checked.value : "absolute";
   }
 
-  /* -- the URL ------------------------------------------------------------------ */
+  /* -- the URL (assets/url_state.js owns it) ----------------------------------------- */
+  function U() {
+    return window.fracdashUrl;
+  }
+
+  /* The view's labels, selection, pins and pinned class, as the URL says. */
   function readUrl() {
-    var p = new URLSearchParams(window.location.search);
-    st.labels = p.get("labels") === "predicted" ? "predicted" : "truth";
-    st.sel = S.parseSelection(p.get("sel"));
-    st.pins = S.parsePins(p.get("pin"), st.model.n);
-    var f = p.get("focus");
-    st.focus = f !== null && /^\d{1,4}$/.test(f) && +f < st.model.classNames.length ? +f : null;
+    var v = U().view();
+    st.labels = v.labels === "predicted" ? "predicted" : "truth";
+    st.pins = S.parsePins(v.pin, st.model.n);
+    st.focus = v.focus !== null && v.focus < st.model.classNames.length ? v.focus : null;
+    st.mask = S.maskOf(st.model, S.parseSelection(v.sel));
+    st.sel = st.mask ? S.parseSelection(v.sel) : null; // a rule this run cannot apply: none
   }
 
-  /* Written after the frame, not in it: Chromium's history.replaceState takes up to
-   * 15 ms, which a brush or a pin should not wait for. */
-  var urlTimer = null;
-  function writeUrl() {
-    if (urlTimer === null) {
-      urlTimer = window.setTimeout(function () {
-        urlTimer = null;
-        writeUrlNow();
-      }, 60);
-    }
-  }
-
-  function writeUrlNow() {
-    var p = new URLSearchParams(window.location.search);
-    var set = function (key, value) {
-      if (value) p.set(key, value);
-      else p.delete(key);
-    };
-    set("labels", st.labels === "predicted" ? "predicted" : "");
-    set("sel", S.formatSelection(st.sel));
-    set("pin", st.pins.join(","));
-    var q = p.toString();
-    window.history.replaceState(window.history.state, "", window.location.pathname + (q ? "?" + q : ""));
-  }
+  /* Back, Forward or the page opening: the URL's state, drawn. */
+  window.addEventListener("fracdash:url", function () {
+    if (!st.model || !S) return;
+    readUrl();
+    drawAll(false);
+  });
 
   /* -- loading a run's data ---------------------------------------------------------- */
   function dagCanvas() {
@@ -97,18 +85,8 @@
       .then(function (payload) {
         if (!payload || st.loading !== want) return;
         st.loading = null;
-        var runChanged = !st.model || st.model.run !== payload.run;
         st.model = S.decode(payload);
-        if (st.fromUrl) {
-          readUrl(); // the link's selection applies to the run it opened with
-          st.fromUrl = false;
-        } else if (runChanged) {
-          st.sel = null;
-          st.pins = [];
-        }
-        st.mask = S.maskOf(st.model, st.sel);
-        if (!st.mask) st.sel = null;
-        writeUrl();
+        readUrl(); // another run's URL holds none of the last one's samples
         drawAll(true);
       })
       .catch(function () {
@@ -216,10 +194,9 @@
   var cohesionQueued = false;
 
   function setSelection(sel) {
-    st.sel = sel;
     st.mask = S.maskOf(st.model, sel);
-    if (!st.mask) st.sel = null;
-    writeUrl();
+    st.sel = st.mask ? sel : null;
+    U().set("sel", S.formatSelection(st.sel) || null);
     drawAll(false);
   }
 
@@ -269,6 +246,8 @@
     }
   });
 
+  var clicks = 0; // single clicks on glyphs so far: each pin click its own gesture
+
   document.addEventListener("click", function (ev) {
     var img = glyphOf(ev.target);
     if (!img || ev.shiftKey) return;
@@ -278,7 +257,10 @@
     var i = st.pins.indexOf(hit.sample);
     if (i >= 0) st.pins.splice(i, 1);
     else st.pins.push(hit.sample);
-    writeUrl();
+    /* A double-click's two clicks are one gesture: it pins and unpins, and leaves no
+       history entry behind (url_state.js takes it back). */
+    if (ev.detail < 2) clicks += 1;
+    U().set("pin", st.pins.join(",") || null, "pin-click:" + clicks + ":" + hit.sample);
     drawMarks();
     P().showSelection(st, S);
   });
@@ -345,13 +327,14 @@
     if (ev.key === "Escape" && st.sel) setSelection(null);
   });
 
-  /* Controls: truth / predicted labels, misclassified. */
+  /* Controls: truth / predicted labels, misclassified. (The graph's canvas has a
+     data-labels of its own: the buttons are named by their class.) */
   document.addEventListener("click", function (ev) {
-    var t = ev.target.closest ? ev.target.closest("[data-labels], .fd-wrong-toggle") : null;
+    var t = ev.target.closest ? ev.target.closest(".fd-labels, .fd-wrong-toggle") : null;
     if (!t || !st.model) return;
     if (t.dataset.labels) {
       st.labels = t.dataset.labels === "predicted" ? "predicted" : "truth";
-      writeUrl();
+      U().set("labels", st.labels === "predicted" ? "predicted" : null);
       drawAll(false);
     } else {
       setSelection(st.sel && st.sel.kind === "wrong" ? null : { kind: "wrong" });

@@ -1,147 +1,335 @@
-/* fracdash: every view setting lives in the page's URL (?run=…&coloring=…), so that a
- * copied link reproduces the view and back/forward step through view changes.
+/* fracdash: the one owner of the page's URL. Every view setting lives in it
+ * (?run=…&coloring=…&labels=…&sel=…&pin=…&zoom=…), so that a copied link reproduces the
+ * view, and every change of view is one history entry, so that Back and Forward step
+ * through exactly the views that existed.
  *
- * Pure functions (parse, format) plus one clientside callback (sync) that keeps the
- * URL and the controls in step in both directions, in the browser: no request. */
+ * The page's other scripts never write `history` or `location`: they call
+ * fracdashUrl.set(key, value) (setMany for one gesture changing several keys) and read
+ * fracdashUrl.view(). When the page opens and on Back/Forward, this module restores every
+ * control from the URL, by one path: the Dash controls (run, coloring, curve, simplify)
+ * through set_props, the scripts' state (labels, focus, selection, pins, zoom) through a
+ * "fracdash:url" event on window whose detail is the view.
+ *
+ * Pure functions first (parse, format, change, links; node tests in
+ * tests/js/url_state.test.js), then the history's owner, built on a window (a fake one in
+ * the tests). */
 (function (root) {
   "use strict";
 
   var COLORINGS = ["absolute", "relative"];
   var CURVES = ["compact", "paper"];
-  var DEFAULTS = { coloring: "absolute", simplify: false, curve: "compact", focus: null };
-  var KEPT = ["focus", "zoom", "x", "y", "labels", "sel", "pin"];
+  /* Every key, in the order the URL writes them. */
+  var KEYS = ["run", "coloring", "curve", "simplify", "labels", "focus", "sel", "pin",
+              "zoom", "x", "y"];
+  /* A key left out of the URL holds its default. */
+  var DEFAULTS = {
+    run: null, coloring: "absolute", curve: "compact", simplify: false, labels: "truth",
+    focus: null, sel: null, pin: null, zoom: null, x: null, y: null,
+  };
+  /* What belongs to one run (class indices, samples, places): another run opens without. */
+  var RUN_BOUND = ["focus", "sel", "pin", "zoom", "x", "y"];
+  /* The Dash controls, in the order of the controls callback's inputs (callbacks/share.py). */
+  var CONTROLS = ["run", "coloring", "simplify", "curve"];
+  /* The event the page's scripts restore their state on. */
+  var EVENT = "fracdash:url";
+  /* A gesture's later frames replace its entry at most this often (ms): Chromium drops
+   * history calls beyond 200 in 10 s. */
+  var REPLACE_MS = 100;
 
-  /* The view a query string asks for; unknown or malformed values are left out (the
-   * page keeps its own), so a hand-edited link never breaks the page. */
+  function oneOf(values) {
+    return function (v) {
+      return values.indexOf(v) >= 0 ? v : undefined;
+    };
+  }
+  function matching(re) {
+    return function (v) {
+      return re.test(v) ? v : undefined;
+    };
+  }
+  function numberOf(text) {
+    return text === null || text.trim() === "" ? NaN : Number(text);
+  }
+
+  var READ = {
+    run: function (v) {
+      return v || undefined;
+    },
+    coloring: oneOf(COLORINGS),
+    curve: oneOf(CURVES),
+    simplify: function (v) {
+      return v === "1" ? true : v === "0" ? false : undefined;
+    },
+    labels: oneOf(["truth", "predicted"]),
+    focus: function (v) {
+      return /^\d{1,4}$/.test(v) ? Number(v) : undefined;
+    },
+    /* The rules of assets/samples.js (formatSelection, parsePins). */
+    sel: matching(/^(wrong|cell:\d{1,4}-\d{1,4}|brush:.+:\d{1,5},\d{1,5},\d{1,5},\d{1,5})$/),
+    pin: matching(/^\d{1,7}(,\d{1,7})*$/),
+  };
+
+  /* The view a query string asks for: only the keys it holds with a valid value (a
+   * hand-edited link never breaks the page). zoom, x and y come together or not at all. */
   function parse(search) {
     var params = new URLSearchParams(search || "");
     var view = {};
-    var run = params.get("run");
-    if (run) view.run = run;
-    var coloring = params.get("coloring");
-    if (COLORINGS.indexOf(coloring) >= 0) view.coloring = coloring;
-    var curve = params.get("curve");
-    if (CURVES.indexOf(curve) >= 0) view.curve = curve;
-    var simplify = params.get("simplify");
-    if (simplify === "1" || simplify === "0") view.simplify = simplify === "1";
-    var focus = params.get("focus");
-    if (focus !== null && /^\d{1,4}$/.test(focus)) view.focus = parseInt(focus, 10);
+    Object.keys(READ).forEach(function (key) {
+      var text = params.get(key);
+      var value = text === null ? undefined : READ[key](text);
+      if (value !== undefined) view[key] = value;
+    });
+    var z = numberOf(params.get("zoom"));
+    var x = numberOf(params.get("x"));
+    var y = numberOf(params.get("y"));
+    if (isFinite(z) && z > 0 && z < 1000 && isFinite(x) && isFinite(y)) {
+      view.zoom = z;
+      view.x = x;
+      view.y = y;
+    }
     return view;
   }
 
-  /* The query string of a view: defaults are left out, keys in a fixed order. */
+  function zoomed(view) {
+    return [view.zoom, view.x, view.y].every(function (v) {
+      return typeof v === "number" && isFinite(v);
+    }) && view.zoom > 0;
+  }
+
+  var WRITE = {
+    simplify: function () {
+      return "1";
+    },
+    zoom: function (v) {
+      return String(Number(v.toFixed(6)));
+    },
+    x: function (v) {
+      return String(Math.round(v) || 0);
+    },
+    y: function (v) {
+      return String(Math.round(v) || 0);
+    },
+  };
+
+  /* The query string of a view: defaults left out, keys in a fixed order ("" for none). */
   function format(view) {
     var params = new URLSearchParams();
-    if (view.run) params.set("run", view.run);
-    if (view.coloring && view.coloring !== DEFAULTS.coloring) params.set("coloring", view.coloring);
-    if (view.curve && view.curve !== DEFAULTS.curve) params.set("curve", view.curve);
-    if (view.simplify) params.set("simplify", "1");
-    if (view.focus !== null && view.focus !== undefined) params.set("focus", String(view.focus));
+    var place = zoomed(view);
+    KEYS.forEach(function (key) {
+      var v = view[key];
+      if (v === null || v === undefined || v === DEFAULTS[key]) return;
+      if ((key === "zoom" || key === "x" || key === "y") && !place) return;
+      params.set(key, WRITE[key] ? WRITE[key](v) : String(v));
+    });
     var text = params.toString();
     return text ? "?" + text : "";
   }
 
-  /* Controls as the view: the simplify checklist holds ["on"] when checked. */
-  function viewOf(run, coloring, simplify, curve, focus) {
+  /* Every key's value, defaults filled in. */
+  function full(view) {
+    return Object.assign({}, DEFAULTS, view);
+  }
+
+  /* The query string after `changes` ({key: value}; null: back to the default). Only the
+   * keys named change, except that another run drops what belonged to the last one. */
+  function change(search, changes) {
+    var view = parse(search);
+    Object.keys(changes).forEach(function (key) {
+      if (KEYS.indexOf(key) < 0) {
+        throw new Error("fracdashUrl: no URL key '" + key + "'; use one of " + KEYS.join(", "));
+      }
+    });
+    if (changes.run !== undefined && changes.run !== (view.run || null)) {
+      RUN_BOUND.forEach(function (key) {
+        delete view[key];
+      });
+    }
+    Object.keys(changes).forEach(function (key) {
+      view[key] = changes[key];
+    });
+    return format(parse(format(view))); // what the URL cannot hold is not written
+  }
+
+  /* The Dash controls as a view: the simplify checklist holds ["on"] when checked. */
+  function viewOf(run, coloring, simplify, curve) {
     return {
       run: run || null,
       coloring: coloring || DEFAULTS.coloring,
       simplify: Array.isArray(simplify) ? simplify.indexOf("on") >= 0 : !!simplify,
       curve: curve || DEFAULTS.curve,
-      focus: focus === undefined ? null : focus,
     };
   }
 
-  /* One callback, both directions. The URL changed (page load, back/forward): set the
-   * controls it names. A control changed: write the URL (a new history entry). Returns
-   * [search, run, coloring, simplify, curve, focus], unchanged ones as noUpdate. */
-  function sync(triggered, search, run, coloring, simplify, curve, focus, noUpdate) {
-    var current = viewOf(run, coloring, simplify, curve, focus);
-    if (triggered === "url" && !search) {
-      /* A bare URL (first visit): write the view shown, so that it can be copied. */
-      var shown = format(current);
-      return [shown || noUpdate, noUpdate, noUpdate, noUpdate, noUpdate, noUpdate];
-    }
-    if (triggered === "url") {
-      /* What the URL leaves out is the default (format() omits defaults), except the run
-       * and the focus, which stay as they are. */
-      var asked = Object.assign(
-        { coloring: DEFAULTS.coloring, simplify: DEFAULTS.simplify, curve: DEFAULTS.curve },
-        parse(search)
-      );
-      var same = function (key) {
-        return asked[key] === undefined || asked[key] === current[key];
-      };
-      return [
-        noUpdate,
-        same("run") ? noUpdate : asked.run,
-        same("coloring") ? noUpdate : asked.coloring,
-        same("simplify") ? noUpdate : asked.simplify ? ["on"] : [],
-        same("curve") ? noUpdate : asked.curve,
-        same("focus") ? noUpdate : asked.focus,
-      ];
-    }
-    var wanted = format(current);
-    /* What other scripts keep in the URL stays while the run stays: zoom and pan
-     * (assets/dag_view.js), the pinned class (assets/fracdash.js), labels, selection
-     * and pinned samples (assets/sample_view.js). */
-    var before = new URLSearchParams(search || "");
-    if (before.get("run") === current.run) {
-      KEPT.forEach(function (k) {
-        if (before.get(k) !== null && !(k === "focus" && wanted.indexOf("focus=") >= 0)) {
-          wanted += (wanted ? "&" : "?") + k + "=" + encodeURIComponent(before.get(k));
-        }
-      });
-    }
-    var result = [wanted === (search || "") ? noUpdate : wanted];
-    for (var i = 0; i < 5; i += 1) result.push(noUpdate);
-    return result;
+  /* The download links of a view [png, html], beside the page at `pathname`: the
+   * curve always (the export's own default may differ), coloring (PNG) and simplify. */
+  function links(view, pathname) {
+    var base = (pathname || "/").replace(/[^/]*$/, "");
+    var name = encodeURIComponent(view.run || "");
+    var curve = "curve=" + (view.curve || DEFAULTS.curve);
+    var simple = view.simplify ? ["simplify=1"] : [];
+    var png = (view.coloring === "relative" ? ["coloring=relative"] : []).concat(curve, simple);
+    return [
+      base + "export/" + name + ".png?" + png.join("&"),
+      base + "export/" + name + ".html?" + [curve].concat(simple).join("&"),
+    ];
   }
 
-  var api = { parse: parse, format: format, viewOf: viewOf, sync: sync, DEFAULTS: DEFAULTS };
+  /* The history's owner on window `win`. set/setMany push one entry per change of view;
+   * a gesture (a token naming one drag, one wheel turn, one double-click) pushes its
+   * first change and replaces that entry with the later ones, and a gesture that undoes
+   * itself takes its entry back. Back/Forward and the page's opening restore(). */
+  function owner(win) {
+    var page = {
+      started: false, ids: {}, shown: {},
+      pending: null, timer: null, gesture: null, before: null, popping: null, queued: [],
+    };
+
+    function current() {
+      if (page.popping !== null) return page.popping;
+      return page.pending !== null ? page.pending : win.location.search;
+    }
+    function address(search) {
+      return win.location.pathname + search + (win.location.hash || "");
+    }
+    function view() {
+      return full(parse(current()));
+    }
+
+    /* A gesture's last replaced frame, written now. */
+    function flush() {
+      if (page.timer !== null) win.clearTimeout(page.timer);
+      page.timer = null;
+      if (page.pending !== null) {
+        var search = page.pending;
+        page.pending = null;
+        win.history.replaceState(null, "", address(search));
+      }
+    }
+
+    function setMany(changes, gesture) {
+      if (page.popping !== null) {
+        page.queued.push([changes, gesture]); // written once the entry it follows is back
+        return;
+      }
+      var now = format(parse(current()));
+      var next = change(now, changes);
+      var continuing = !!gesture && gesture === page.gesture;
+      if (!continuing) {
+        page.gesture = gesture || null;
+        page.before = now;
+      }
+      if (next === now) return;
+      if (!continuing) {
+        flush();
+        win.history.pushState(null, "", address(next));
+      } else if (next === page.before) {
+        /* The gesture came back to where it began (a double-click pins and unpins): the
+           entry it pushed goes, so that Back does not land on a view that did not stay. */
+        flush();
+        page.gesture = null;
+        page.popping = next;
+        win.history.back();
+      } else {
+        page.pending = next;
+        if (page.timer === null) page.timer = win.setTimeout(flush, REPLACE_MS);
+      }
+    }
+
+    function set(key, value, gesture) {
+      var changes = {};
+      changes[key] = value;
+      setMany(changes, gesture);
+    }
+
+    /* Every control as the URL says: Dash's through set_props (those that differ), the
+       scripts' through the event. */
+    function restore() {
+      var v = view();
+      var dc = win.dash_clientside;
+      CONTROLS.forEach(function (key) {
+        var want = v[key];
+        if (!page.ids[key] || (key === "run" && !want) || page.shown[key] === want) return;
+        page.shown[key] = want;
+        dc.set_props(page.ids[key], { value: key === "simplify" ? (want ? ["on"] : []) : want });
+      });
+      win.dispatchEvent(new win.CustomEvent(EVENT, { detail: v }));
+    }
+
+    function popped() {
+      if (page.timer !== null) win.clearTimeout(page.timer);
+      page.timer = null;
+      page.pending = null;
+      page.gesture = null;
+      page.popping = null;
+      restore();
+      var queued = page.queued;
+      page.queued = [];
+      queued.forEach(function (q) {
+        setMany(q[0], q[1]);
+      });
+    }
+
+    function keyOf(propId) {
+      var id = propId.slice(0, propId.lastIndexOf("."));
+      for (var i = 0; i < CONTROLS.length; i++) {
+        if (page.ids[CONTROLS[i]] === id) return CONTROLS[i];
+      }
+      return null;
+    }
+
+    /* The controls callback (callbacks/share.py): first call, the URL's view over the
+       controls, normalised in place (no entry); later, the changed controls into the URL.
+       Returns the download links. */
+    function controls(run, coloring, simplify, curve) {
+      var ctx = (win.dash_clientside && win.dash_clientside.callback_context) || {};
+      var shown = viewOf(run, coloring, simplify, curve);
+      (ctx.inputs_list || []).forEach(function (input, i) {
+        if (CONTROLS[i] && typeof input.id === "string") page.ids[CONTROLS[i]] = input.id;
+      });
+      if (!page.started) {
+        page.started = true;
+        page.shown = Object.assign({}, shown);
+        var asked = parse(win.location.search);
+        var opened = format(Object.assign({}, asked, { run: asked.run || shown.run }));
+        if (opened !== win.location.search) win.history.replaceState(null, "", address(opened));
+        restore();
+      } else {
+        var changes = {};
+        (ctx.triggered || []).forEach(function (t) {
+          var key = keyOf(String(t.prop_id));
+          if (key) {
+            page.shown[key] = shown[key];
+            changes[key] = shown[key];
+          }
+        });
+        if (Object.keys(changes).length) setMany(changes);
+      }
+      return links(shown, win.location.pathname);
+    }
+
+    win.addEventListener("popstate", popped);
+    return {
+      set: set, setMany: setMany, view: view, flush: flush, controls: controls,
+      href: function () {
+        flush();
+        return win.location.href;
+      },
+    };
+  }
+
+  var api = {
+    KEYS: KEYS, DEFAULTS: DEFAULTS, RUN_BOUND: RUN_BOUND, EVENT: EVENT,
+    parse: parse, format: format, full: full, change: change, viewOf: viewOf, links: links,
+    owner: owner,
+  };
   if (typeof module !== "undefined" && module.exports) {
     module.exports = api;
   }
-  if (root && root.window) {
+  if (root && root.window && root.history) {
+    var own = owner(root);
+    root.fracdashUrl = Object.assign({}, api, {
+      set: own.set, setMany: own.setMany, view: own.view, flush: own.flush,
+    });
     root.dash_clientside = Object.assign({}, root.dash_clientside);
-    root.dash_clientside.fracdash_url = {
-      /* Class focus is not an input: a legend hover would write history at every
-       * move. A link's ?focus= still applies when the page opens. */
-      sync: function (search, run, coloring, simplify, curve) {
-        var dc = root.dash_clientside;
-        var ctx = dc.callback_context;
-        var first = ctx && ctx.triggered && ctx.triggered[0];
-        var prop = first ? String(first.prop_id) : ".";
-        var fromUrl = prop === "." || prop.indexOf("url.") === 0;  /* "." = page load */
-        /* The address bar, not the Location prop: dag_view.js replaces zoom and pan in
-         * it without Dash knowing. */
-        var now = fromUrl ? search : root.location.search;
-        return sync(fromUrl ? "url" : "control", now, run, coloring, simplify, curve,
-                    null, dc.no_update);
-      },
-    };
-    root.fracdashUrl = api;
+    root.dash_clientside.fracdash_url = { controls: own.controls, href: own.href };
   }
-})(typeof window !== "undefined" ? window : globalThis);
-
-/* The copy button's text and the download links, in the browser. */
-(function (root) {
-  "use strict";
-  if (!root || !root.window) return;
-  root.dash_clientside = Object.assign({}, root.dash_clientside);
-  var url = root.dash_clientside.fracdash_url || {};
-  url.href = function () {
-    return root.location.href;
-  };
-  url.downloads = function (run, coloring, simplify, pathname) {
-    var base = (pathname || "/").replace(/[^/]*$/, "");
-    var name = encodeURIComponent(run || "");
-    var simple = Array.isArray(simplify) && simplify.indexOf("on") >= 0 ? "simplify=1" : "";
-    var png = [coloring === "relative" ? "coloring=relative" : "", simple].filter(Boolean);
-    return [
-      base + "export/" + name + ".png" + (png.length ? "?" + png.join("&") : ""),
-      base + "export/" + name + ".html" + (simple ? "?" + simple : ""),
-    ];
-  };
-  root.dash_clientside.fracdash_url = url;
 })(typeof window !== "undefined" ? window : globalThis);
