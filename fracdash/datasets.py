@@ -187,22 +187,28 @@ def _fetch(url: str, path: Path, sha256: str | None = None) -> None:
     os.replace(tmp.name, path)  # never a half-written file in the cache
 
 
-def _downloaded(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Keras's cached copy of ``name``, downloaded there first if missing (online only)."""
+def _not_fetched(url: str, path: Path, sha256: str | None = None) -> None:
+    raise OSError(f"{path} is missing and downloading was not asked for")
+
+
+def _downloaded(name: str, split: str, download: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Keras's cached copy of ``name``, downloaded there first if missing (online only,
+    and only with ``download``)."""
     looked = f"${ENV_VAR}={os.environ.get(ENV_VAR, '(unset)')}, {SYSTEM_DATA_DIR / name}"
     apt = f", or `apt-get install {_APT[name]}`" if name in _APT else ""
     cache = keras_cache_dir()
+    fetch = _fetch if download else _not_fetched
     try:
         if name == "mnist":
             npz = cache / "mnist.npz"
             if not npz.is_file():
-                _fetch(KERAS_ORIGIN + "mnist.npz", npz, MNIST_NPZ_SHA256)
+                fetch(KERAS_ORIGIN + "mnist.npz", npz, MNIST_NPZ_SHA256)
             with np.load(npz, allow_pickle=False) as arrays:
                 return arrays[f"x_{split}"], arrays[f"y_{split}"]
         folder = cache / name
         for stem in (FILES[split, "images"], FILES[split, "labels"]):
             if not (folder / f"{stem}.gz").is_file():
-                _fetch(f"{KERAS_ORIGIN}{name}/{stem}.gz", folder / f"{stem}.gz")
+                fetch(f"{KERAS_ORIGIN}{name}/{stem}.gz", folder / f"{stem}.gz")
         return (
             read_idx(folder / f"{FILES[split, 'images']}.gz"),
             read_idx(folder / f"{FILES[split, 'labels']}.gz"),
@@ -215,7 +221,11 @@ def _downloaded(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_dataset(
-    name: str, split: str = "test", data_dir: str | os.PathLike[str] | None = None
+    name: str,
+    split: str = "test",
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    download: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load one split of MNIST or Fashion-MNIST.
 
@@ -228,6 +238,8 @@ def load_dataset(
         MNIST and Fashion-MNIST; sample ``60000 + i`` is test image ``i``).
     data_dir : path-like, optional
         See :func:`find_dataset_dir`.
+    download : bool
+        False: only read what is on this machine, never download into Keras's cache.
 
     Returns
     -------
@@ -245,11 +257,11 @@ def load_dataset(
     if split not in LOAD_SPLITS:
         raise DatasetError(f"unknown split {split!r}; valid: {', '.join(LOAD_SPLITS)}")
     if split == "all":
-        parts = [load_dataset(name, part, data_dir) for part in SPLITS]
+        parts = [load_dataset(name, part, data_dir, download=download) for part in SPLITS]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     directory = find_dataset_dir(name, data_dir)
     if directory is None:
-        x, y = _downloaded(name, split)
+        x, y = _downloaded(name, split, download)
         source = f"{keras_cache_dir()} ({name})"
     else:
         files = _files_in(directory) or {}

@@ -30,6 +30,9 @@ GLYPH_ZOOM_CLOSE = "glyph-zoom-close"
 PROGRESS = "progress"
 #: One line: the analysis' own note (model file, VGG16 base weights...).
 NOTE = "note"
+#: One line, written by the browser: what of the run's sample data or images could not
+#: be loaded, and the fix (assets/load_errors.js finds it by its class, fd-load-error).
+LOAD_ERROR = "load-error"
 
 #: Radio items: the curve glyphs are laid on ("compact" by default, or "paper").
 CURVE = "curve"
@@ -49,7 +52,8 @@ COMPUTED = "computed"
 JOBS_TICK = "jobs-tick"
 #: dcc.Store: which partial graph of a run being computed the page shows ("run|pending").
 PARTIAL_SHOWN = "partial-shown"
-#: dcc.Store: how many partial graphs the page's job has stored (its progress output).
+#: dcc.Store: ``run:count`` of the partial graphs stored by the job the page waits for
+#: (set by the job watcher; the DAG and the legend redraw when it changes).
 PARTIAL_TICK = "partial-tick"
 #: dcc.Store: every glyph's PNG variants, {layer: {"absolute", "relative", "focus"}}.
 GLYPH_VARIANTS = "glyph-variants"

@@ -12,7 +12,9 @@ curve, ``GET /samples/<run>.json?curve=compact``:
   uint32 above), and its quality;
 - the class names and the page's colors, so the browser paints as the PNGs do;
 - ``thumbs``: where the input images are, as one sprite of thumbnails
-  (``GET /samples/<run>/thumbs.png``), or None when the input is not an image.
+  (``GET /samples/<run>/thumbs.png``), or None when the input is not an image;
+- ``thumbsMissing`` (only where thumbnails should be and cannot be made here): one line
+  saying why and what to do, which the page shows; hover then shows no image.
 
 The run is looked up in the app's store catalog by name, never opened as a path.
 """
@@ -21,12 +23,17 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import math
+import sqlite3
 
 import numpy as np
 
 from fracdash import glyphs
-from fracdash.thumbnails import thumbnails, thumbs_key
+from fracdash.runs import add_to_runs
+from fracdash.thumbnails import scenario_thumbnails, thumbs_key
+
+log = logging.getLogger(__name__)
 
 
 def _b64(a: np.ndarray) -> str:
@@ -46,10 +53,13 @@ def rank_slots(analysis) -> tuple[np.ndarray, int, int]:
     return (by_rank[:, 1] * g.width + by_rank[:, 0]).astype("<u4"), g.width, g.height
 
 
-def payload(analysis, run: str, thumbs: tuple[int, int, int] | None = None) -> dict:
+def payload(
+    analysis, run: str, thumbs: tuple[int, int, int] | None = None, missing: str | None = None
+) -> dict:
     """The JSON the browser follows samples with (module docstring).
 
-    ``thumbs``: ``(width, height, columns)`` of the run's thumbnail sprite, if any.
+    ``thumbs``: ``(width, height, columns)`` of the run's thumbnail sprite, if any;
+    ``missing``: why a run that should have them has none (``thumbsMissing``).
     """
     n = analysis.n
     slots, width, height = rank_slots(analysis)
@@ -73,6 +83,7 @@ def payload(analysis, run: str, thumbs: tuple[int, int, int] | None = None) -> d
         "thumbs": None
         if thumbs is None
         else {"width": thumbs[0], "height": thumbs[1], "columns": thumbs[2]},
+        **({"thumbsMissing": missing} if missing else {}),
     }
 
 
@@ -102,22 +113,24 @@ def sprite(thumbs: np.ndarray) -> tuple[bytes, tuple[int, int, int]]:
 
 
 def run_thumbnails(store, key: str, analysis) -> np.ndarray | None:
-    """The thumbnails of a stored run: stored with it (a user's images), or for a
-    built-in scenario its test images, loaded again (the first n of the test set)."""
+    """The thumbnails of a stored run: stored with it, or for a built-in scenario's run
+    stored without them, made from its data set (the first n images of its split) and
+    stored with it then, where the data set is on this machine. None: not images.
+
+    Raises
+    ------
+    DatasetError
+        The run's images are not stored and its data set is not here (the message names
+        the fix; :func:`fracdash.thumbnails.scenario_thumbnails`).
+    """
     stored = store.get_array(thumbs_key(key))
     if stored is not None:
         return stored
-    scenario = analysis.meta.get("scenario")
-    if not scenario:
-        return None
-    from fracdash.datasets import load_dataset
-    from fracdash.scenarios import SCENARIOS
-
-    spec = SCENARIOS.get(scenario)
-    if spec is None:
-        return None
-    split = analysis.meta.get("split", "test")
-    if split not in ("test", "train", "all"):
-        return None
-    x, _ = load_dataset(spec.test_on, split)
-    return thumbnails(x[: analysis.n]) if len(x) >= analysis.n else None
+    made = scenario_thumbnails(analysis.meta, analysis.n)
+    if made is not None:  # next time, and on a server without the data set, it is read
+        try:
+            store.set_array(thumbs_key(key), made)
+            add_to_runs(store, key, thumbs_key(key))
+        except (OSError, sqlite3.Error) as err:  # a read-only store: shown, not kept
+            log.warning("thumbnails of %s not stored: %s", key, err)
+    return made

@@ -20,12 +20,16 @@
   var images = new WeakMap(); // overlay canvas -> its ImageData, reused
   var st = {
     model: null, loading: null, sprite: null, labels: "truth", focus: null,
-    pins: [], sel: null, mask: null, hover: null, brush: null, spriteOf: null,
+    pins: [], sel: null, mask: null, hover: null, brush: null, spriteOf: null, failed: null,
   };
 
   /* The panels around the glyphs (assets/sample_panels.js). */
   function P() {
     return window.fracdashSamplePanels;
+  }
+  /* What could not be loaded, said in one line on the page (assets/load_errors.js). */
+  function E() {
+    return window.fracdashLoadErrors;
   }
 
   function base() {
@@ -75,22 +79,30 @@
       return;
     }
     var want = run + "|" + curve;
-    if (st.loading === want) return;
+    if (st.loading === want || st.failed === want) return; // a failure is said, not retried
     st.loading = want;
     var url = base() + "samples/" + encodeURIComponent(run) + ".json?curve=" + curve;
     fetch(url, { credentials: "same-origin" })
       .then(function (r) {
-        return r.ok ? r.json() : null;
+        if (r.ok) return r.json();
+        return r.text().then(function (body) {
+          throw E().failure(r.status, body);
+        });
       })
       .then(function (payload) {
-        if (!payload || st.loading !== want) return;
+        if (st.loading !== want) return;
         st.loading = null;
         st.model = S.decode(payload);
+        E().show(payload.thumbsMissing ? E().imagesLine(run, payload.thumbsMissing) : null);
         readUrl(); // another run's URL holds none of the last one's samples
         drawAll(true);
       })
-      .catch(function () {
+      .catch(function (err) {
+        if (st.loading !== want) return;
         st.loading = null;
+        st.failed = want;
+        st.model = st.sel = st.mask = null; // never the last run's samples on this one's glyphs
+        E().show(E().dataLine(run, err)); // on the page, not only in the console
       });
   }
 
@@ -104,6 +116,9 @@
     var img = new Image();
     img.onload = function () {
       if (st.model === m) st.sprite = img;
+    };
+    img.onerror = function () {
+      if (st.model === m) E().show(E().spriteLine(m.run));
     };
     img.src = base() + "samples/" + encodeURIComponent(m.run) + "/thumbs.png";
   }
@@ -363,7 +378,7 @@
       window.requestAnimationFrame(function () {
         pending = false;
         S = window.fracdashSamples;
-        if (!S || !P()) return;
+        if (!S || !P() || !E()) return;
         sync();
         P().hookConfusion(st, setSelection);
         if (st.model) P().drawCohesion(st, S);
