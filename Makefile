@@ -10,7 +10,7 @@ ifneq ($(wildcard ../shared/datasets/mnist),)
 export FRACDASH_DATA ?= $(abspath ../shared/datasets)
 endif
 
-.PHONY: install run test test-fast bench loadtest lint clean
+.PHONY: install run test test-fast bench loadtest docker-check lint clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -54,6 +54,12 @@ bench: $(STAMP)
 # bench/results/loadtest-*.json; fails on any error. locust comes with the test extra.
 loadtest: $(STAMP)
 	$(BIN)/python bench/loadtest.py --users 20 --run-time 60s
+
+# Not part of `make test`: the Dockerfile built for real with podman on a bookworm made by
+# debootstrap, then run as its user on a store volume: /healthz, the page in Chromium, a
+# computed run (as root; minutes; see docs/deploy.md, "Docker").
+docker-check: $(STAMP)
+	$(BIN)/python tools/docker_check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
