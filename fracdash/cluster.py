@@ -41,10 +41,11 @@ from pathlib import Path
 import numpy as np
 
 from fracdash.core import vat_order
+from fracdash.core.metrics import MetricRefused, check_layer, check_route
 from fracdash.core.outofcore import matrix_budget
 from fracdash.core.scratch import ScratchDir, scratch_root
 from fracdash.core.vat import NonFiniteValues
-from fracdash.errors import ActivationError, ClusterError
+from fracdash.errors import ActivationError, ClusterError, UserDataError
 
 #: Layers up to this size (float32 bytes) travel inside their task, through the
 #: scheduler; dask warns about a graph over 10 MB (distributed.admin.large-graph-...).
@@ -65,12 +66,41 @@ class LayerJob:
 
 
 def layer_order(name: str, x, metric: str, workspace=None, progress=None) -> np.ndarray:
-    """VAT order of one layer's activations ``x`` (n, d), NaN/inf as a user error;
-    ``progress(done, total)`` within the layer, if given."""
+    """VAT order of one layer's activations ``x`` (n, d), NaN/inf and a metric's
+    refusal as user errors; ``progress(done, total)`` within the layer, if given."""
     try:
         return vat_order(x, metric, workspace=workspace, progress=progress)
     except NonFiniteValues as err:
         raise _nonfinite(name) from err
+    except MetricRefused as err:
+        raise _refused(name, err) from None
+
+
+def check_layers(nodes, names, metric: str, n: int) -> None:
+    """Refuse, before any forward pass, a metric that cannot order one of the layers
+    ``names`` (of the :class:`~fracdash.core.nodes.LayerNode` list ``nodes``): a
+    non-ReLU layer under ``relu-hamming``, a matrix that the metric must hold in memory
+    past this process's matrix budget (:func:`fracdash.core.metrics.check_route`).
+
+    Raises
+    ------
+    fracdash.errors.UserDataError
+        One line naming the layer and the fix.
+    """
+    wanted, budget = set(names), matrix_budget()
+    for node in nodes:
+        if node.name in wanted:
+            try:
+                check_layer(metric, node.name, node.kind, node.relu)
+                d = int(np.prod(node.output_shape, dtype=np.int64))
+                check_route(metric, n, d, budget, node.name)
+            except MetricRefused as err:
+                raise UserDataError(str(err)) from None
+
+
+def _refused(name: str, err: MetricRefused) -> UserDataError:
+    message = str(err)
+    return UserDataError(message if repr(name) in message else f"layer {name!r}: {message}")
 
 
 def _nonfinite(name: str) -> ActivationError:
@@ -301,6 +331,8 @@ class DaskOrderer:
             err = future.exception()
             if isinstance(err, NonFiniteValues):
                 raise _nonfinite(job.name) from None
+            if isinstance(err, MetricRefused):
+                raise _refused(job.name, err) from None
             if isinstance(err, OSError):  # raised on the worker, reading the layer
                 raise ClusterError(
                     f"a Dask worker cannot read {path} (layer {job.name!r}: "

@@ -28,7 +28,8 @@ FLOORS = [
     ("runs", ["fracdash.runs"]),
     ("export", ["fracdash.export"]),
     ("web", ["fracdash.web"]),
-    ("entry", ["fracdash.cli", "fracdash.cli_options", "fracdash.notebook"]),
+    ("entry", ["fracdash.cli", "fracdash.cli_options", "fracdash.cli_metrics",
+               "fracdash.notebook"]),
 ]  # fmt: skip
 ROOT_FLOOR = len(FLOORS)  # the package root, "fracdash" itself: the public API
 

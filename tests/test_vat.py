@@ -260,7 +260,7 @@ def test_nan_raises_for_cosine_too():
         vat_order(np.array([[0.0, np.nan], [1.0, 2.0]]), metric="cosine")
 
 
-@pytest.mark.parametrize("metric", ["manhattan", "Euclidean", "", "sqeuclidean"])
+@pytest.mark.parametrize("metric", ["angular", "Euclidean", "", "sqeuclidean", None])
 def test_unknown_metric_raises(metric):
     with pytest.raises(ValueError):
         vat_order(np.zeros((3, 2)), metric=metric)

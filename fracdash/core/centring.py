@@ -13,16 +13,28 @@ from __future__ import annotations
 import numpy as np
 
 from fracdash.core.chunked import ArrayChunks
+from fracdash.core.metrics import (
+    METRICS,
+    NonFiniteValues,
+    correlation_rows,
+    metric_spec,
+    on_off_rows,
+    standardized_rows,
+)
 
-METRICS = ("euclidean", "cosine")
+__all__ = [
+    "METRICS",
+    "Centring",
+    "NonFiniteValues",
+    "RowScaled",
+    "checked",
+    "prepared",
+    "squared_norms",
+]
 _U32 = 2.0**-24
 #: Columns per BLAS call: ssyrk and sgemm run as fast on 1,024 columns at a time as on
 #: all of them (measured), and the float32 block stays small.
 GRAM_COLUMNS = 1024
-
-
-class NonFiniteValues(ValueError):
-    """The rows to order hold NaN or inf (VAT needs finite distances)."""
 
 
 class RowScaled:
@@ -36,10 +48,21 @@ class RowScaled:
             yield f0, f1, chunk * self.factors[start:, None]
 
 
-def prepared(x, metric: str):
-    """A column-chunked source whose Euclidean geometry defines the metric."""
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+def squared_norms(src) -> np.ndarray:
+    """Each row's ``sum x_k²`` in float64, added feature after feature in feature order
+    (a running sum across the column chunks: the same bits however the row is cut)."""
+    sq = np.zeros(src.shape[0])
+    for _, _, chunk in src.column_chunks():
+        c64 = chunk.astype(np.float64)
+        np.multiply(c64, c64, out=c64)
+        c64[:, 0] += sq
+        sq = np.cumsum(c64, axis=1)[:, -1]
+    return sq
+
+
+def checked(x):
+    """``x`` as a column-chunked source after checking its shape and type (an array is
+    wrapped in :class:`~fracdash.core.chunked.ArrayChunks`)."""
     if not hasattr(x, "column_chunks"):
         x = np.asarray(x)
         if x.ndim != 2:
@@ -51,15 +74,27 @@ def prepared(x, metric: str):
         raise ValueError("vat_order needs at least one sample")
     if x.shape[1] < 1:
         raise ValueError("vat_order needs at least one feature per sample")
+    return x
+
+
+def prepared(x, metric: str):
+    """A column-chunked source whose Euclidean geometry defines the metric (a row
+    metric of :data:`fracdash.core.metrics.METRIC_TABLE`)."""
+    if metric_spec(metric).kernel != "rows":
+        raise ValueError(f"metric {metric!r} is not Euclidean on transformed rows")
+    x = checked(x)
     if metric == "cosine":
         # Cosine dissimilarity = half the squared distance between unit vectors, so
         # VAT on it equals Euclidean VAT on the normalised rows. Zero rows stay zero.
-        sq = np.zeros(x.shape[0])
-        for _, _, chunk in x.column_chunks():
-            c64 = chunk.astype(np.float64)
-            sq += np.einsum("ij,ij->i", c64, c64)
-        norms = np.sqrt(sq)
+        norms = np.sqrt(squared_norms(x))
         return RowScaled(x, 1.0 / np.where(norms > 0, norms, 1.0))
+    if metric == "correlation":  # cosine of the row-centred rows, kept in float64
+        c, factors = correlation_rows(x)
+        return RowScaled(ArrayChunks(c), factors)
+    if metric == "standardized":
+        return ArrayChunks(standardized_rows(x))
+    if metric == "relu-hamming":
+        return ArrayChunks(on_off_rows(x))
     return x
 
 

@@ -14,6 +14,11 @@ the original rows and kept exact from then on. The order therefore equals VAT on
 float64 distance matrix, up to floating-point ties, which are broken towards the
 lower sample index (as ``numpy.argmin`` does). Squared distances give the same order
 as distances, so no square root is taken.
+
+Metrics (:mod:`fracdash.core.metrics`): cosine, correlation, standardized and
+relu-hamming are this Euclidean route on transformed rows (kept in float64, or 0/1 in
+float32, for the re-checks); manhattan and local-scaling have float64 kernels of their
+own (:mod:`fracdash.core.manhattan`, :mod:`fracdash.core.local_scaling`).
 """
 
 from __future__ import annotations
@@ -25,9 +30,13 @@ import numpy as np
 from scipy.linalg import blas
 
 from fracdash.core import direct, outofcore
-from fracdash.core.centring import METRICS, Centring, NonFiniteValues, RowScaled, prepared
+from fracdash.core.centring import GRAM_COLUMNS, Centring, NonFiniteValues, RowScaled, prepared
 from fracdash.core.chunked import ArrayChunks
 from fracdash.core.exact import SampleRows
+from fracdash.core.local_scaling import local_scaling_order
+from fracdash.core.manhattan import manhattan_order
+from fracdash.core.metrics import LOCAL_SCALING_K, METRICS, MetricRefused, metric_spec
+from fracdash.core.pairwise import dense_vat
 from fracdash.core.prim import (
     DistanceRows,
     error_terms,
@@ -37,7 +46,7 @@ from fracdash.core.prim import (
     prim_steps,
 )
 
-__all__ = ["METRICS", "NonFiniteValues", "vat_order"]
+__all__ = ["METRICS", "MetricRefused", "NonFiniteValues", "vat_order"]
 _TILE = 32  # mirror tiles (32 x 32): measured 0.11 s at n = 10,000, vs 0.26 s at 256
 
 
@@ -120,9 +129,14 @@ def vat_order(
     ----------
     x : array_like, shape (n, d), or a column-chunked source (ChunkedMatrix)
         One row per sample (float32, float64 or integers), all finite.
-    metric : {"euclidean", "cosine"}
-        Dissimilarity. Cosine is the Euclidean distance between L2-normalised rows
-        (zero rows stay zero), which orders samples as ``1 - cos`` does.
+    metric : str
+        Dissimilarity, a name of :data:`fracdash.core.metrics.METRICS`: "euclidean",
+        "cosine" (Euclidean between L2-normalised rows, zero rows staying zero, which
+        orders as ``1 - cos`` and as the angle), "correlation", "standardized",
+        "relu-hamming" (for a ReLU layer's output: its ``x > 0`` pattern), which are
+        Euclidean on transformed rows (:mod:`fracdash.core.metrics`), "manhattan"
+        (:mod:`fracdash.core.manhattan`) or "local-scaling" with k = 7
+        (:mod:`fracdash.core.local_scaling`).
     progress : callable(done, total), optional
         Called now and then. In memory ``total`` is n and ``done`` the samples placed;
         out of core the distance pass comes first, as a share of ``total`` that is its
@@ -136,7 +150,9 @@ def vat_order(
         ``$FRACDASH_MATRIX_BUDGET`` or 2 GiB.
     stats : dict, optional
         Filled with timings: ``gram_s`` (distances), ``loop_s`` (first maximum and
-        Prim's loop), ``out_of_core``, and out of core the I/O figures of
+        Prim's loop), ``out_of_core``, ``rows`` (where the distances were: "memory",
+        "file", "direct", or "matrix": the float64 matrix of manhattan or
+        local-scaling), and out of core the I/O figures of
         :func:`~fracdash.core.outofcore.distance_rows`; with ``stats["time_reads"]``
         set, also ``row_reads_s``: the loop's row reads done again and timed apart.
 
@@ -144,12 +160,31 @@ def vat_order(
     -------
     ndarray of int64, shape (n,)
         Sample indices in VAT order.
+
+    Raises
+    ------
+    NonFiniteValues
+        NaN or inf in ``x``.
+    MetricRefused
+        A metric that cannot take this route: "manhattan" past the matrix budget for
+        a layer wider than :data:`fracdash.core.metrics.MANHATTAN_WIDEST`,
+        "local-scaling" past the matrix budget (:func:`fracdash.core.metrics.check_route`).
     """
     stats = {} if stats is None else stats
+    kernel = metric_spec(metric).kernel
+    if kernel == "manhattan":
+        return manhattan_order(x, progress=progress, matrix_budget=matrix_budget, stats=stats)
+    if kernel == "local-scaling":
+        return local_scaling_order(
+            x, LOCAL_SCALING_K, progress=progress, matrix_budget=matrix_budget, stats=stats
+        )
     t0 = time.perf_counter()
-    centring = Centring(prepared(x, metric))
-    n, _ = centring.shape
+    src = prepared(x, metric)
+    n, d = src.shape
     stats["out_of_core"] = 4 * n * n > outofcore.matrix_budget(matrix_budget)
+    if metric == "relu-hamming" and not stats["out_of_core"] and 2 * d < 2**24:
+        return _counts_order(src.x, workspace, progress, stats, t0)
+    centring = Centring(src)
     if stats["out_of_core"] and centring.shape[1] <= direct.WIDEST:
         src, factors = _unscaled(centring.src)
         order = direct.direct_order(src, factors, centring.scale2, progress)
@@ -171,7 +206,29 @@ def vat_order(
     t1 = time.perf_counter()
     start = _first_max_row(centring, f32.sq, f32.lowmax, rows, data)
     order = _prim_order(centring, f32.sq, rows, start, data, progress)
-    stats.update(gram_s=t1 - t0, loop_s=time.perf_counter() - t1)
+    stats.update(rows="memory", gram_s=t1 - t0, loop_s=time.perf_counter() - t1)
+    return order
+
+
+def _counts_order(z: np.ndarray, workspace, progress, stats, t0: float) -> np.ndarray:
+    """VAT on 0/1 rows (n, d) float32, 2d < 2²⁴, with no bound and no re-check: every
+    Gram entry is a count of common ones, an integer, so BLAS adds it exactly in any
+    order; ``-2`` times it, the squared norms (counts) and their sums are integers of at
+    most 2d, exact in float32 too. The float32 matrix is then the exact Hamming
+    distances, and Prim's loop on it is exact (ties to the lower index). ``t0``: when
+    the transform began (in ``gram_s``)."""
+    n, d = z.shape
+    gram = _gram_buffer(n, workspace)
+    beta = 0.0
+    for f0 in range(0, d, GRAM_COLUMNS):
+        block = z[:, f0 : f0 + GRAM_COLUMNS]
+        blas.ssyrk(alpha=-2.0, a=block.T, beta=beta, c=gram, trans=1, overwrite_c=1)
+        beta = 1.0
+    ones = z.sum(axis=1, dtype=np.float64).astype(np.float32)  # exact counts
+    dist = _symmetric_distances(gram, ones, np.empty(n, np.float32))
+    t1 = time.perf_counter()
+    order = dense_vat(dist, progress)
+    stats.update(rows="memory", gram_s=t1 - t0, loop_s=time.perf_counter() - t1)
     return order
 
 
