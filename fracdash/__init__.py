@@ -1,11 +1,12 @@
 """fracdash: how every layer of a trained classifier sorts a whole labelled test set.
 
 The public API (keep it stable): :func:`vat_order`, :func:`curve_positions`,
-:func:`relative_codes`, :func:`quality`, :func:`analyze`, :class:`Analysis` and
-:func:`show` (the dashboard on your model, inline in Jupyter or on a port).
-Importing this package does not import tensorflow or dash; :func:`analyze` imports
-what its model needs (keras, or onnx and onnxruntime for an ONNX model or a PyTorch
-module).
+:func:`relative_codes`, :func:`quality`, :func:`analyze` (your model on your data, with
+the checks of ``fracdash analyze``; ``name=`` stores it as a run the dashboard lists),
+:class:`Analysis` and :func:`show` (the dashboard on your model, inline in Jupyter or on
+a port). Importing this package does not import tensorflow or dash; :func:`analyze`
+imports what its model needs (keras, or onnx and onnxruntime for an ONNX model or a
+PyTorch module).
 """
 
 from fracdash.core import curve_positions, quality, relative_codes, vat_order
@@ -24,13 +25,14 @@ __all__ = [
 
 
 def __getattr__(name):
-    # analyze/Analysis live in the pipeline, which imports a framework when it runs a model.
-    if name in ("analyze", "Analysis"):
-        from fracdash import pipeline
+    # Analysis lives in the pipeline, analyze and show in the Python entry points; each
+    # imports a framework only when it runs a model.
+    if name == "Analysis":
+        from fracdash.pipeline import Analysis
 
-        return getattr(pipeline, name)
-    if name == "show":
-        from fracdash.notebook import show
+        return Analysis
+    if name in ("analyze", "show"):
+        from fracdash import notebook
 
-        return show
+        return getattr(notebook, name)
     raise AttributeError(f"module 'fracdash' has no attribute {name!r}")

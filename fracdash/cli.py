@@ -1,4 +1,5 @@
-"""Command line: ``fracdash precompute SCENARIO``, ``analyze``, ``serve``, ``runs``, ``export``.
+"""Command line: ``fracdash precompute SCENARIO``, ``analyze``, ``serve``, ``runs``, ``export``,
+``metrics`` (:mod:`fracdash.cli_metrics`).
 
 TensorFlow's import-time log lines are silenced (TF_CPP_MIN_LOG_LEVEL) so that users
 see fracdash's own messages; errors are one line on stderr with exit code 2. Every
@@ -15,6 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import click  # noqa: E402
 
+from fracdash.cli_metrics import metrics_command  # noqa: E402
 from fracdash.cli_options import (  # noqa: E402
     _cache_option,
     _cluster_options,
@@ -43,6 +45,9 @@ def _print_summary(analysis) -> None:
     split = analysis.meta.get("split", "test")
     what = "test samples" if split == "test" else f"samples ({split} split)"
     click.echo(f"accuracy {100 * analysis.accuracy:.2f}% on {analysis.n} {what}")
+    if "preprocessing" in analysis.meta:  # a user's run: what the model was given
+        click.echo(f"preprocessing: {analysis.meta['preprocessing']}; "
+                   f"output: {analysis.meta.get('output_kind', '?')}")  # fmt: skip
     width = max(len(g.name) for g in analysis.layers)
     for i, g in enumerate(analysis.layers):
         click.echo(f"  {i:02d} {g.name:<{width}}  {g.kind:<14} quality {g.quality:.3f}")
@@ -84,7 +89,7 @@ def main(ctx, debug):
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where to write glyph PNGs (default: <cache>/glyphs/<run>).",
+    help="Where to write glyph PNGs (default: <store>/glyphs/<run>).",
 )
 @_cluster_options
 @click.pass_context
@@ -117,7 +122,8 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
     """Check every argument and file, then load, analyze (with progress bars), store
     and register a user model's run; return ``(store, name)``. TensorFlow is imported
     only once the arguments and files have passed; nothing is written to the store
-    before every check has passed."""
+    before every check has passed (labels that look permuted are refused once the
+    forward pass has given the predictions, before anything is stored)."""
     from fracdash.inputs import data as userdata
     from fracdash.runs import analyze_run, check_run_name
 
@@ -126,9 +132,10 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
     directory = Path(cache_dir or default_store_dir()).expanduser()
     # A store that does not exist yet holds no runs: it is created only once all passed.
     store = Store(directory) if (directory / "store").is_dir() else None
+    output = opts["output"]
     try:
         check_run_name(store, name, replace=opts["replace"])
-        scale = userdata.parse_scale(opts["scale"]) if opts["scale"] else None
+        prep = userdata.Preprocessing.parse(opts["scale"], opts["mean"], opts["std"])
         userdata.check_model_file(model_path)
         names = opts["class_names"] and userdata.load_class_names(opts["class_names"])
         notes: list[str] = []  # printed once every check has passed: a refusal is one line
@@ -137,13 +144,18 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
             split=opts["split"], class_names=names or None,
         )  # fmt: skip
         if model_path.suffix.lower() != ".onnx":  # an ONNX model never needs TensorFlow
+            from fracdash.inputs.checks import check_before_loading
             from fracdash.models.loading import quiet_keras_import
+            from fracdash.sources.keras_file import summarize
 
+            # What the file says of its model is checked before TensorFlow's start-up.
+            check_before_loading(summarize(model_path), x, y, names, output=output)
             quiet_keras_import()
-        model = userdata.load_model(model_path)
-        x, y, names = userdata.check_data(
-            model, x, y, names, warn=notes.append, scale=scale, logits=opts["logits"]
-        )
+        model = userdata.load_model(model_path, output)
+        data = userdata.prepare_data(
+            model, x, y, names, warn=notes.append, scale=prep.scale, mean=prep.mean,
+            std=prep.std, logits=opts["logits"],
+        )  # fmt: skip
     except FracdashError as err:
         _fail(ctx, str(err), err)
     for note in notes:
@@ -153,9 +165,10 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
     note = f"your model {model_path.name} on {data_path.name}"
     try:
         analysis = analyze_run(
-            store, model, x, y, names, name=name, replace=opts["replace"],
-            metric=opts["metric"], progress=bars, meta={"note": note},
-            about={"model": model_path.name, "data": data_path.name},
+            store, data.model, data.x, data.y, data.class_names, name=name,
+            replace=opts["replace"], metric=opts["metric"], progress=bars,
+            meta={"note": note, **data.meta()}, keep_labels=opts["keep_labels"],
+            about={"model": model_path.name, "data": data_path.name, **data.about()},
         )  # fmt: skip
     except FracdashError as err:
         bars.close()
@@ -203,10 +216,12 @@ def serve(ctx, host, port, dry_run, cache_dir, **opts):
         _, run = _analyze_user(ctx, opts, cache_dir)
     from fracdash.web import create_app
 
-    dashboard = create_app(cache_dir=cache_dir, default_run=run)
+    dashboard = create_app(cache_dir, default_run=run)
     click.echo(f"fracdash: http://{host}:{port}/ (run {run!r})")
     if not dry_run:
-        dashboard.run(host=host, port=port, debug=False)
+        from fracdash.web.app import serve
+
+        serve(dashboard, host=host, port=port)  # SIGTERM/SIGINT end its jobs first
 
 
 @main.command("runs")
@@ -229,10 +244,13 @@ def runs_command(ctx, delete, cache_dir):
     if not entries:
         click.echo(f"no stored runs in {store.directory}")
         return
-    rows = [("name", "model", "data", "n", "accuracy", "date", "size")]
+    rows = [("name", "model", "data", "preprocessing", "n", "accuracy", "date", "size")]
     for name, e in sorted(entries.items()):
         acc = f"{100 * e['accuracy']:.2f}%" if "accuracy" in e else "?"
-        rows.append((name, e.get("model", "?"), e.get("data", "?"), str(e.get("n", "?")), acc,
+        # Runs stored before their data source was recorded say so, not "?".
+        data = e.get("data") or ("arrays from Python" if "Python" in e.get("note", "") else "-")
+        prep = e.get("preprocessing", "-").replace("no preprocessing", "none")
+        rows.append((name, e.get("model", "?"), data, prep, str(e.get("n", "?")), acc,
                      e.get("created", "?"), _size(e["size"]) if "size" in e else "?"))  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -264,7 +282,8 @@ def _size(n: float) -> str:
     "png_path",
     type=click.Path(path_type=Path),
     metavar="FILE",
-    help="Write the whole layer graph as a PNG, one pixel per sample.",
+    help="Write the whole layer graph as a PNG, folded into columns, every glyph at "
+    "least 128 px wide.",
 )
 @click.option(
     "--coloring",
@@ -278,23 +297,34 @@ def _size(n: float) -> str:
     is_flag=True,
     help="Leave out Flatten, Reshape and Permute layers (the simplified network).",
 )
+@click.option(
+    "--curve",
+    type=click.Choice(["compact", "paper"]),
+    default="compact",
+    show_default=True,
+    help="The curve the glyphs are laid on: the compact rectangle, or the paper's "
+    "Hilbert square.",
+)
 @_cache_option
 @click.pass_context
-def export_command(ctx, run, html_path, png_path, coloring, simplify, cache_dir):
+def export_command(ctx, run, html_path, png_path, coloring, simplify, curve, cache_dir):
     """Export stored run RUN: a standalone HTML page (--html) and/or a PNG of its layer
-    graph (--png). Each file is written whole or not at all."""
+    graph (--png), folded into columns as on the page. Each file is written whole or not
+    at all."""
     from fracdash.export.run import export_run
 
     try:
         written = export_run(
             cache_dir or default_store_dir(), run, html=html_path, png=png_path,
-            coloring=coloring, simplify=simplify,
+            coloring=coloring, simplify=simplify, curve=curve,
         )  # fmt: skip
     except FracdashError as err:
         _fail(ctx, str(err), err)
     for path, size in written:
         click.echo(f"wrote {path} ({_size(size)})")
 
+
+main.add_command(metrics_command)  # fracdash metrics RUN --metrics ...
 
 if __name__ == "__main__":
     main()

@@ -4,27 +4,32 @@ and where the layers are ordered (this process, a Dask cluster, a LocalCluster).
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import click
 
-from fracdash.core.vat import METRICS
+from fracdash.core.metrics import METRIC_TABLE, METRICS
 from fracdash.errors import FracdashError
 from fracdash.store import default_store_dir
 
-METRIC_HELP = (
-    "How two samples' activations at a layer are compared: euclidean (the paper's: "
-    "straight-line distance) or cosine (angle only, ignoring the vectors' length)."
-)
+METRIC_HELP = "How two samples' activations at a layer are compared: " + "; ".join(
+    f"{m.name}: {m.summary}" for m in METRIC_TABLE
+)  # one table: fracdash.core.metrics
+
+
+#: A parenthesis saying a flag's Python keyword ("(Python: logits=True)"): not for here.
+_FOR_PYTHON = re.compile(r" \((?:Python: )?[a-z_]+=[^()]*\)")
 
 
 def _fail(ctx, message: str, err: BaseException | None = None):
-    """One line on stderr, exit code 2 (the traceback with ``--debug``)."""
+    """One line on stderr, exit code 2 (the traceback with ``--debug``); a message's
+    words for Python callers (``(Python: logits=True)``) are left out."""
     if ctx.obj["debug"] and err is not None:
         raise err
-    click.echo(f"fracdash: error: {message}", err=True)
+    click.echo(f"fracdash: error: {_FOR_PYTHON.sub('', message)}", err=True)
     sys.exit(2)
 
 
@@ -102,9 +107,18 @@ def _user_options(required: bool):
                      "official IDX files."),
         click.option("--scale", help="Multiply x by this before the model (e.g. 1/255 for "
                      "a model trained on [0, 1]); by default x is passed as it is."),
+        click.option("--mean", metavar="M[,M,M]", help="Then subtract this, one value or "
+                     "one per channel (torchvision's Normalize: (x * scale - mean) / std)."),
+        click.option("--std", metavar="S[,S,S]", help="Then divide by this, one value or "
+                     "one per channel."),
+        click.option("--output", metavar="NAME|INDEX", help="Of a model with several "
+                     "outputs, the classifier's (its name, or its index from 0)."),
         click.option("--logits", is_flag=True,
                      help="The model ends in logits: accept them (softmax is monotone, "
                      "the predictions and the layers shown are unchanged)."),
+        click.option("--keep-labels", is_flag=True,
+                     help="Keep labels that look permuted against the model's classes "
+                     "(refused otherwise, with the order found)."),
         click.option("--name", help="Run name in the dashboard (default: the model "
                      "file's stem)."),
         click.option("--replace", is_flag=True, help="Overwrite a stored run of that name."),

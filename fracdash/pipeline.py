@@ -39,11 +39,11 @@ from functools import partial
 import numpy as np
 
 from fracdash.analysis import Analysis, make_glyph
-from fracdash.cluster import LayerJob, LocalOrderer, current_orderer
+from fracdash.cluster import LayerJob, LocalOrderer, check_layers, current_orderer
 from fracdash.core import direct, outofcore, shares_input_order
 from fracdash.core.scratch import free_bytes, scratch_bytes, scratch_root
 from fracdash.core.vat import METRICS
-from fracdash.errors import ScratchSpaceError
+from fracdash.errors import ScratchSpaceError, UserDataError
 from fracdash.store import Store, array_digest, stage_key, store_argument
 
 #: progress(stage, done, total, detail): stage "forward" counts batches; stage "order"
@@ -69,25 +69,30 @@ def _as_inputs(x) -> list[np.ndarray]:
     """One array per model input; a multi-input model takes a list or tuple."""
     xs = [np.asarray(a) for a in x] if isinstance(x, list | tuple) else [np.asarray(x)]
     if len({len(a) for a in xs}) != 1:
-        raise ValueError(
+        raise UserDataError(
             f"every input needs the same number of samples, got {[len(a) for a in xs]}"
         )
     return xs
 
 
+def check_options(metric: str, labels: str) -> None:
+    """:class:`UserDataError` unless ``metric`` and ``labels`` are known."""
+    if metric not in METRICS:
+        raise UserDataError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if labels not in ("truth", "predicted"):
+        raise UserDataError(f"labels must be 'truth' or 'predicted', not {labels!r}; pass one")
+
+
 def _check_inputs(xs, y, metric, labels):
     n = len(xs[0])
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
-    if labels not in ("truth", "predicted"):
-        raise ValueError(f"labels must be 'truth' or 'predicted', not {labels!r}")
+    check_options(metric, labels)
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n:
-        raise ValueError(f"y must be 1-D with one label per sample: x has {n}, y {y.shape}")
+        raise UserDataError(f"y must be 1-D with one label per sample: x has {n}, y {y.shape}")
     if n < 2:
-        raise ValueError(f"an analysis needs at least 2 samples, got {n}")
+        raise UserDataError(f"an analysis needs at least 2 samples, got {n}")
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-        raise ValueError("y must hold non-negative integer class indices")
+        raise UserDataError("y must hold non-negative integer class indices")
     return y.astype(np.int64)
 
 
@@ -255,6 +260,7 @@ def analyze(
     meta: dict | None = None,
     orderer=None,
     on_partial: Callable[[Analysis], None] | None = None,
+    check_predictions: Callable[[np.ndarray], None] | None = None,
     cache=None,
 ) -> Analysis:
     """Order the test set ``(x, y)`` at every shown layer of ``model``.
@@ -287,6 +293,9 @@ def analyze(
         Called with the analysis so far once the forward pass is done and again as each
         order arrives; layers not ordered yet are listed in its ``meta["pending"]`` and
         drawn from a placeholder order (the page shows them as placeholders).
+    check_predictions : callable(ndarray of int64, shape (n,)), optional
+        Called with the predictions once known, before anything is stored or ordered; what
+        it raises refuses the run (:func:`fracdash.inputs.labels.check_label_order`).
     cache : Store or path, optional
         Deprecated: the older name of ``store`` (a DeprecationWarning).
 
@@ -296,6 +305,8 @@ def analyze(
 
     Raises
     ------
+    fracdash.errors.UserDataError
+        Inputs, labels, class names, ``metric`` or ``labels`` that cannot be used.
     fracdash.errors.ScratchSpaceError
         Before the forward pass, if the run's scratch files (spilled activations, an
         out-of-core distance matrix) would not fit on the scratch disk
@@ -313,9 +324,9 @@ def analyze(
     k = int(net.nodes[-1].output_shape[-1])
     class_names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
     if len(class_names) != k:
-        raise ValueError(f"{len(class_names)} class names given but the model has {k} classes")
+        raise UserDataError(f"{len(class_names)} class names given but the model has {k} classes")
     if y.max() >= k:
-        raise ValueError(f"labels must lie in 0..{k - 1}; found {int(y.max())}")
+        raise UserDataError(f"labels must lie in 0..{k - 1}; found {int(y.max())}")
 
     parents = (source.digest(), array_digest(*xs))
     nodes = net.nodes
@@ -335,6 +346,9 @@ def analyze(
     if store is not None:
         orders = {name: a for name, key in keys.items() if (a := store.get_array(key)) is not None}
         predictions = store.get_array(pred_key)
+    if predictions is not None and check_predictions is not None:
+        check_predictions(predictions)
+        check_predictions = None  # once
     todo = [node.name for node in nodes if node.name in keys and node.name not in orders]
     so_far = None
     if todo or predictions is None:
@@ -342,10 +356,13 @@ def analyze(
         batch = source.batch_size or DEFAULT_BATCH
         wanted = [*todo, nodes[-1].name]
         orderer = orderer or current_orderer() or LocalOrderer()
+        check_layers(nodes, todo, metric, len(y))  # relu-hamming on ReLUs only, sizes
         check_scratch_space(net, wanted, todo, len(y), isinstance(orderer, LocalOrderer))
         outputs = partial(source.layer_outputs, net)
         with forward(net, xs, wanted, batch_size=batch, progress=report, outputs=outputs) as acts:
             predictions = np.argmax(acts.array(nodes[-1].name), axis=1).astype(np.int64)
+            if check_predictions is not None:
+                check_predictions(predictions)
             if store is not None:
                 store.set_array(pred_key, predictions)
             shape = {node.name: node.output_shape for node in nodes}
@@ -372,7 +389,10 @@ def analyze(
     )
     if store is not None:
         key = stage_key(
-            "analysis", {"labels": labels, "names": class_names}, (*parents, array_digest(y))
+            "analysis",
+            {"labels": labels, "names": class_names,
+             **({"metric": metric} if metric != "euclidean" else {})},  # siblings apart
+            (*parents, array_digest(y)),
         )
         store.set_bytes(key, analysis.to_bytes())
         analysis.meta["key"] = key

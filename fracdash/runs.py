@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from fracdash.analysis import Analysis
 from fracdash.errors import RunError
 from fracdash.store import Store, stage_key
-from fracdash.thumbnails import thumbnails, thumbs_key
+from fracdash.thumbnails import store_thumbnails
 
 CATALOG_KEY = stage_key("catalog")
 #: Longest run name: the one limit for names stored here and names the page sends back
@@ -92,6 +92,21 @@ def register(store: Store, name: str, analysis: Analysis, **about) -> None:
         store.set_json(CATALOG_KEY, entries)
 
 
+def add_to_runs(store: Store, analysis_key: str, key: str) -> None:
+    """Count store entry ``key`` in every run whose analysis is ``analysis_key`` (its
+    ``uses`` and ``size``), so that :func:`delete_run` frees it with them: for what is
+    stored for a run after it was registered (an older run's thumbnails)."""
+    with store.lock(CATALOG_KEY):
+        entries = catalog(store)
+        mine = [e for e in entries.values() if e["key"] == analysis_key]
+        mine = [e for e in mine if key not in e.get("uses", ())]
+        for entry in mine:
+            entry["uses"] = sorted({*entry.get("uses", ()), key})
+            entry["size"] = sum(store.size_of(k) for k in entry["uses"])
+        if mine:
+            store.set_json(CATALOG_KEY, entries)
+
+
 def delete_run(store: Store, name: str) -> int:
     """Remove run ``name`` from the catalog and the store entries only it uses (its
     analysis and the orders no other run shares); return the bytes freed. Trained
@@ -125,17 +140,26 @@ def analyze_run(
     name: str,
     replace: bool = False,
     metric: str = "euclidean",
+    labels: str = "truth",
     progress=None,
     meta: dict | None = None,
     about: dict | None = None,
+    keep_labels: bool = False,
+    orderer=None,
+    on_partial=None,
 ) -> Analysis:
     """Analyze a user's model on checked data, store it and register it as ``name``.
 
-    ``x, y, class_names`` must already have passed :func:`fracdash.inputs.data.check_data`.
-    ``model`` is anything :func:`fracdash.sources.as_source` takes (a Keras model, an
-    ONNX model, a PyTorch module, a model source). The name is checked first
-    (:func:`check_run_name`), so nothing is computed for a name that cannot be stored;
-    ``about`` describes the run in listings.
+    ``x, y, class_names`` must already have passed :func:`fracdash.inputs.data.check_data`
+    (:func:`~fracdash.inputs.data.prepare_data`). ``model`` is anything
+    :func:`fracdash.sources.as_source` takes (a Keras model, an ONNX model, a PyTorch
+    module, a model source). The name is checked first (:func:`check_run_name`), so
+    nothing is computed for a name that cannot be stored. Once the predictions are
+    known, and before anything is stored, labels that look permuted against the model's
+    classes are refused (:func:`fracdash.inputs.labels.check_label_order`) unless
+    ``keep_labels``. ``about`` describes the run in listings (``model``, ``data``,
+    ``preprocessing``...); ``labels``, ``orderer`` and ``on_partial`` are
+    :func:`fracdash.pipeline.analyze`'s.
     """
     from fracdash.pipeline import analyze
     from fracdash.sources import as_source
@@ -144,15 +168,27 @@ def analyze_run(
     model = as_source(model, example=x)
     meta = {"network": model.name, "source": "user", **(meta or {})}
     analysis = analyze(
-        model, x, y, class_names, metric=metric, store=store, progress=progress, meta=meta
-    )
-    thumbs = thumbnails(x)
-    if thumbs is not None:  # the page shows a hovered sample's image
-        key = thumbs_key(analysis.meta["key"])
-        store.set_array(key, thumbs)
-        analysis.meta["uses"] = sorted({*analysis.meta.get("uses", ()), key})
-    register(store, name, analysis, **(about or {"model": model.name}))
+        model, x, y, class_names, metric=metric, labels=labels, store=store, progress=progress,
+        meta=meta, orderer=orderer, on_partial=on_partial,
+        check_predictions=label_order_check(y, class_names, keep_labels),
+    )  # fmt: skip
+    store_thumbnails(store, analysis, x)  # the page shows a hovered sample's image
+    about = {"model": model.name, "data": "arrays from Python", **(about or {})}
+    register(store, name, analysis, **about)
     return analysis
+
+
+def label_order_check(y, class_names, keep_labels: bool = False):
+    """The ``check_predictions`` of a user's run (:func:`fracdash.pipeline.analyze`):
+    labels that look permuted against the model's classes are refused
+    (:func:`fracdash.inputs.labels.check_label_order`); None with ``keep_labels``. Never
+    for the built-in scenarios ("problematic" tests a model on another data set on
+    purpose)."""
+    if keep_labels:
+        return None
+    from fracdash.inputs.labels import check_label_order
+
+    return lambda predictions: check_label_order(y, predictions, class_names)
 
 
 def precompute_scenario(
@@ -191,6 +227,7 @@ def precompute_scenario(
         model, x, y, names, metric=metric, store=store, progress=progress, meta=meta,
         on_partial=on_partial,
     )  # fmt: skip
+    store_thumbnails(store, analysis, x)  # served with the run: no data set needed then
     register(
         store,
         run_name(scenario, samples, split),

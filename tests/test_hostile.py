@@ -224,6 +224,10 @@ CASES = {
     ),
     "scale that is no number": ("good", _data(), ["--scale", "abc"], "--scale 'abc'"),
     "scale of zero": ("good", _data(), ["--scale", "0"], "positive"),
+    "mean that is no number": ("good", _data(), ["--mean", "abc"], "--mean 'abc' is not"),
+    "std of zero": ("good", _data(), ["--std", "0"], "one or more positive numbers"),
+    "a mean per channel, no channels": ("good", _data(), ["--mean", "0.1,0.2"], "2 values"),
+    "output the model lacks": ("good", _data(), ["--output", "nope"], "no output 'nope'"),
     "train split of a test-only pair": ("image", _idx_test_only, ["--split", "train"], "train"),
 }
 

@@ -13,7 +13,7 @@ import pytest
 from helpers import free_port
 
 import fracdash
-from fracdash.errors import RunError, UserDataError
+from fracdash.errors import FracdashError, RunError, UserDataError
 from fracdash.runs import catalog
 from fracdash.store import Store
 
@@ -72,9 +72,9 @@ def test_show_refuses_bad_input_and_modes(tiny, tmp_path):
     model, x, y = tiny
     with pytest.raises(UserDataError, match="y holds label 7"):
         fracdash.show(model, x, y + 5, store=tmp_path, block=False)
-    with pytest.raises(ValueError, match="Jupyter"):
+    with pytest.raises(FracdashError, match="Jupyter"):
         fracdash.show(model, x, y, store=tmp_path, mode="inline")
-    with pytest.raises(ValueError, match="unknown mode"):
+    with pytest.raises(FracdashError, match="unknown mode"):
         fracdash.show(model, x, y, store=tmp_path, mode="window")
     with pytest.raises(RunError, match="scenario"):
         fracdash.show(model, x, y, name="easy", store=tmp_path, block=False)

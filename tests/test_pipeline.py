@@ -190,7 +190,7 @@ def test_stored_analysis_round_trip(toy_branched, toy_data, tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"metric": "manhattan"}, "unknown metric"),
+        ({"metric": "angular"}, "unknown metric"),
         ({"labels": "guess"}, "labels must be"),
         ({"class_names": ["a", "b"]}, "2 class names"),
     ],

@@ -101,14 +101,14 @@ def test_a_run_too_large_for_the_disk_fails_before_the_forward_pass(toy, tmp_pat
     asked = fake_free(monkeypatch, 4 * 60 * 60 - 1)
     store = Store(tmp_path / "store")
     with pytest.raises(ScratchSpaceError) as err:
-        fracdash.analyze(source, x, y, store=store)
+        pipeline.analyze(source, x, y, store=store)  # the computation alone
     message = str(err.value)
     assert "\n" not in message and "FRACDASH_TMPDIR" in message and "--samples" in message
     assert calls == []  # no forward pass, not even a prediction
     assert store.keys() == []  # nothing stored
     assert asked == [tmp_path]  # the scratch folder's nearest existing parent
     fake_free(monkeypatch, 4 * 60 * 60)  # exactly enough: the run goes through
-    a = fracdash.analyze(source, x, y, store=store)
+    a = pipeline.analyze(source, x, y, store=store)
     assert calls and a.n == 60 and store.keys()
 
 

@@ -191,12 +191,13 @@ def test_runs_lists_and_deletes(indicator, tmp_path, toy_sequential):
     cache = tmp_path / "c"
     args = ["analyze", "--model", indicator / "own.keras", "--data", indicator / "sorted.npz"]
     cli(*args, "--name", "first", cache=cache)
-    cli(*args, "--name", "second", "--samples", 6, cache=cache)
+    cli(*args, "--name", "second", "--samples", 6, "--scale", "1", cache=cache)
     listing = cli("runs", cache=cache).stdout.splitlines()
-    assert listing[0].split() == ["name", "model", "data", "n", "accuracy", "date", "size"]
+    assert listing[0].split() == [
+        "name", "model", "data", "preprocessing", "n", "accuracy", "date", "size"]  # fmt: skip
     rows = {line.split()[0]: line.split() for line in listing[1:]}
-    assert rows["first"][1:5] == ["own.keras", "sorted.npz", "18", "100.00%"]
-    assert rows["second"][3] == "6"
+    assert rows["first"][1:6] == ["own.keras", "sorted.npz", "none", "18", "100.00%"]
+    assert rows["second"][3:6] == ["--scale", "1", "6"]  # how it was run, to repeat it
     deleted = cli("runs", "--delete", "first", cache=cache)
     assert deleted.exit_code == 0 and "deleted run 'first'" in deleted.stdout
     assert [line.split()[0] for line in cli("runs", cache=cache).stdout.splitlines()[1:]] == [

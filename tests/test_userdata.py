@@ -449,6 +449,23 @@ def test_permuted_labels_are_caught_with_the_mapping_and_the_fix():
     check_label_order(noise, rng.integers(0, 10, 500), model_order)
 
 
+def test_few_samples_are_not_called_permuted_by_chance():
+    """On 20 samples, answers that favour a relabelling (15% right as given, 60% after)
+    are not refused: 3 / sqrt(20) = 0.67 is a gain chance can give on so few. The same
+    confusion on ten times the samples is refused."""
+    from itertools import permutations
+
+    from fracdash.inputs.labels import check_label_order
+
+    y = np.repeat([0, 1, 2], [7, 7, 6])
+    predictions = np.concatenate([[2] * 4 + [0] * 3, [0] * 4 + [2] * 3, [1] * 4 + [0] * 2])
+    best = max(np.mean(np.array(p)[y] == predictions) for p in permutations(range(3)))
+    assert (np.mean(y == predictions), best) == (0.15, 0.6)  # gain 0.45 < 0.67
+    check_label_order(y, predictions, None)
+    with pytest.raises(UserDataError, match="look permuted"):
+        check_label_order(np.tile(y, 10), np.tile(predictions, 10), None)  # 0.45 > 0.21
+
+
 def test_layouts_are_adapted_only_when_one_way_fits():
     from fracdash.inputs.shapes import fit_shape
 

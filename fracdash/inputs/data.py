@@ -9,7 +9,10 @@ Rules that decide what the model sees:
 * **x is passed as it is.** uint8 (or other integer) x for a float model is cast to
   float32 with its values unchanged: 0..255 stays 0..255, which is what a model with its
   own ``Rescaling(1/255)`` layer expects. A model trained on [0, 1] needs ``scale=1/255``
-  (``--scale 1/255``), which multiplies x; nothing is rescaled unless asked.
+  (``--scale 1/255``), which multiplies x; one trained on normalized x also needs
+  ``mean``, ``std`` (``(x * scale - mean) / std`` per channel, torchvision's
+  convention); nothing is rescaled unless asked, but a note names the flags when a
+  common preprocessing classifies a probe of the data much better than the one given.
 * **Class indices are the model's.** An image folder's subfolders are matched to the
   given class names (``--class-names``, in the model's index order); without names they
   are numbered in sorted order, with a warning. String labels are mapped through the
@@ -18,8 +21,10 @@ Rules that decide what the model sees:
   order; ``first=True`` takes the first N.
 * **Channels**: RGB x for a grayscale model is converted (ITU-R 601 luma), grayscale x for
   an RGB model is repeated into three channels; both with a warning.
-* **Output**: a class distribution on the first samples, or, with ``logits=True``, any
-  finite scores (predictions are their argmax, as softmax is monotone).
+* **Output**: a class distribution on the first samples, log-probabilities (a
+  LogSoftmax ending), sigmoid scores (with a note), or, with ``logits=True``, any finite
+  scores (predictions are their argmax, which softmax and exp do not change). Of a
+  model with several outputs, ``output`` picks the classifier's.
 
 Warnings go to ``warn`` (stderr by default), only once the whole step has succeeded.
 """
@@ -27,6 +32,7 @@ Warnings go to ``warn`` (stderr by default), only once the whole step has succee
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,20 +42,27 @@ from fracdash.inputs import files as userfiles
 from fracdash.inputs.checks import (
     SAMPLE_SEED,
     check_distribution,
+    check_sample_count,
     sample,
     sample_indices,
     stratified_indices,
 )
 from fracdash.inputs.files import SAVEZ, ClassNames, emit, listed, name_index
 from fracdash.inputs.labels import check_labels, check_names, is_text, labels_from_names
-from fracdash.inputs.preprocessing import parse_scale, scaled
+from fracdash.inputs.preprocessing import (
+    Preprocessing,
+    channel_axis,
+    parse_scale,
+    suggest_preprocessing,
+)
 from fracdash.inputs.shapes import LUMA, fit_shape
 from fracdash.sources.files import MODEL_SUFFIXES, check_model_file, load_model
 
 __all__ = [
-    "DISTINCT_COLORS", "LUMA", "MAX_SAMPLES", "SAMPLE_SEED", "ClassNames", "UserDataError",
-    "check_data", "check_model_file", "labels_from_names", "load_class_names", "load_data",
-    "MODEL_SUFFIXES", "load_model", "parse_scale", "sample", "stratified_indices",
+    "DISTINCT_COLORS", "LUMA", "MAX_SAMPLES", "SAMPLE_SEED", "ClassNames", "PreparedData",
+    "Preprocessing", "UserDataError", "check_data", "check_model_file", "labels_from_names",
+    "load_class_names", "load_data", "MODEL_SUFFIXES", "load_model", "parse_scale",
+    "prepare_data", "sample", "stratified_indices",
 ]  # fmt: skip
 
 #: The most samples one analysis takes: a sanity bound (a glyph holds one pixel per
@@ -179,78 +192,97 @@ def load_data(
     return x, y, names
 
 
-def check_data(
+
+@dataclass(frozen=True)
+class PreparedData:
+    """A user's data checked against a model and preprocessed, ready to analyze.
+
+    Attributes
+    ----------
+    model : ModelSource
+        The model as :func:`fracdash.sources.as_source` gives it (its classifier output
+        picked, a PyTorch module exported once).
+    x : numpy.ndarray, shape (n, *input_shape)
+        Laid out as the model takes it and preprocessed.
+    y : numpy.ndarray of int64, shape (n,)
+    class_names : list of str or None
+    preprocessing : Preprocessing
+    output_kind : {"probabilities", "log-probabilities", "scores", "logits"}
+        What the model's output is (:func:`fracdash.inputs.checks.check_distribution`).
+    """
+
+    model: object
+    x: np.ndarray
+    y: np.ndarray
+    class_names: list[str] | None
+    preprocessing: Preprocessing
+    output_kind: str
+
+    def meta(self) -> dict:
+        """What a run stores of its inputs (its page header shows it)."""
+        return {"preprocessing": self.preprocessing.describe(),
+                "preprocessing_values": self.preprocessing.as_dict(),
+                "output_kind": self.output_kind}  # fmt: skip
+
+    def about(self) -> dict:
+        """What the run list shows of its inputs: the flags that repeat them."""
+        return {"preprocessing": self.preprocessing.flags(), "output": self.output_kind}
+
+
+def prepare_data(
     model,
     x,
     y,
     class_names=None,
     warn: Callable[[str], None] | None = None,
     *,
-    scale: float | str | None = None,
+    scale=None,
+    mean=None,
+    std=None,
+    output=None,
     logits: bool = False,
     source: str | None = None,
-):
-    """Check ``(x, y, class_names)`` against ``model``; return them ready to analyze.
+) -> PreparedData:
+    """Check ``(x, y, class_names)`` against ``model`` and preprocess x: the checks every
+    entry point (``fracdash analyze``, :func:`fracdash.analyze`, :func:`fracdash.show`)
+    makes before a run. See :func:`check_data` for the parameters; in addition:
 
     Parameters
     ----------
-    model : keras.Model, ModelSource, onnx.ModelProto or torch.nn.Module
-        One input, one ``(batch, k)`` output (:func:`fracdash.sources.as_source`).
-    x : array_like, shape (n, ...)
-        As the model takes it: a missing trailing channel axis of 1 is added, RGB becomes
-        grayscale (ITU-R 601 luma) or grayscale RGB to fit the model's channels (warned).
-        Values are passed as they are (integers cast to float32 for a float model),
-        times ``scale`` if given.
-    y : array_like, shape (n,), (n, 1) or one-hot (n, k)
-        Class indices in ``0..k-1`` (integral floats accepted) or class names. Classes
-        absent from y are fine (warned).
-    class_names : list of str, optional
-        k names. When they are an image folder's own subfolder names
-        (:class:`ClassNames` with ``given=False``), a count other than k is refused with
-        advice to pass ``--class-names``.
-    warn : callable(str), optional
-        Receives each warning (default: stderr), only if every check passes.
-    scale : float or str, optional
-        Multiply x by this (``1/255`` for a model trained on [0, 1]); see :func:`parse_scale`.
-    logits : bool
-        The model outputs any finite scores (logits) rather than a distribution.
-    source : {"folder", "npz", "idx"}, optional
-        Where x came from, for the advice on a shape mismatch (default: from
-        ``class_names.source`` when known).
+    mean, std : float, sequence of float or str, optional
+        ``(x * scale - mean) / std`` per channel, torchvision's ``Normalize`` convention
+        (:class:`~fracdash.inputs.preprocessing.Preprocessing`); ``"0.5"`` or
+        ``"0.485,0.456,0.406"`` as on the command line.
+    output : str or int, optional
+        Of a model with several outputs, the classifier's (its name, or index from 0).
 
     Returns
     -------
-    x : numpy.ndarray, shape (n, *input_shape)
-    y : numpy.ndarray of int64, shape (n,)
-    class_names : list of str or None
-
-    Raises
-    ------
-    UserDataError
-        Too few or too many samples, x of a shape, dtype or values the model cannot take,
-        bad labels or class names, or a model whose output on the first 16 samples is not
-        a distribution (not finite, with ``logits=True``).
+    PreparedData
+        When a common preprocessing classifies a probe of the data much better than the
+        one given, a note says which flags to pass
+        (:func:`~fracdash.inputs.preprocessing.suggest_preprocessing`).
     """
     from fracdash.sources import as_source
 
     notes: list[str] = []
     source = source or getattr(class_names, "source", None)
+    prep = Preprocessing.parse(scale, mean, std)  # a bad value is refused before the model
     x = np.asarray(x)
     y = np.asarray(y)
-    n = len(x) if x.ndim else 0
-    if n == 0:
-        raise UserDataError("the data hold no samples; give at least 2 labelled samples")
-    if n < 2:
-        raise UserDataError(f"the data hold {n} sample; give at least 2 labelled samples")
+    n = check_sample_count(x)
     if n > MAX_SAMPLES:
         raise UserDataError(f"{n} samples exceed the limit of {MAX_SAMPLES:,}; pass --samples N")
-    model = as_source(model, example=x)
+    model = as_source(model, example=x, output=output)
     k = int(model.n_classes)
     expected = tuple(model.input_shape)
     x = fit_shape(x, expected, source, notes)
     if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
         raise UserDataError(f"x has dtype {x.dtype}; store x as numbers (uint8 or float)")
-    x = scaled(x, scale, "float" in model.input_dtype)
+    model_float = "float" in model.input_dtype
+    axis = channel_axis(expected)
+    given = x
+    x = prep.apply(x, axis, model_float)
     if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
         bad = int(np.count_nonzero(~np.isfinite(x)))
         raise UserDataError(f"x holds {bad} NaN or inf values; clean or drop those samples")
@@ -270,6 +302,75 @@ def check_data(
             f"{k} classes: absolute coloring repeats colors beyond {DISTINCT_COLORS}; "
             "relative coloring still works"
         )
-    check_distribution(model.predict, x[:16], logits)
+    kind = check_distribution(model.predict, x[:16], logits, notes)
+    hint = suggest_preprocessing(model.predict, given, y, prep, axis, model_float)
+    if hint:
+        notes.append(hint)
     emit(notes, warn)
-    return x, y, names
+    return PreparedData(model, x, y, names, prep, kind)
+
+
+def check_data(
+    model,
+    x,
+    y,
+    class_names=None,
+    warn: Callable[[str], None] | None = None,
+    *,
+    scale=None,
+    mean=None,
+    std=None,
+    output=None,
+    logits: bool = False,
+    source: str | None = None,
+):
+    """Check ``(x, y, class_names)`` against ``model``; return them ready to analyze.
+
+    Parameters
+    ----------
+    model : keras.Model, ModelSource, onnx.ModelProto or torch.nn.Module
+        One input, one ``(batch, k)`` output (:func:`fracdash.sources.as_source`).
+    x : array_like, shape (n, ...)
+        As the model takes it: a missing trailing channel axis of 1 is added, RGB becomes
+        grayscale (ITU-R 601 luma) or grayscale RGB to fit the model's channels, images
+        ``(n, h, w, c)`` go channels-first for a ``(c, h, w)`` model (each warned).
+        Values are passed as they are (integers cast to float32 for a float model),
+        then preprocessed as ``scale``, ``mean`` and ``std`` say.
+    y : array_like, shape (n,), (n, 1) or one-hot (n, k)
+        Class indices in ``0..k-1`` (integral floats accepted) or class names. Classes
+        absent from y are fine (warned).
+    class_names : list of str, optional
+        k names. When they are an image folder's own subfolder names
+        (:class:`ClassNames` with ``given=False``), a count other than k is refused with
+        advice to pass ``--class-names``.
+    warn : callable(str), optional
+        Receives each warning (default: stderr), only if every check passes.
+    scale : float or str, optional
+        Multiply x by this (``1/255`` for a model trained on [0, 1]); see :func:`parse_scale`.
+    mean, std : float, sequence of float or str, optional
+        Then subtract ``mean`` and divide by ``std``, per channel (see :func:`prepare_data`).
+    output : str or int, optional
+        Of a model with several outputs, the classifier's (name, or index from 0).
+    logits : bool
+        The model outputs any finite scores (logits) rather than a distribution.
+    source : {"folder", "npz", "idx"}, optional
+        Where x came from, for the advice on a shape mismatch (default: from
+        ``class_names.source`` when known).
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (n, *input_shape)
+    y : numpy.ndarray of int64, shape (n,)
+    class_names : list of str or None
+
+    Raises
+    ------
+    UserDataError
+        Too few or too many samples, x of a shape, dtype or values the model cannot take,
+        bad labels, class names or preprocessing values, or a model whose output on the
+        first 16 samples is none of a distribution, log-probabilities or sigmoid scores
+        (not finite, with ``logits=True``).
+    """
+    data = prepare_data(model, x, y, class_names, warn, scale=scale, mean=mean, std=std,
+                        output=output, logits=logits, source=source)  # fmt: skip
+    return data.x, data.y, data.class_names

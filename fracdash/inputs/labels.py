@@ -108,9 +108,9 @@ def check_label_order(y, predictions, class_names, keep_labels: bool = False) ->
     The best one-to-one relabelling of the confusion matrix (the Hungarian assignment,
     :func:`scipy.optimize.linear_sum_assignment`) is found; when it classifies at least
     :data:`PERMUTED_FLOOR` of the samples right and beats the labels as given by
-    :data:`PERMUTED_GAIN` or more, the labels are taken to be in another order than the
-    model's (class folders numbered alphabetically, ``zero ... nine``), unless
-    ``keep_labels``.
+    :data:`PERMUTED_GAIN` or more (and by ``3 / sqrt(n)``: chance on few samples), the
+    labels are taken to be in another order than the model's (class folders numbered
+    alphabetically, ``zero ... nine``), unless ``keep_labels``.
 
     Raises
     ------
@@ -129,7 +129,8 @@ def check_label_order(y, predictions, class_names, keep_labels: bool = False) ->
     rows, cols = linear_sum_assignment(confusion, maximize=True)
     n = max(len(y), 1)
     stated, best = np.trace(confusion) / n, confusion[rows, cols].sum() / n
-    if best < PERMUTED_FLOOR or best - stated < PERMUTED_GAIN:
+    # On few samples a relabelling gains by chance: the gain must also pass 3 / sqrt(n).
+    if best < PERMUTED_FLOOR or best - stated < max(PERMUTED_GAIN, 3 / np.sqrt(n)):
         return
     names = list(class_names) if class_names else [str(i) for i in range(k)]
     name = lambda i: names[i] if i < len(names) else str(i)  # noqa: E731

@@ -12,6 +12,7 @@ from fracdash.glyphs import (
     class_color,
 )
 from fracdash.web.dag import GlyphView, shape_text
+from fracdash.web.messages import readable_note
 
 #: The zoomed glyph is scaled up by the largest integer factor keeping its longer side
 #: within this size (px).
@@ -128,10 +129,13 @@ def zoom_children(glyph: GlyphView, coloring: str) -> list:
 def note_text(run: str, analysis) -> str:
     """``run · n samples · accuracy · the analysis' note (model, VGG16 base weights)``."""
     parts = [run, f"{analysis.n:,} test samples", f"accuracy {100 * analysis.accuracy:.2f}%"]
+    parts.append(f"metric: {analysis.meta.get('metric', 'euclidean')}")  # core.metrics
     paper = analysis.meta.get("paper")
     if paper:
         parts.append(f"paper: {paper}")
     note = analysis.meta.get("note")
     if note:
-        parts.append(str(note))
+        parts.append(readable_note(note))  # an older VGG16 note as today's sentence
+    said = (("preprocessing", "preprocessing"), ("output_kind", "output"))  # a user's run
+    parts += [f"{label}: {analysis.meta[key]}" for key, label in said if key in analysis.meta]
     return " · ".join(parts)
