@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import fracdash
-from fracdash import pipeline
+from fracdash import capacity, pipeline
 from fracdash.core import direct, outofcore, scratch
 from fracdash.core.chunked import ChunkedMatrix
 from fracdash.errors import ScratchSpaceError
@@ -120,9 +120,9 @@ def test_200000_samples_need_160_gb_of_scratch(toy, monkeypatch):
     names = [node.name for node in net.nodes]
     fake_free(monkeypatch, 100 * GB)
     with pytest.raises(ScratchSpaceError, match=r"200,000 samples need 160\.0 GB"):
-        pipeline.check_scratch_space(net, names, names, 200_000)
+        capacity.check_scratch_space(net, names, names, 200_000)
     fake_free(monkeypatch, 200 * GB)
-    assert pipeline.check_scratch_space(net, names, names, 200_000) == 4 * 200_000**2
+    assert capacity.check_scratch_space(net, names, names, 200_000) == 4 * 200_000**2
 
 
 def test_layers_ordered_elsewhere_need_no_matrix_here(toy, monkeypatch):
@@ -135,6 +135,6 @@ def test_layers_ordered_elsewhere_need_no_matrix_here(toy, monkeypatch):
     monkeypatch.setattr(activations.Activations, "SMALL_LAYER", 0)
     fake_free(monkeypatch, 1000 * GB)
     n = 200_000
-    here = pipeline.check_scratch_space(net, names, names, n)
-    elsewhere = pipeline.check_scratch_space(net, names, names, n, local=False)
+    here = capacity.check_scratch_space(net, names, names, n)
+    elsewhere = capacity.check_scratch_space(net, names, names, n, local=False)
     assert elsewhere > 0 and here - elsewhere == 4 * n * n

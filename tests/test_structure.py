@@ -24,7 +24,7 @@ FLOORS = [
     ("models", ["fracdash.models"]),
     ("sources", ["fracdash.sources"]),
     ("inputs", ["fracdash.inputs"]),
-    ("pipeline", ["fracdash.cluster", "fracdash.pipeline"]),
+    ("pipeline", ["fracdash.cluster", "fracdash.capacity", "fracdash.pipeline"]),
     ("runs", ["fracdash.runs"]),
     ("export", ["fracdash.export"]),
     ("web", ["fracdash.web"]),

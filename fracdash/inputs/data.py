@@ -69,7 +69,7 @@ __all__ = [
 #: sample), not a memory limit. Memory does not bound n, as a distance matrix past the
 #: matrix budget goes to scratch disk; that disk does: 4·n² bytes for a layer wider
 #: than 16 features (4 TB at this bound), checked against its free space before the
-#: forward pass (:func:`fracdash.pipeline.check_scratch_space`).
+#: forward pass (:func:`fracdash.capacity.check_scratch_space`).
 MAX_SAMPLES = 1_000_000
 #: Classes the absolute coloring tells apart; beyond it, colors repeat.
 DISTINCT_COLORS = 20
