@@ -1,13 +1,21 @@
-"""Where the dashboard listens: a port checked before anything is served.
+"""Serving the dashboard: a port checked before anything is served, and a server that
+takes its jobs with it when it ends.
 
 Werkzeug answers a taken port with ``sys.exit(1)``, which ``except Exception`` cannot
 catch and which kills a script or a notebook's caller; fracdash checks first and raises
 :class:`~fracdash.errors.PortInUse`, an ordinary exception naming the fix.
+
+A server's jobs are its child processes: :func:`stop_on_signals` has SIGTERM and SIGINT
+stop them (terminated and reaped) before the server itself goes as it would have.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import threading
+from collections.abc import Callable
 
 from fracdash.errors import PortInUse
 
@@ -39,3 +47,28 @@ def check_port(host: str, port: int, hint: str = "port=") -> None:
                 f"pass another {hint}{'' if hint.endswith('=') else ' '}{port + 1}, or stop "
                 "the other server"
             ) from err
+
+
+def stop_on_signals(stop: Callable[[], None], signals=(signal.SIGTERM, signal.SIGINT)) -> bool:
+    """On each of ``signals``, call ``stop()``, then do what the signal did before (a
+    server's own handler, such as gunicorn's; else the default: end the process, or
+    KeyboardInterrupt for SIGINT).
+
+    Signal handlers belong to the main thread: elsewhere (a notebook's server thread)
+    nothing is installed and False is returned.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    for signum in signals:
+        previous = signal.getsignal(signum)
+
+        def handler(number, frame, previous=previous):
+            stop()
+            if callable(previous):
+                previous(number, frame)
+            elif previous != signal.SIG_IGN:  # the default action, now that jobs are gone
+                signal.signal(number, signal.SIG_DFL)
+                os.kill(os.getpid(), number)
+
+        signal.signal(signum, handler)
+    return True

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from dash import dcc, html, no_update
+from dash.exceptions import PreventUpdate
 from helpers import Callbacks, free_port, store_toy, walk
 
 import fracdash
@@ -99,8 +100,6 @@ def test_the_page_has_no_free_text_or_file_input(dashboard):
 
 
 def test_unknown_runs_and_paths_get_a_message_and_open_no_file(dashboard, monkeypatch):
-    import fracdash.web.callbacks.run as run_callbacks
-
     opened = []
     real_open, real_io_open = builtins.open, io.open
 
@@ -113,12 +112,11 @@ def test_unknown_runs_and_paths_get_a_message_and_open_no_file(dashboard, monkey
 
     monkeypatch.setattr(builtins, "open", spy)
     monkeypatch.setattr(io, "open", spy)
-    monkeypatch.setattr(run_callbacks, "precompute_scenario", never)
+    monkeypatch.setattr(context_of(dashboard).jobs, "start", never)
     callbacks = context_of(dashboard).callbacks
-    select_run, compute_run = callbacks["select_run"], callbacks["compute_run"]
+    select_run, watch_job = callbacks["select_run"], callbacks["watch_job"]
     render_dag, render_charts = callbacks["render_dag"], callbacks["render_charts"]
     render_legend = callbacks["render_legend"]
-    progress = []
     for value in HOSTILE:
         run, compute, message = select_run(value)
         assert run is no_update and compute is no_update
@@ -126,10 +124,9 @@ def test_unknown_runs_and_paths_get_a_message_and_open_no_file(dashboard, monkey
         assert render_dag(value, [], "compact", None, "absolute")[1] is None
         assert render_charts(value, ["on"]) == ({}, {})
         assert render_legend(value) == ([], "")
-        if value:
-            assert compute_run(progress.append, value) == (no_update, message)
-    assert progress == []
-    assert select_run("toy") == ("toy", no_update, "")
+        with pytest.raises(PreventUpdate):  # no scenario's run: never computed nor watched
+            watch_job(1, value)
+    assert select_run("toy") == ("toy", None, "")
     monkeypatch.setattr(builtins, "open", real_open)
     monkeypatch.setattr(io, "open", real_io_open)
     assert not [p for p in opened if "passwd" in p or "ssh" in p], opened
@@ -141,7 +138,6 @@ def test_a_path_posted_to_the_server_is_answered_with_a_message(dashboard):
     body = calls.body(
         ("run.data", "compute.data", "progress.children"),
         [("scenario", "value", "../../etc/passwd")],
-        [("compute", "data", None)],
     )
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200
@@ -223,12 +219,12 @@ def test_gunicorn_two_workers_serve_the_page_on_one_store(cache):
                             {"id": "compute", "property": "data"},
                             {"id": "progress", "property": "children"}],
                 "inputs": [{"id": "scenario", "property": "value", "value": "toy"}],
-                "state": [{"id": "compute", "property": "data", "value": None}],
                 "changedPropIds": ["scenario.value"],
             })  # fmt: skip
             assert status == 200, text
             assert json.loads(text)["response"] == {
                 "run": {"data": "toy"},
+                "compute": {"data": None},
                 "progress": {"children": ""},
             }
             body = calls.body(

@@ -1,6 +1,6 @@
 """Two dashboards in one process, on two stores, each see only their own runs: the
-page, the server callbacks (called directly and over HTTP) and the background job
-that computes a scenario (a forked process, through Dash's job runner)."""
+page, the server callbacks (called directly and over HTTP) and the jobs that compute
+a scenario (each app's registry starts them on its own store)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import time
 
 import pytest
 from dash import no_update
-from helpers import Callbacks, store_toy, toy_analysis, walk
+from helpers import Callbacks, store_toy, walk
+from job_fakes import fake_env
 
-from fracdash.runs import catalog, register
-from fracdash.store import Store, stage_key
+from fracdash.runs import catalog
+from fracdash.store import Store
 from fracdash.web import create_app, ids
 from fracdash.web.app import context_of
 
-#: Outputs ("id.property") of the three run callbacks, as /_dash-dependencies lists them.
+#: Outputs ("id.property") of the run callbacks, as /_dash-dependencies lists them.
 SELECT = ("run.data", "compute.data", "progress.children")
-COMPUTE = ("computed.data", "progress.children")
 
 
 @pytest.fixture
@@ -68,11 +68,11 @@ def test_each_app_offers_only_its_own_runs(apps):
 def test_a_run_only_in_store_one_opens_in_app_one_only(apps):
     one, two = apps
     first, second = context_of(one).callbacks, context_of(two).callbacks
-    assert first["select_run"]("only-in-one") == ("only-in-one", no_update, "")
+    assert first["select_run"]("only-in-one") == ("only-in-one", None, "")
     run, compute, message = second["select_run"]("only-in-one")
     assert (run, compute) == (no_update, no_update)
     assert message.startswith("unknown run 'only-in-one'")
-    assert second["select_run"]("only-in-two") == ("only-in-two", no_update, "")
+    assert second["select_run"]("only-in-two") == ("only-in-two", None, "")
     assert first["select_run"]("only-in-two")[2].startswith("unknown run")
     assert first["render_legend"]("only-in-one")[0]
     assert second["render_legend"]("only-in-one") == ([], "")
@@ -80,8 +80,7 @@ def test_a_run_only_in_store_one_opens_in_app_one_only(apps):
     # The same through each app's own server, as the browser asks.
     for app, answer in ((one, {"run": {"data": "only-in-one"}}), (two, None)):
         client, calls = calls_of(app)
-        body = calls.body(SELECT, [("scenario", "value", "only-in-one")],
-                          [("compute", "data", None)])  # fmt: skip
+        body = calls.body(SELECT, [("scenario", "value", "only-in-one")])
         response = client.post("/_dash-update-component", json=body).get_json()["response"]
         if answer is None:
             assert "unknown run 'only-in-one'" in response["progress"]["children"]
@@ -90,55 +89,54 @@ def test_a_run_only_in_store_one_opens_in_app_one_only(apps):
             assert response["run"] == answer["run"]
 
 
-def fake_precompute(target, scenario, *, samples, progress, **kwargs):
-    """Stand-in for the real computation: stores a toy run, named as the page names
-    it, in the store the job was given."""
-    progress("forward", 1, 2, "")
-    analysis = toy_analysis(seed=2)
-    analysis.meta["key"] = stage_key("analysis", {"test": "two-apps", "samples": samples})
-    target.set_bytes(analysis.meta["key"], analysis.to_bytes())
-    name = scenario if samples is None else f"{scenario}-{samples}"
-    register(target, name, analysis)
-    return analysis
+WATCH = ("computed.data", "progress.children", "partial-tick.data", "compute.data")
 
 
 def compute_over_http(app, run: str, timeout: float = 60.0) -> dict:
-    """Start ``compute_run`` as the renderer does, then poll until the job answers."""
+    """Ask for ``run`` as the dropdown does, then poll as the page's timer does until
+    its job answers."""
     client, calls = calls_of(app)
-    body = calls.body(COMPUTE, [("compute", "data", run)])
-    handles = client.post("/_dash-update-component", json=body).get_json()
-    assert {"cacheKey", "job"} <= handles.keys(), handles  # a background job started
-    query = {"cacheKey": handles["cacheKey"], "job": handles["job"]}
+    body = calls.body(SELECT, [("scenario", "value", run)])
+    answer = client.post("/_dash-update-component", json=body).get_json()["response"]
+    assert answer["compute"] == {"data": run} and "computing" in str(answer["progress"])
+    body = calls.body(WATCH, [("jobs-tick", "n_intervals", 1)],
+                      [("compute", "data", run), ("partial-tick", "data", None)])  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        answer = client.post("/_dash-update-component", json=body, query_string=query)
+        answer = client.post("/_dash-update-component", json=body)
         assert answer.status_code == 200, answer.get_data(as_text=True)
-        if "response" in answer.get_json():
-            return answer.get_json()["response"]
+        response = answer.get_json()["response"]
+        if "computed" in response:
+            return response
         time.sleep(0.2)
-    raise AssertionError(f"no answer from the background job of {run} in {timeout} s")
+    raise AssertionError(f"no answer from the job of {run} in {timeout} s")
 
 
-def test_background_jobs_compute_into_their_own_apps_store(apps, tmp_path, monkeypatch):
+def test_jobs_compute_into_their_own_apps_store(apps, tmp_path, monkeypatch):
     one, two = apps
-    # Patched before the jobs fork: they inherit it and import no TensorFlow.
-    monkeypatch.setattr("fracdash.web.callbacks.run.precompute_scenario", fake_precompute)
-    response = compute_over_http(one, "easy")
-    assert response["computed"] == {"data": "easy"}
-    assert response["progress"]["children"].startswith("computed easy")
-    assert stored_runs(tmp_path / "one") == {"only-in-one", "easy"}
-    assert stored_runs(tmp_path / "two") == {"only-in-two"}
-    assert context_of(one).callbacks["select_run"]("easy") == ("easy", no_update, "")
-    assert context_of(two).callbacks["select_run"]("easy")[2].startswith("unknown run")
+    monkeypatch.setenv("PYTHONPATH", fake_env())  # the job processes run a stand-in
+    for app in apps:
+        context_of(app).jobs.target = "job_fakes:quick"
+    try:
+        response = compute_over_http(one, "easy")
+        assert response["computed"] == {"data": "easy"}
+        assert response["progress"]["children"].startswith("computed easy")
+        assert stored_runs(tmp_path / "one") == {"only-in-one", "easy"}
+        assert stored_runs(tmp_path / "two") == {"only-in-two"}
+        assert context_of(one).callbacks["select_run"]("easy") == ("easy", None, "")
+        assert context_of(two).callbacks["select_run"]("easy")[2].startswith("unknown run")
 
-    response = compute_over_http(two, "easy-300")
-    assert response["computed"] == {"data": "easy-300"}
-    assert stored_runs(tmp_path / "two") == {"only-in-two", "easy-300"}
-    assert stored_runs(tmp_path / "one") == {"only-in-one", "easy"}
-    # App one's run names are its own: "easy-300" is no scenario run there.
-    messages = []
-    assert context_of(one).callbacks["compute_run"](messages.append, "easy-300") == (
-        no_update,
-        "unknown run 'easy-300': choose one of the runs listed",
-    )
-    assert messages == []
+        response = compute_over_http(two, "easy-300")
+        assert response["computed"] == {"data": "easy-300"}
+        assert stored_runs(tmp_path / "two") == {"only-in-two", "easy-300"}
+        assert stored_runs(tmp_path / "one") == {"only-in-one", "easy"}
+        # App one's run names are its own: "easy-300" is no scenario run there.
+        assert context_of(one).callbacks["select_run"]("easy-300") == (
+            no_update, no_update, "unknown run 'easy-300': choose one of the runs listed")
+        deadline = time.monotonic() + 10
+        while context_of(one).jobs.children():  # its job exits once it has said so
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        for app in apps:
+            context_of(app).jobs.stop()

@@ -26,8 +26,8 @@ from fracdash.runs import register
 from fracdash.store import Store, stage_key
 from fracdash.web import create_app, ids
 from fracdash.web.app import context_of
+from fracdash.web.computing import progress_view
 from fracdash.web.loading import run_options, scenario_of
-from fracdash.web.panels import progress_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,8 @@ def cb(tmp_path):
     store.set_bytes(key, analysis.to_bytes())
     register(store, "toy", analysis)
     context = context_of(create_app(store, default_run="toy"))
-    yield SimpleNamespace(store=store, **context.callbacks)
+    yield SimpleNamespace(store=store, jobs=context.jobs, **context.callbacks)
+    context.jobs.stop()
     store.close()
 
 
@@ -164,7 +165,7 @@ def test_legend_has_one_entry_per_class_with_its_color(cb):
         assert swatch.style["backgroundColor"] == class_color(k)
         assert label.children == name
         props = item.to_plotly_json()["props"]
-        assert props["data-class"] == str(k) and props["data-focus-store"] == ids.FOCUS
+        assert props["data-class"] == str(k) and "data-focus-store" not in props
     assert "toy model, seeded" in note and "40 test samples" in note
 
 
@@ -208,47 +209,36 @@ def test_charts_show_accuracy_and_quality(cb):
     assert "flatten" not in list(simplified.layout.xaxis.ticktext)
 
 
-def test_a_stored_run_opens_and_a_missing_scenario_is_computed(cb):
-    assert cb.select_run("toy") == ("toy", no_update, "")
+def test_a_stored_run_opens_and_a_missing_scenario_is_computed(cb, monkeypatch):
+    from job_fakes import fake_env
+
+    monkeypatch.setenv("PYTHONPATH", fake_env())
+    cb.jobs.target = "job_fakes:sleepy"  # a job process that computes nothing
+    assert cb.select_run("toy") == ("toy", None, "")
     run, compute, view = cb.select_run("easy")
     assert (run, compute) == (None, "easy")  # the previous run is cleared from the page
     assert "computing easy" in str(view) and "queued" in str(view)
     options = {o["value"]: o["label"] for o in run_options(cb.store, None)}
     assert list(options)[:5] == ["easy", "generalization", "problematic", "simplification",
                                  "realistic"]  # fmt: skip
-    assert "(not computed: about " in options["easy"] and "toy" in options
+    assert "(computing: " in options["easy"] and "toy" in options  # its job runs
+    assert "(not computed: about " in options["generalization"]
     assert scenario_of("easy-300", 300) == "easy" and scenario_of("toy", None) is None
 
 
-def test_background_job_reports_progress_and_registers_the_run(cb, monkeypatch):
-    def fake_precompute(target, scenario, *, samples, progress, **kwargs):
-        assert scenario == "easy" and samples is None
-        progress("forward", 3, 10, "")
-        progress("order", 310, 1000, "relu0")
-        analysis = toy_analysis(seed=1)
-        analysis.meta["key"] = stage_key("analysis", {"test": "easy"})
-        target.set_bytes(analysis.meta["key"], analysis.to_bytes())
-        register(target, "easy", analysis)
-        return analysis
+def test_progress_view_names_stage_and_step():
+    """The page's progress box: the stage's label, then its count (epochs, batches) or,
+    for the orders (counted in work), its percentage, then the detail."""
 
-    monkeypatch.setattr("fracdash.web.callbacks.run.precompute_scenario", fake_precompute)
-    messages = []
-    run, text = cb.compute_run(messages.append, "easy")
-    assert run == "easy" and text.startswith("computed easy")
-    assert "forward pass" in str(messages[1]) and "batch 3 of 10" in str(messages[1])
-    assert "ordering layers" in str(messages[2]) and "31%" in str(messages[2])
-    assert "relu0" in str(messages[2])
-    assert cb.select_run("easy")[0] == "easy"
-    assert cb.show_computed("easy", "easy") == "easy"
-    assert cb.show_computed("easy", "toy") is no_update  # the user looks elsewhere now
+    def line(stage, done, total, detail=""):
+        record = {"run": "easy", "stage": stage, "done": done, "total": total,
+                  "detail": detail, "stage_started": 0.0}  # fmt: skip
+        return str(progress_view(record))
 
-
-def test_progress_text_names_stage_and_step():
-    assert progress_text("easy", "train", 2, 15, "acc 0.9") == (
-        "computing easy — training the model: epoch 2 of 15 (acc 0.9)"
-    )
-    assert progress_text("easy", "order", 9, 9) == "computing easy — ordering layers: 100%"
-    assert progress_text("easy", "order", 0, 7) == "computing easy — ordering layers: 0%"
+    assert "computing easy" in line("train", 2, 15)
+    assert "training the model · epoch 2 of 15 · acc 0.9" in line("train", 2, 15, "acc 0.9")
+    assert "ordering layers · 100%" in line("order", 9, 9)
+    assert "ordering layers · 0%" in line("order", 0, 7)
 
 
 def test_ids_are_unique_kebab_case():
@@ -270,16 +260,42 @@ def test_importing_app_builds_the_app_without_tensorflow(tmp_path):
 
 
 def test_edge_dots_move_from_source_to_target():
-    from fracdash.web.dag import DASH_PERIOD
-
     css = (ROOT / "fracdash" / "web" / "assets" / "fracdash.css").read_text()
     frames = re.search(r"@keyframes fd-flow\s*\{(.*?)\}\s*\}", css, re.S).group(1)
     start, end = (float(v) for v in re.findall(r"stroke-dashoffset:\s*([\d.]+)", frames))
-    # A falling offset shifts the dash pattern towards the path's end (the target),
-    # by exactly one period per cycle, so the dots move without a jump.
-    assert start - end == DASH_PERIOD
     edge = re.search(r"\.fd-edge\s*\{([^}]*)\}", css).group(1)
     assert re.search(r"animation:\s*fd-flow", edge)
     dash = re.search(r"stroke-dasharray:\s*([\d.]+)\s+([\d.]+)", edge)
     dot, gap = (float(v) for v in dash.groups())
-    assert dot + gap == DASH_PERIOD
+    # A falling offset shifts the dash pattern towards the path's end (the target),
+    # by exactly one period (a dot and its gap) per cycle, so the dots move without a jump.
+    assert start > end and start - end == dot + gap
+
+
+def test_the_url_has_one_writer_and_no_dead_focus_store(cb):
+    """Only assets/url_state.js writes the address (history entries, Back/Forward); the
+    page holds no dcc.Location and no class-focus store (the URL's focus is the pinned
+    class; a legend hover is drawn by the page's scripts and written nowhere)."""
+    from dash import dcc
+
+    assets = ROOT / "fracdash" / "web" / "assets"
+    writes = re.compile(
+        r"history\s*\.\s*(pushState|replaceState|back|go)\b"
+        r"|location\s*\.\s*(search|href)\s*=[^=]|location\s*\.\s*(assign|replace)\("
+    )
+    writers = {p.name for p in assets.glob("*.js") if writes.search(p.read_text())}
+    assert writers == {"url_state.js"}, writers
+    app = create_app(cb.store, default_run="toy")
+    layout = list(walk(app.layout()))
+    assert not [c for c in layout if isinstance(c, dcc.Location)]
+    assert "focus" not in {getattr(c, "id", None) for c in layout}
+    assert not hasattr(ids, "FOCUS") and not hasattr(ids, "URL")
+    # The controls callback's inputs, in the order url_state.js reads them.
+    inputs = [
+        [i["id"] for i in cb_spec["inputs"]]
+        for cb_spec in app._callback_list
+        if cb_spec["output"].startswith(f"..{ids.DOWNLOAD_PNG}.href")
+    ]
+    assert inputs == [[ids.SCENARIO, ids.COLORING, ids.SIMPLIFY, ids.CURVE]]
+    order = re.search(r"var CONTROLS = \[([^\]]*)\]", (assets / "url_state.js").read_text())
+    assert order.group(1) == '"run", "coloring", "simplify", "curve"'

@@ -31,17 +31,18 @@ def health(store) -> tuple[dict, int]:
 
 
 def create_app(
-    cache_dir=None, default_run: str = "easy", samples: int | None = None, *, compute=None
-):
-    """The dashboard on the store at ``cache_dir``, with its own callbacks and state.
+    store=None, default_run: str = "easy", samples: int | None = None, *, compute=None,
+    cache_dir=None,
+):  # fmt: skip
+    """The dashboard on ``store``, with its own callbacks and state.
 
-    Every call builds an independent app: its page, ``/healthz``, callbacks and
-    background jobs read only its own :class:`~fracdash.web.context.AppContext`, so
+    Every call builds an independent app: its page, ``/healthz`` and callbacks read
+    only its own :class:`~fracdash.web.context.AppContext`, so
     several apps in one process (on one store or on several) never mix.
 
     Parameters
     ----------
-    cache_dir : path-like or Store, optional
+    store : path-like or Store, optional
         The fracdash store, as its folder (opened here) or an open
         :class:`~fracdash.store.Store` (the caller closes it);
         ``$FRACDASH_STORE`` or ``~/.cache/fracdash`` by default.
@@ -52,6 +53,8 @@ def create_app(
     compute : dict, optional
         Extra arguments of :func:`fracdash.runs.precompute_scenario` for runs computed
         from the page (``epochs``, ``train_samples``), e.g. for quick tests.
+    cache_dir : path-like or Store, optional
+        Deprecated: the older name of ``store`` (a DeprecationWarning).
 
     Returns
     -------
@@ -62,18 +65,19 @@ def create_app(
     # Imported here, not at module level: ``import fracdash.web`` stays free of Dash.
     from dash import Dash
 
+    from fracdash.store import store_argument
     from fracdash.web.callbacks import register_all
     from fracdash.web.context import make_context
     from fracdash.web.skeleton import page
 
-    context = make_context(cache_dir, default_run, samples, compute)
+    store = store_argument(store, cache_dir, "cache_dir")
+    context = make_context(store, default_run, samples, compute)
     app = Dash(
         __name__,
         title="fracdash",
         update_title=None,
         assets_folder=str(assets_folder()),
         assets_ignore=ASSETS_IGNORE,
-        background_callback_manager=context.jobs,
         # gzip/brotli for every response (flask-compress): the page weighs a third.
         compress=True,
     )
@@ -94,6 +98,16 @@ def create_app(
 
     register_sample_routes(app.server, context)  # GET /samples/<run>.json, thumbs.png
     return app
+
+
+def serve(app, host: str = "127.0.0.1", port: int = 8050, debug: bool = False) -> None:
+    """Serve ``app`` (made by :func:`create_app`) here until SIGTERM or SIGINT, which
+    first stop the jobs this server started (:func:`fracdash.web.jobs.stop_all`)."""
+    from fracdash.serving import stop_on_signals
+    from fracdash.web.jobs import stop_all
+
+    stop_on_signals(stop_all)
+    app.run(host=host, port=port, debug=debug)
 
 
 def context_of(app):

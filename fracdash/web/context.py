@@ -1,4 +1,4 @@
-"""One dashboard's own state: its store, default run, samples and background jobs.
+"""One dashboard's own state: its store, default run, samples and job registry.
 
 :func:`fracdash.web.create_app` builds one :class:`AppContext` per app and hands it
 to the page skeleton, to ``/healthz`` and to every callback module's ``register``;
@@ -10,45 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from dash import DiskcacheManager
 
 from fracdash.store import Store
-
-
-class AppJobs(DiskcacheManager):
-    """Dash's disk-cache job runner for one app, running only that app's job functions.
-
-    Dash keys a background function by its callback id (its outputs) and its source,
-    and hands every such function to every manager in the process. Two dashboards'
-    ``compute_run`` closures have the same outputs and the same source but read
-    different stores: under the shared key the one registered last would run for
-    both apps. So each app's manager takes only the functions marked with
-    :meth:`own`, and keeps its own app's closure under that key.
-
-    Parameters
-    ----------
-    cache : diskcache.Cache
-        Where jobs leave progress and results; every server process of one store
-        must share it (a poll may reach another gunicorn worker than the start).
-    """
-
-    def __init__(self, cache) -> None:
-        # Set before Dash's __init__, which offers this manager every job function
-        # registered so far in the process (other apps' ones, all refused).
-        self._own: set[Callable] = set()
-        super().__init__(cache)
-
-    def own(self, fn: Callable) -> Callable:
-        """Mark ``fn`` as this app's job function; use before ``app.callback``."""
-        self._own.add(fn)
-        return fn
-
-    def register(self, key, fn, progress) -> None:
-        """Keep ``fn`` under ``key`` only if it is one of this app's functions."""
-        if fn in self._own:
-            super().register(key, fn, progress)
+from fracdash.web.jobs import JobRegistry
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,8 +31,9 @@ class AppContext:
     compute : dict
         Extra keyword arguments of :func:`fracdash.runs.precompute_scenario`
         (``epochs``, ``train_samples``), for quick runs in tests.
-    jobs : AppJobs or None
-        The app's background-callback manager (None until the app is built).
+    jobs : JobRegistry or None
+        The store's jobs as this server process sees and starts them: one job per
+        run, whichever page or server process asks.
     callbacks : dict of str to callable
         The app's server callbacks by name, the functions as written (not Dash's
         wrappers), filled by :func:`fracdash.web.callbacks.register_all`: tests and
@@ -79,13 +44,8 @@ class AppContext:
     default_run: str = "easy"
     samples: int | None = None
     compute: dict = field(default_factory=dict)
-    jobs: AppJobs | None = None
+    jobs: JobRegistry | None = None
     callbacks: dict[str, Callable] = field(default_factory=dict)
-
-    @property
-    def directory(self) -> Path:
-        """The store's folder (a background job opens its own connection there)."""
-        return self.store.directory
 
 
 def make_context(
@@ -94,7 +54,8 @@ def make_context(
     samples: int | None = None,
     compute: dict | None = None,
 ) -> AppContext:
-    """An :class:`AppContext` on a store, with its own job runner.
+    """An :class:`AppContext` on a store, with its job registry (the records of jobs
+    left by a server that was killed are swept here).
 
     Parameters
     ----------
@@ -109,8 +70,6 @@ def make_context(
     -------
     AppContext
     """
-    import diskcache
-
     from fracdash.runs import run_name
     from fracdash.scenarios import SCENARIOS
 
@@ -120,6 +79,6 @@ def make_context(
         store = Store(store_or_cache_dir)
     if default_run in SCENARIOS:
         default_run = run_name(default_run, samples)
-    # Dash's job runner for background callbacks; not fracdash's content-keyed store.
-    jobs = AppJobs(diskcache.Cache(str(store.directory / "dash-jobs")))
+    jobs = JobRegistry(store, samples, compute)
+    jobs.sweep()
     return AppContext(store, default_run, samples, dict(compute or {}), jobs)

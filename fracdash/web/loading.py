@@ -40,21 +40,22 @@ def scenario_label(name: str) -> str:
 
 def run_options(store: Store, samples: int | None, compute: dict | None = None) -> list[dict]:
     """Dropdown options: the five scenarios (marked when not computed yet, with what
-    computing them will cost, or how far a running job is), then every other stored
-    analysis in the catalog."""
-    from fracdash.web.computing import percent, read_progress
+    computing them will cost on this machine, or how far its job is), then every other
+    stored analysis in the catalog."""
+    from fracdash.web.computing import job_label
     from fracdash.web.estimates import describe, estimate_seconds
+    from fracdash.web.jobs import running_jobs
 
     stored = catalog(store)
+    running = running_jobs(store)
     options = []
     for run, scenario in scenario_runs(samples).items():
         label = scenario_label(scenario)
         if run not in stored:
-            job = read_progress(store, run)
-            if job is not None:
-                label += f" (computing: {percent(job) or 0}% of {job['stage']})"
+            if run in running:
+                label += f" ({job_label(running[run])})"
             else:
-                cost = estimate_seconds(scenario, samples, store.directory / "models", compute)
+                cost = estimate_seconds(store, scenario, samples, compute)
                 label += f" (not computed: {describe(cost)} to compute)"
         options.append({"label": label, "value": run})
     shown = scenario_runs(samples).keys() | set(SCENARIOS)

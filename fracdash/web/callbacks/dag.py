@@ -12,6 +12,18 @@ from fracdash.web.computing import read_partial
 from fracdash.web.dag import dag_children, dag_view, glyph_variants
 from fracdash.web.loading import load_view
 
+#: The graph is cleared in the browser the moment another run is chosen, before the
+#: server answers: a run's glyphs are never on screen under another run's name. (What
+#: the graph shows is forgotten too: the chosen run's graph is then drawn afresh.)
+CLEAR_ON_CHOICE = """
+function (chosen, shown) {
+  var skip = window.dash_clientside.no_update;
+  if (chosen === shown) { return [skip, skip]; }
+  return [{namespace: "dash_html_components", type: "P",
+           props: {children: "opening " + chosen, className: "fd-empty"}}, null];
+}
+"""
+
 
 def register(app, context) -> dict:
     """Declare the DAG callbacks on ``app``, reading ``context``'s store."""
@@ -41,18 +53,18 @@ def register(app, context) -> dict:
         return children, glyph_variants(view), None
 
     def partial_dag(computing, simplify, curve, coloring, shown):
-        """While a run is computed, its graph with each layer's glyph as soon as it is
-        ordered (the others as placeholders); redrawn only when a layer was added."""
+        """While a run is computed, its graph as soon as its model is known, each
+        layer's glyph as soon as it is ordered (the others as placeholders); until then
+        a line saying so, never the previous run's glyphs. Redrawn only when a layer
+        was added."""
         analysis = read_partial(context.store, computing)
-        if analysis is None:
-            if shown is None:
-                raise PreventUpdate
-            return html.P(f"computing {computing}: its layers appear as they are ordered",
-                          className="fd-empty"), None, None  # fmt: skip
-        pending = tuple(analysis.meta.get("pending", ()))
-        state = f"{computing}|{len(pending)}|{simplify}|{curve}"
+        pending = tuple(analysis.meta.get("pending", ())) if analysis is not None else None
+        state = f"{computing}|{'-' if pending is None else len(pending)}|{simplify}|{curve}"
         if state == shown:
             raise PreventUpdate
+        if analysis is None:
+            text = f"computing {computing}: its layers appear once its model is built"
+            return html.P(text, className="fd-empty"), None, state
         analysis = analysis.on_curve(curve)
         view = dag_view(analysis.simplified() if simplify else analysis)
         children = dag_children(
@@ -67,6 +79,14 @@ def register(app, context) -> dict:
         Output({"type": ids.GLYPH, "layer": ALL}, "src"),
         Input(ids.COLORING, "value"),
         State(ids.GLYPH_VARIANTS, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        CLEAR_ON_CHOICE,
+        Output(ids.DAG, "children", allow_duplicate=True),
+        Output(ids.PARTIAL_SHOWN, "data", allow_duplicate=True),
+        Input(ids.SCENARIO, "value"),
+        State(ids.RUN, "data"),
         prevent_initial_call=True,
     )
     return {"render_dag": render_dag}
