@@ -23,7 +23,7 @@ from fracdash.readings import (
 
 #: Confusion matrices with more classes than this show no numbers in the cells.
 MAX_CELL_TEXT = 12
-#: One line under the quality chart's title: the metric, as SPEC §6 defines it.
+#: One line under the quality chart's title: the metric, as docs/method.md §6.5 defines it.
 QUALITY_EXPLAINED = (
     "quality: share of each sample's 8 neighbouring pixels that hold a sample of its class"
 )
@@ -32,6 +32,17 @@ QUALITY_EXPLAINED = (
 ONSET_COLOR = "#1a7f37"
 DEGRADED_COLOR = "#c62828"
 PATH_INK = "#1d2228"
+#: What the onset and degraded flags mean (:mod:`fracdash.readings`), said wherever a
+#: flag is shown: the quality chart's markers and notes, the page's key under the chart
+#: and the graph's ▲ / ▼ (fracdash/web/dag.py).
+READING_MEANS = {
+    "onset": "onset: where quality rises most (the classes start to separate)",
+    "degraded": f"degraded: quality {DEGRADATION} or more below the best layer before it",
+}
+#: Said by every point's hover: a click opens the layer's glyph (the page's zoom).
+CLICK_HINT = "<i>click: the glyph, enlarged</i>"
+#: The flags' markers, as the graph marks the same layers: ▲ onset, ▼ degraded.
+_FLAG_SYMBOLS = {"onset": "triangle-up", "degraded": "triangle-down"}
 
 _MARGIN = {"l": 48, "r": 16, "t": 40, "b": 40}
 
@@ -53,7 +64,9 @@ def confusion_figure(analysis, normalise: bool = True) -> go.Figure:
     -------
     plotly.graph_objects.Figure
         One ``Heatmap`` trace: ``z`` the row shares in % (or the counts), ``customdata``
-        per cell ``[count, row total, share in %]``. Its height grows with k.
+        per cell ``[count, row total, share in %]``. Its height grows with k;
+        ``layout.meta["min_height"]`` is :func:`confusion_min_height` (the page fits the
+        chart to its box, never below that).
     """
     counts = analysis.confusion
     k = len(analysis.class_names)
@@ -97,18 +110,31 @@ def confusion_figure(analysis, normalise: bool = True) -> go.Figure:
         margin={**_MARGIN, "t": 56, "l": 60},
         height=170 + max(k, 10) * 22,  # ~22 px a row: no squashing at 20 classes
         uirevision="confusion",
-        meta={"normalised": bool(normalise), "variants": variants},
+        meta={
+            "normalised": bool(normalise),
+            "variants": variants,
+            "min_height": confusion_min_height(k),
+        },
     )
-    # Category axes: class names such as "0".."9" must not become numbers.
+    # Category axes: class names ("0".."9") stay names, each one shown (dtick 1).
     fig.update_xaxes(
         title="predicted class",
         type="category",
+        dtick=1,
         side="bottom",
         tickfont=tick_font,
         tickangle=-90 if k > 10 else (-45 if max(map(len, names), default=0) > 4 else 0),
     )
-    fig.update_yaxes(title="true class", type="category", autorange="reversed", tickfont=tick_font)
+    fig.update_yaxes(
+        title="true class", type="category", dtick=1, autorange="reversed", tickfont=tick_font
+    )
     return fig
+
+
+def confusion_min_height(k: int) -> int:
+    """The least height (px) at which a confusion matrix of ``k`` classes keeps its
+    titles, its axes and a row of ~15 px per class (its numbers stay legible)."""
+    return 140 + max(k, 4) * 15
 
 
 def confusion_variants(counts) -> dict[str, dict]:
@@ -161,31 +187,28 @@ def _flag_traces(analysis, depths, readings) -> tuple[list[go.Scatter], list[dic
     traces, notes = [], []
     onset, degraded = readings["onset"], readings["degraded"]
     if onset is not None:
-        traces.append(_flag(analysis, [onset], depths, "onset", "star", ONSET_COLOR))
+        traces.append(_flag(analysis, [onset], depths, "onset", ONSET_COLOR))
         notes.append(_note(depths[onset], quality[onset], "onset", ONSET_COLOR, -34))
     if degraded:
-        traces.append(_flag(analysis, degraded, depths, "degraded", "x", DEGRADED_COLOR))
+        traces.append(_flag(analysis, degraded, depths, "degraded", DEGRADED_COLOR))
         first = degraded[0]
         notes.append(_note(depths[first], quality[first], "degraded", DEGRADED_COLOR, 34))
     return traces, notes
 
 
-def _flag(analysis, names, depths, kind, symbol, color) -> go.Scatter:
+def _flag(analysis, names, depths, kind, color) -> go.Scatter:
     quality = [float(analysis.layer(n).quality) for n in names]
-    what = (
-        "onset: quality rises most here"
-        if kind == "onset"
-        else f"degraded: ≥ {DEGRADATION} below the best layer before"
-    )
+    what = READING_MEANS[kind]
     return go.Scatter(
         x=[depths[n] for n in names],
         y=quality,
+        customdata=list(names),
         mode="markers",
         name=kind,
         showlegend=False,
-        marker={"symbol": symbol, "size": 13, "color": color, "line": {"width": 1}},
+        marker={"symbol": _FLAG_SYMBOLS[kind], "size": 13, "color": color, "line": {"width": 1}},
         text=[f"{n}<br>quality {q:.3f}<br>{what}" for n, q in zip(names, quality, strict=True)],
-        hovertemplate="%{text}<extra></extra>",
+        hovertemplate=f"%{{text}}<br>{CLICK_HINT}<extra></extra>",
         meta={"kind": kind, "layers": list(names)},
     )
 
@@ -195,6 +218,7 @@ def _note(x, y, text, color, ay) -> dict:
         "x": x,
         "y": y,
         "text": text,
+        "hovertext": READING_MEANS[text],
         "showarrow": True,
         "arrowhead": 2,
         "ax": 0,
@@ -205,20 +229,25 @@ def _note(x, y, text, color, ay) -> dict:
 
 
 def _line(path, x, y, name, **style) -> go.Scatter:
+    """A line through ``path``'s layers; each point's ``customdata`` is its layer's
+    name (a click on it opens that glyph, fracdash/web/callbacks/zoom.py)."""
     return go.Scatter(
         x=x,
         y=y,
+        customdata=list(path),
         name=name,
         mode="lines+markers",
         text=[f"{p}<br>quality {q:.3f}" for p, q in zip(path, y, strict=True)],
-        hovertemplate="%{text}<extra>%{fullData.name}</extra>",
+        hovertemplate=f"%{{text}}<br>{CLICK_HINT}<extra>%{{fullData.name}}</extra>",
         **style,
     )
 
 
 def _class_lines(analysis, paths, depths, visible: bool) -> list[go.Scatter]:
-    """One line per class (its own quality, SPEC §6), drawn along every path; a class's
-    lines share its color and one legend group, and overlap where the paths do."""
+    """One line per class (its own quality, docs/method.md §6.6), drawn along every
+    path; a class's lines share its color and one legend group, and overlap where the
+    paths do. The first of them names the class in the chart's second legend (right of
+    the plot, titled "class"), which Plotly draws only while the lines are shown."""
     k = len(analysis.class_names)
     on_paths = {name for path in paths for name in path}
     per_class = {
@@ -239,10 +268,11 @@ def _class_lines(analysis, paths, depths, visible: bool) -> list[go.Scatter]:
                     y,
                     str(class_name),
                     legendgroup=f"class-{c}",
-                    showlegend=False,
+                    legend="legend2",
+                    showlegend=i == 0,
                     visible=visible,
                     opacity=0.9,
-                    line={"color": class_color(c), "width": 1.5},
+                    line={"color": class_color(c, analysis), "width": 1.5},
                     marker={"size": 4},
                     meta={"kind": "class", "class": c, "path": i},
                 )
@@ -284,8 +314,11 @@ def quality_figure(analysis, per_class: bool = False) -> go.Figure:
         (:func:`fracdash.readings.layer_depths`: its rank in the drawn graph, so
         parallel branches share an x), ``y`` its quality; named by
         :func:`fracdash.readings.path_names`. The onset and degraded layers
-        (:func:`fracdash.readings.layer_readings`) get markers and notes. Every trace's
-        ``meta["kind"]`` is ``"path"``, ``"class"``, ``"onset"`` or ``"degraded"``.
+        (:func:`fracdash.readings.layer_readings`) get markers (▲, ▼) and notes whose
+        hover says what they mean (:data:`READING_MEANS`). Every trace's
+        ``meta["kind"]`` is ``"path"``, ``"class"``, ``"onset"`` or ``"degraded"``, and
+        every point's ``customdata`` its layer's name. The class lines carry their class
+        names in a second legend (``legend2``), shown with them.
         ``layout.meta``: ``{"x_of_layer": {layer: x}, "readings": {...},
         "per_class": bool}``.
     """
@@ -309,6 +342,7 @@ def quality_figure(analysis, per_class: bool = False) -> go.Figure:
                 quality,
                 name,
                 meta={"kind": "path", "path": i},
+                showlegend=len(paths) > 1,  # a lone line needs no legend
                 **style,
             )
         )
@@ -330,13 +364,24 @@ def quality_figure(analysis, per_class: bool = False) -> go.Figure:
         },
         margin={**_MARGIN, "t": 72 + 20 * legend_rows},
         uirevision="quality",
-        showlegend=len(paths) > 1,
+        showlegend=True,  # per trace; Plotly leaves hidden ones out (the class lines)
         legend={
             "orientation": "h",
             "yanchor": "bottom",
             "y": 1.0,
             "x": 0.0,
             "font": {"size": 11},
+        },
+        # The class lines' names, right of the plot (scrolling when they outnumber it).
+        legend2={
+            "title": {"text": "class", "font": {"size": 11}},
+            "x": 1.02,
+            "y": 1.0,
+            "xanchor": "left",
+            "yanchor": "top",
+            "font": {"size": 10},
+            "tracegroupgap": 0,
+            "itemwidth": 30,
         },
         hovermode="closest",
         annotations=notes,

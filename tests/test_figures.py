@@ -17,12 +17,21 @@ from fracdash.core import class_quality
 from fracdash.figures import (
     MAX_CELL_TEXT,
     QUALITY_EXPLAINED,
+    READING_MEANS,
     confusion_figure,
+    confusion_min_height,
     confusion_variants,
     quality_figure,
 )
 from fracdash.glyphs import class_color
-from fracdash.readings import MAX_PATHS, branch_paths, layer_depths, layer_readings, path_names
+from fracdash.readings import (
+    DEGRADATION,
+    MAX_PATHS,
+    branch_paths,
+    layer_depths,
+    layer_readings,
+    path_names,
+)
 
 N = 50
 CLASSES = ["zero", "one", "two", "three"] + [f"class {k}" for k in range(4, 20)]
@@ -149,6 +158,11 @@ def test_confusion_grows_with_the_classes():
     assert big.layout.xaxis.tickfont.size >= 9 and big.layout.yaxis.tickfont.size >= 9
     assert 20 > MAX_CELL_TEXT and heatmap.texttemplate == ""  # too narrow for numbers
     assert small.data[0].texttemplate == "%{z:.0f}"
+    # The page fits the chart to its box, never below ~15 px a row.
+    least = {k: confusion_min_height(k) for k in (4, 10, 20)}
+    assert least[20] - least[10] == 10 * 15 and least[10] - least[4] == 6 * 15
+    assert small.layout.meta["min_height"] == least[4]
+    assert big.layout.meta["min_height"] == least[20] <= big.layout.height
 
 
 # --------------------------------------------------------------------------- paths drawn
@@ -265,6 +279,65 @@ def test_per_class_lines_in_class_colors():
     assert fig.layout.meta["per_class"] is True
 
 
+def test_per_class_lines_carry_their_class_names():
+    """Shown, the class lines are labelled: one entry per class, by its name, in a
+    legend of their own titled "class"; hidden, the legend has no entry to draw."""
+    analysis = make_analysis(*diamond(), n=120, k=5, seed=6)
+    for per_class in (False, True):
+        fig = quality_figure(analysis, per_class=per_class)
+        lines = kind(fig, "class")
+        labelled = [t for t in lines if t.showlegend]
+        assert [t.name for t in labelled] == CLASSES[:5]  # every class once, in order
+        assert {t.legend for t in lines} == {"legend2"} and fig.layout.showlegend is True
+        for t in lines:  # the unlabelled copies (other paths) share their class's entry
+            assert t.name == CLASSES[t.meta["class"]]
+            assert t.legendgroup == f"class-{t.meta['class']}"
+        assert fig.layout.legend2.title.text == "class"
+        assert fig.layout.legend2.x > 1  # right of the plot, not over the lines
+        # The paths keep the first legend: named when there are several.
+        paths = kind(fig, "path")
+        assert all(t.legend in (None, "legend") and t.showlegend for t in paths)
+    (lone,) = kind(quality_figure(make_analysis(*chain(3)), per_class=True), "path")
+    assert lone.showlegend is False  # one line needs no legend entry
+
+
+def test_every_point_names_its_layer():
+    """A click on any point of the quality chart knows its layer (customdata): the
+    page opens that layer's glyph."""
+    for analysis in (make_analysis(*diamond(), n=120, k=3, seed=6),
+                     make_analysis(*chain(8), n=80, seed=7)):  # fmt: skip
+        fig = quality_figure(analysis, per_class=True)
+        paths = branch_paths(analysis)
+        for t in kind(fig, "path") + kind(fig, "class"):
+            assert list(t.customdata) == paths[t.meta["path"]]
+        for t in kind(fig, "onset") + kind(fig, "degraded"):
+            assert list(t.customdata) == t.meta["layers"]
+        depth = layer_depths(analysis)
+        for t in fig.data:  # each point's x is its layer's depth
+            for x, layer in zip(t.x, t.customdata, strict=True):
+                assert depth[layer] == x
+    assert kind(fig, "onset") and kind(fig, "degraded")  # the chain has both flags
+
+
+def test_onset_and_degraded_are_defined_where_shown():
+    analysis = make_analysis(*chain(8), n=80, seed=7)
+    fig = quality_figure(analysis)
+    assert "rises most" in READING_MEANS["onset"]
+    assert f"{DEGRADATION} or more below the best layer before" in READING_MEANS["degraded"]
+    for note in fig.layout.annotations:  # hovering the word says what it means
+        assert note.hovertext == READING_MEANS[note.text]
+    (onset,) = kind(fig, "onset")
+    (degraded,) = kind(fig, "degraded")
+    assert READING_MEANS["onset"] in onset.text[0]
+    assert all(READING_MEANS["degraded"] in text for text in degraded.text)
+    # The markers are the graph's: ▲ onset, ▼ degraded.
+    assert (onset.marker.symbol, degraded.marker.symbol) == ("triangle-up", "triangle-down")
+    from fracdash.web.dag import FLAGS
+
+    assert FLAGS == {"onset": f"▲ {READING_MEANS['onset']}",
+                     "degraded": f"▼ {READING_MEANS['degraded']}"}  # fmt: skip
+
+
 def test_per_class_skips_absent_classes():
     analysis = make_analysis(*chain(3), n=40, k=4, seed=2)
     analysis.labels[analysis.labels == 2] = 1
@@ -329,17 +402,25 @@ def test_figures_do_not_import_dash():
 def test_charts_panel_toggles_and_their_defaults():
     from fracdash.web import ids
     from fracdash.web.callbacks.charts import APPLY_CHART_TOGGLES
-    from fracdash.web.chart_panel import QUALITY_HEIGHT, charts_panel
+    from fracdash.web.chart_panel import QUALITY_MIN_HEIGHT, charts_panel
 
-    summary, charts = charts_panel().children
-    normalise, confusion, per_class, quality = charts.children
+    summary, options, charts = charts_panel().children
+    normalise, per_class, key = options.children
     assert (normalise.id, normalise.value) == (ids.CONFUSION_NORMALISE, ["on"])  # default on
     assert (per_class.id, per_class.value) == (ids.QUALITY_PER_CLASS, [])
     assert (
         [o["value"] for o in normalise.options] == ["on"] == [o["value"] for o in per_class.options]
     )
+    # The flags' key under the toggles says what the chart's ▲ and ▼ mean.
+    assert [line.children for line in key.children] == [
+        ["▲ ", READING_MEANS["onset"]],
+        ["▼ ", READING_MEANS["degraded"]],
+    ]
+    confusion, quality = charts.children
     assert (confusion.id, quality.id) == (ids.CONFUSION, ids.QUALITY_CHART)
-    assert quality.style == {"height": f"{QUALITY_HEIGHT}px"}
+    # Both fill their share of the column (responsive), never below a least height.
+    assert confusion.responsive is True and quality.responsive is True
+    assert quality.style == {"minHeight": f"{QUALITY_MIN_HEIGHT}px"}
     # The page's toggle reads what the figures carry.
-    for name in ("variants", "normalised", "per_class", '"class"', "visible"):
+    for name in ("variants", "normalised", "per_class", '"class"', "visible", "min_height"):
         assert name in APPLY_CHART_TOGGLES

@@ -74,9 +74,28 @@ def keras_models_dir() -> Path:
     return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
 
 
+def typed_folder(folder: Path | str) -> str:
+    """``folder`` as a person would type it: ``~/...`` under the home folder."""
+    folder = Path(folder)
+    try:
+        return f"~/{folder.relative_to(Path.home()).as_posix()}"
+    except ValueError:
+        return folder.as_posix()
+
+
+def random_base_sentence(folder: Path | str) -> str:
+    """The note's one sentence for the seeded random VGG16 base: which file to put in
+    which folder (Keras's ``folder``) to have the ImageNet weights instead."""
+    return (
+        "VGG16 base at a seeded random initialisation, not ImageNet weights: to use "
+        f"them, put {VGG_WEIGHTS_FILE} in {typed_folder(folder)}/"
+    )
+
+
 @dataclass(frozen=True)
 class BaseWeights:
-    """The VGG16 base's weights: the ImageNet file, or None and why not."""
+    """The VGG16 base's weights: the ImageNet file, or None and why not (``why_not``:
+    the download's own error, for logs; the note says only what to do)."""
 
     path: Path | None
     why_not: str = ""
@@ -86,12 +105,11 @@ class BaseWeights:
         return self.path is not None
 
     def describe(self) -> str:
+        """One sentence for the run's note: the base's weights and, for the random base,
+        which file to put in which folder to get the ImageNet weights."""
         if self.imagenet:
             return f"VGG16 base frozen at ImageNet weights ({self.path.name})"
-        return (
-            f"VGG16 base frozen at a seeded random initialisation, not ImageNet weights "
-            f"({self.why_not}); to use them, put {VGG_WEIGHTS_FILE} in {keras_models_dir()}/"
-        )
+        return random_base_sentence(keras_models_dir())
 
 
 def vgg16_base_weights() -> BaseWeights:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from fracdash.figures import DEGRADED_COLOR, ONSET_COLOR, READING_MEANS
 from fracdash.web import ids
 
 #: Charts offer no way to send data off the server: no Plotly logo link, no "Edit in
@@ -18,11 +19,10 @@ GRAPH_CONFIG = {
     "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio"],
 }
 
-
-#: Height of the quality chart's box (px); the confusion matrix's before its figure
-#: arrives (then that figure's own, which grows with the classes).
-QUALITY_HEIGHT = 380
-CONFUSION_HEIGHT = 390
+#: The least height of the quality chart (px): its titles, a plot and its layer names.
+#: The confusion matrix's least height follows its classes (``layout.meta.min_height``,
+#: applied by the charts callback).
+QUALITY_MIN_HEIGHT = 240
 
 
 def chart_toggle(component_id: str, label: str, on: bool) -> dcc.Checklist:
@@ -36,28 +36,53 @@ def chart_toggle(component_id: str, label: str, on: bool) -> dcc.Checklist:
     )
 
 
-def chart_graph(component_id: str, class_name: str, height: int) -> dcc.Graph:
-    """A chart with its height in px on its own element: Dash's responsive graph would
-    otherwise be 100% of the auto-height panel, i.e. 0 px, where Plotly's hover finds
-    no point. The confusion matrix's height then follows its figure (charts callback)."""
+def chart_graph(component_id: str, class_name: str, min_height: int) -> dcc.Graph:
+    """A chart filling its share of the charts column (assets/fracdash.css), never
+    below ``min_height`` px: a responsive graph in a box of a definite height, so
+    Plotly's hover finds the point under the pointer (it finds none in a 0 px box)."""
     return dcc.Graph(
-        id=component_id, className=class_name, config=GRAPH_CONFIG, style={"height": f"{height}px"}
+        id=component_id,
+        className=class_name,
+        config=GRAPH_CONFIG,
+        responsive=True,
+        style={"minHeight": f"{min_height}px"},
+    )
+
+
+def reading_key() -> html.Div:
+    """What the quality chart's ▲ and ▼ (and the graph's) mean."""
+    return html.Div(
+        [
+            html.Div(["▲ ", READING_MEANS["onset"]], className="fd-reading-onset"),
+            html.Div(["▼ ", READING_MEANS["degraded"]], className="fd-reading-degraded"),
+        ],
+        className="fd-reading-key",
+        style={"--fd-onset": ONSET_COLOR, "--fd-degraded": DEGRADED_COLOR},
     )
 
 
 def charts_panel() -> html.Details:
-    """Closed at first: the graph is the page. Opened, the side panel widens and the
-    graph refits beside it (docs/decisions.md, "The page (issue 13)"). Each chart has
-    its toggle above it: row-normalised confusion (on), one quality line per class."""
+    """Closed at first: the graph is the page. Opened, the charts take a column of their
+    own beside the legend's, the whole height of the panel, and the graph refits beside
+    them; the two charts share that height, so both are whole in a 1280×720 window
+    (docs/decisions.md, "The page"). Their toggles and the flags' key stay under the
+    legend: row-normalised confusion (on), one quality line per class (off)."""
     return html.Details(
         [
             html.Summary("confusion matrix · quality", className="fd-charts-toggle"),
             html.Div(
                 [
                     chart_toggle(ids.CONFUSION_NORMALISE, "row-normalised (% of true class)", True),
-                    chart_graph(ids.CONFUSION, "fd-confusion", CONFUSION_HEIGHT),
                     chart_toggle(ids.QUALITY_PER_CLASS, "one line per class", False),
-                    chart_graph(ids.QUALITY_CHART, "fd-quality-chart", QUALITY_HEIGHT),
+                    reading_key(),
+                ],
+                className="fd-chart-options",
+            ),
+            html.Div(
+                [
+                    # The confusion matrix's least height comes with its figure.
+                    chart_graph(ids.CONFUSION, "fd-confusion", QUALITY_MIN_HEIGHT),
+                    chart_graph(ids.QUALITY_CHART, "fd-quality-chart", QUALITY_MIN_HEIGHT),
                 ],
                 className="fd-charts",
             ),

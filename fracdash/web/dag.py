@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from dash import html
 
+from fracdash.figures import READING_MEANS
 from fracdash.glyphs import glyph_pngs, png_uri
 from fracdash.layout import Fold, LayeredGraph, Spacing, candidate_folds, layered_graph
 from fracdash.readings import layer_readings
@@ -149,11 +150,9 @@ def shape_text(shape) -> str:
     return "×".join(str(int(s)) for s in shape) or "scalar"
 
 
-#: What a flagged node's quality says in its tooltip (assets/samples.css adds ▲ / ▼).
-FLAGS = {
-    "onset": "onset: quality rises most here (the classes start to separate)",
-    "degraded": "degraded: quality is 0.02 or more below the best layer before it",
-}
+#: What a flagged node's quality says in its tooltip (assets/samples.css adds ▲ / ▼):
+#: the words of the quality chart's key.
+FLAGS = {"onset": f"▲ {READING_MEANS['onset']}", "degraded": f"▼ {READING_MEANS['degraded']}"}
 
 
 def glyph_node(

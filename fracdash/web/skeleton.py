@@ -1,5 +1,6 @@
-"""The page skeleton: controls on top, the DAG filling the window, the legend beside it
-and the charts folded under the legend.
+"""The page skeleton: controls, note and links on top, the DAG filling the window, the
+legend beside it and the charts folded under the legend (opened: a column of their own
+beside it, :mod:`fracdash.web.chart_panel`).
 
 Empty panels only: the callbacks fill them (the DAG view itself is :mod:`fracdash.web.dag`).
 Built per page load (``app.layout`` is a function), so runs computed since the server
@@ -17,8 +18,16 @@ from fracdash.web.loading import run_options
 
 
 def controls(context: AppContext) -> html.Div:
-    """Title, run dropdown (the app's default run selected if offered), coloring, simplify."""
-    options = run_options(context.store, context.samples, context.compute)
+    """Title, run dropdown (the app's default run selected if offered), coloring, simplify.
+
+    One line from 1500 px wide (assets/fracdash.css): the run list and the selection
+    line narrow first, their whole texts on hover (an option's ``title`` here; the
+    closed list's, refreshed options' and the selection line's from
+    assets/fracdash.js). The view's links are beside them (:func:`header`)."""
+    options = [
+        {**o, "title": str(o["label"])}
+        for o in run_options(context.store, context.samples, context.compute)
+    ]
     values = {o["value"] for o in options}
     default = context.default_run
     value = default if default in values else options[0]["value"]
@@ -62,7 +71,6 @@ def controls(context: AppContext) -> html.Div:
                 className="fd-curve",
             ),
             sample_controls(),
-            share_links(),
         ],
         className="fd-controls",
     )
@@ -97,6 +105,16 @@ def sample_controls() -> html.Div:
         ],
         className="fd-samples",
         title="hover a glyph: a sample · click: pin it · shift-drag: select · Esc: clear",
+    )
+
+
+def header(context: AppContext) -> html.Header:
+    """The controls, the run's note (filled by the legend callback) and the view's links:
+    beside the controls' second line in a narrower window, beside the note where the
+    controls take one line (assets/fracdash.css)."""
+    return html.Header(
+        [controls(context), html.Div(id=ids.NOTE, className="fd-note"), share_links()],
+        className="fd-header",
     )
 
 
@@ -149,9 +167,12 @@ def page(context: AppContext) -> html.Div:
     )
     return html.Div(
         [
-            controls(context),
-            html.Div(id=ids.NOTE, className="fd-note"),
+            header(context),
             html.Div(id=ids.PROGRESS, className="fd-progress", role="status"),
+            # Written by the browser only (assets/load_errors.js), as the progress line
+            # looks: what of the run's data could not be loaded, and the fix.
+            html.Div(id=ids.LOAD_ERROR, className="fd-progress fd-load-error", role="alert",
+                     hidden=True),  # fmt: skip
             html.Main([html.Div(id=ids.DAG, className="fd-dag"), side], className="fd-main"),
             zoom_panel(),
             dcc.Store(id=ids.RUN),

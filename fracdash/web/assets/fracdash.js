@@ -94,7 +94,24 @@
     }
   });
 
-  new MutationObserver(markPinned).observe(document.documentElement, {
+  /* Whole texts on hover where the toolbar may shorten them (fracdash.css): every run's
+   * full name (the closed run list, the list's options) and the selection line. */
+  function titleWholeTexts() {
+    document.querySelectorAll(".fd-scenario").forEach(function (button) {
+      var shown = button.querySelector(".dash-dropdown-value");
+      var name = shown ? shown.textContent : "";
+      if (button.title !== name) button.title = name;
+    });
+    document.querySelectorAll(".dash-dropdown-option, .fd-selection-info").forEach(function (e) {
+      var text = e.textContent;
+      if (e.title !== text) e.title = text;
+    });
+  }
+
+  new MutationObserver(function () {
+    markPinned();
+    titleWholeTexts();
+  }).observe(document.documentElement, {
     childList: true,
     subtree: true,
   });

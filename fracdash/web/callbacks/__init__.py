@@ -12,10 +12,10 @@ Each callback is thin: parse inputs, call a builder of :mod:`fracdash.web`, retu
 
 from __future__ import annotations
 
-from fracdash.web.callbacks import charts, dag, legend, run, share, zoom
+from fracdash.web.callbacks import charts, dag, legend, run, share, title, zoom
 
 #: The panels' modules, in the order their callbacks are registered.
-PANELS = (run, dag, charts, legend, zoom, share)
+PANELS = (run, dag, charts, legend, zoom, share, title)
 
 
 def register_all(app, context) -> dict:
@@ -37,4 +37,4 @@ def register_all(app, context) -> dict:
     return context.callbacks
 
 
-__all__ = ["PANELS", "charts", "dag", "legend", "register_all", "run", "share", "zoom"]
+__all__ = ["PANELS", "charts", "dag", "legend", "register_all", "run", "share", "title", "zoom"]

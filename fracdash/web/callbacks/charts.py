@@ -16,8 +16,9 @@ from fracdash.web.callbacks.guard import curve_or_default, run_or_none
 from fracdash.web.loading import load_analysis
 
 #: Applies the toggles to fresh figures and the fresh toggles to the figures, and gives
-#: the confusion graph its figure's height: returns (confusion, quality, confusion's
-#: style), each a new object when it changes, else no_update.
+#: the confusion graph its figure's least height (it fills its share of the charts
+#: column, never below ~15 px a class): returns (confusion, quality, confusion's style),
+#: each a new object when it changes, else no_update.
 APPLY_CHART_TOGGLES = """
 function (confusion, quality, normalise, perClass, style) {
   var skip = window.dash_clientside.no_update;
@@ -43,9 +44,9 @@ function (confusion, quality, normalise, perClass, style) {
       }),
       layout: copy(quality.layout, {meta: copy(qm, {per_class: on(perClass)})})});
   }
-  var height = cm && confusion.layout.height ? confusion.layout.height + "px" : null;
-  var outStyle = height && (!style || style.height !== height) ? copy(style, {height: height})
-    : skip;
+  var least = cm && cm.min_height ? cm.min_height + "px" : null;
+  var outStyle = least && (!style || style.minHeight !== least)
+    ? copy(style, {minHeight: least}) : skip;
   return [outConfusion, outQuality, outStyle];
 }
 """

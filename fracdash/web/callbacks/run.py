@@ -17,6 +17,7 @@ from fracdash.web import ids
 from fracdash.web.callbacks.guard import run_or_none, unknown_run
 from fracdash.web.computing import progress_view
 from fracdash.web.loading import run_key, run_options, scenario_of, scenario_runs
+from fracdash.web.messages import error_line
 
 
 def register(app, context) -> dict:
@@ -65,7 +66,8 @@ def register(app, context) -> dict:
             took = f" in {record['seconds']:.0f} s" if record and record.get("seconds") else ""
             return run, f"computed {run}{took}", no_update, None
         if record is not None and record.get("ended") == "failed":
-            return no_update, f"could not compute {run}: {record['error']}", no_update, None
+            failed = f"could not compute {run}: {error_line(record['error'])}"
+            return no_update, failed, no_update, None
         if record is None or not record["running"]:  # its server ended: start it again
             record = jobs.start(run, scenario)
         tick = f"{run}:{record.get('partials', 0)}"  # the graph and legend redraw on a new one
