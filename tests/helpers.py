@@ -190,6 +190,70 @@ def store_toy(cache: Path, name: str = "toy", seed: int = 0) -> None:
         store.close()
 
 
+#: CIFAR-100's classes, in its index order, by superclass: 20 groups of 5.
+CIFAR100_GROUPS = {
+    "aquatic mammals": ["beaver", "dolphin", "otter", "seal", "whale"],
+    "fish": ["aquarium_fish", "flatfish", "ray", "shark", "trout"],
+    "flowers": ["orchid", "poppy", "rose", "sunflower", "tulip"],
+    "food containers": ["bottle", "bowl", "can", "cup", "plate"],
+    "fruit and vegetables": ["apple", "mushroom", "orange", "pear", "sweet_pepper"],
+    "household electrical devices": ["clock", "keyboard", "lamp", "telephone", "television"],
+    "household furniture": ["bed", "chair", "couch", "table", "wardrobe"],
+    "insects": ["bee", "beetle", "butterfly", "caterpillar", "cockroach"],
+    "large carnivores": ["bear", "leopard", "lion", "tiger", "wolf"],
+    "large man-made outdoor things": ["bridge", "castle", "house", "road", "skyscraper"],
+    "large natural outdoor scenes": ["cloud", "forest", "mountain", "plain", "sea"],
+    "large omnivores and herbivores": ["camel", "cattle", "chimpanzee", "elephant", "kangaroo"],
+    "medium-sized mammals": ["fox", "porcupine", "possum", "raccoon", "skunk"],
+    "non-insect invertebrates": ["crab", "lobster", "snail", "spider", "worm"],
+    "people": ["baby", "boy", "girl", "man", "woman"],
+    "reptiles": ["crocodile", "dinosaur", "lizard", "snake", "turtle"],
+    "small mammals": ["hamster", "mouse", "rabbit", "shrew", "squirrel"],
+    "trees": ["maple_tree", "oak_tree", "palm_tree", "pine_tree", "willow_tree"],
+    "vehicles 1": ["bicycle", "bus", "motorcycle", "pickup_truck", "train"],
+    "vehicles 2": ["lawn_mower", "rocket", "streetcar", "tank", "tractor"],
+}
+CIFAR100 = sorted(c for group in CIFAR100_GROUPS.values() for c in group)
+
+
+def many_class_analysis(n: int = 500, seed: int = 0, meta=None) -> Analysis:
+    """A hand-made run of CIFAR-100's 100 classes (5 samples each, then random ones):
+    three layers of random orders; predictions right 70% of the time, else a class of
+    the same superclass. Its meta holds what the pipeline keeps (``palette_meta``;
+    ``meta`` given, the user's ``class_groups`` among it)."""
+    from fracdash.glyphs import palette_meta
+
+    rng = np.random.default_rng(seed)
+    k = len(CIFAR100)
+    labels = np.concatenate([np.repeat(np.arange(k), 5), rng.integers(0, k, n - 5 * k)])
+    labels = rng.permutation(labels).astype(np.int64)
+    superclass = {CIFAR100.index(c): list(map(CIFAR100.index, group))
+                  for group in CIFAR100_GROUPS.values() for c in group}  # fmt: skip
+    wrong = np.array([rng.choice(superclass[int(t)]) for t in labels])
+    predictions = np.where(rng.random(n) < 0.7, labels, wrong).astype(np.int64)
+    layers, previous = [], ()
+    for name, kind, shape in [("input", "InputLayer", (32, 32, 3)), ("dense", "Dense", (64,)),
+                              ("prediction", "Activation", (k,))]:  # fmt: skip
+        layers.append(make_glyph(name, kind, previous, shape, rng.permutation(n), labels))
+        previous = (name,)
+    meta = {"note": "100 classes, hand-made", **(meta or {})}
+    meta.update(palette_meta(labels, predictions, k, meta))
+    return Analysis(layers=layers, labels=labels, predictions=predictions,
+                    class_names=list(CIFAR100), meta=meta)  # fmt: skip
+
+
+def store_analysis(cache: Path, name: str, analysis: Analysis) -> None:
+    """Store ``analysis`` under run ``name``, as the pipeline and ``register`` do."""
+    store = Store(cache)
+    try:
+        key = stage_key("analysis", {"test": name, "n": analysis.n})
+        analysis.meta["key"] = key
+        store.set_bytes(key, analysis.to_bytes())
+        register(store, name, analysis)
+    finally:
+        store.close()
+
+
 @contextmanager
 def served_dashboard(store_dir, log_path, **app_args):
     """Serve ``create_app(cache_dir=store_dir, **app_args)`` from a subprocess on a free

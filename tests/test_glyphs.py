@@ -271,3 +271,66 @@ def test_the_key_explains_each_coloring_with_the_glyph_colors():
     assert [s["backgroundColor"] for s, _ in r] == [*glyphs.RELATIVE_COLORS, glyphs.RELATIVE_EMPTY]
     assert "neither" in r[0][1] and "one" in r[1][1] and "both" in r[2][1]
     assert "empty" in r[3][1]
+
+
+# ------------------------------------------------------------- many classes: hue families
+
+#: The least CIEDE2000 difference between two classes of one hue family, by class
+#: count. 47 classes in 2-5 families reach 13-14; 100 classes (10 families of 10, 20 of
+#: 5, 4 of 25, 12 uneven) reach 7.0-8.6: side by side they are told apart (~3x the
+#: just-noticeable difference), not named at a glance — hence the groups and the search.
+MIN_FAMILY_DELTA_E = {47: 12.0, 100: 6.5}
+
+
+def hue_of(lab) -> np.ndarray:
+    return np.degrees(np.arctan2(lab[:, 2], lab[:, 1])) % 360
+
+
+def arc_of(hues) -> tuple[float, float]:
+    """The shortest arc ``(start, width)`` holding every hue: the circle less its
+    widest empty gap."""
+    h = np.sort(hues)
+    gaps = np.diff(np.concatenate([h, [h[0] + 360]]))
+    i = int(np.argmax(gaps))
+    return float(h[(i + 1) % len(h)]), float(360 - gaps[i])
+
+
+EMNIST = [list(range(10)), list(range(10, 36)), list(range(36, 47))]  # digits, A-Z, a-t
+CIFAR_SUPER = [list(range(5 * i, 5 * i + 5)) for i in range(20)]
+TENS = [list(range(10 * i, 10 * i + 10)) for i in range(10)]
+
+
+@pytest.mark.parametrize(
+    "k,members",
+    [(47, EMNIST), (47, [list(range(i, 47, 5)) for i in range(5)]), (100, CIFAR_SUPER),
+     (100, TENS), (100, [list(range(25 * i, 25 * i + 25)) for i in range(4)])],
+    ids=["emnist-3", "47-in-5", "cifar-20x5", "100-10x10", "100-4x25"],
+)  # fmt: skip
+def test_many_classes_take_one_hue_family_per_group(k, members):
+    colors = glyphs.class_palette(k, members)
+    assert len(colors) == k and len({c.lower() for c in colors}) == k  # all distinct
+    lab = srgb_to_lab(colors)
+    delta = ciede2000(lab[:, None], lab[None, :])
+    np.fill_diagonal(delta, np.inf)
+    within = min(delta[np.ix_(m, m)].min() for m in members)
+    assert within >= MIN_FAMILY_DELTA_E[k], within
+    for other in (glyphs.ABSOLUTE_EMPTY, glyphs.FOCUS_DIM):  # as the 20 colors are
+        assert ciede2000(lab, srgb_to_lab([other])[0]).min() >= MIN_DELTA_E
+    # Each family's hues lie on an arc of the hue circle that no other family enters,
+    # its share of the circle at most its share of the classes.
+    hues = hue_of(lab)
+    for f, m in enumerate(members):
+        start, width = arc_of(hues[m])
+        assert width <= 360 * len(m) / k + 1, (f, width)
+        others = np.setdiff1d(np.arange(k), m)
+        assert (((hues[others] - start) % 360) > width).all(), f
+
+
+def test_the_package_delta_e_is_the_reference_one():
+    from fracdash.core.hue_families import delta_e, hex_rgb, rgb_lab
+
+    rng = np.random.default_rng(0)
+    colors = [f"#{v:06x}" for v in rng.integers(0, 1 << 24, 300)]
+    np.testing.assert_allclose(rgb_lab(hex_rgb(colors)), srgb_to_lab(colors), atol=1e-9)
+    a, b = srgb_to_lab(colors[:150]), srgb_to_lab(colors[150:])
+    np.testing.assert_allclose(delta_e(a, b), ciede2000(a, b), rtol=1e-9, atol=1e-9)

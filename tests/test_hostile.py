@@ -308,22 +308,46 @@ def test_debug_shows_the_traceback(models, tmp_path):
     assert isinstance(result.exception, UserDataError) and "NaN" in str(result.exception)
 
 
-def test_many_classes_warn_but_succeed(models, tmp_path):
+def test_many_classes_take_hue_families_of_their_groups(models, tmp_path):
     cache = tmp_path / "cache"
     data = npz(tmp_path, x=good_x(30), y=np.arange(30) % 25)
     args = ["analyze", "--model", str(models["many"]), "--data", str(data), "--name", "wide"]
     result = run_cli(*args, "--cache-dir", str(cache), cache=cache)
     assert result.returncode == 0, result.stderr
-    assert "fracdash: warning: 25 classes: absolute coloring repeats colors" in result.stderr
-    assert "relative coloring still works" in result.stderr
-    from fracdash.runs import catalog
+    assert "fracdash: warning: 25 classes: colored in hue families, one per group of " \
+        "classes the model confuses; --class-groups FILE" in result.stderr  # fmt: skip
+    groups = tmp_path / "groups.txt"
+    groups.write_text("low: 0, 1, 2, 3, 4\nhigh: 20, 21, 22, 23, 24\n", encoding="utf-8")
+    args[-1] = "grouped"
+    result = run_cli(*args, "--class-groups", str(groups), "--cache-dir", str(cache), cache=cache)
+    assert result.returncode == 0, result.stderr
+    assert "15 classes are in no group of --class-groups" in result.stderr
+    from fracdash.runs import catalog, load_run
     from fracdash.store import Store
 
     store = Store(cache)
     try:
         assert catalog(store)["wide"]["n"] == 30
+        found, given = load_run(store, "wide").meta, load_run(store, "grouped").meta
     finally:
         store.close()
+    assert found["class_groups"]["source"] == "confusion"
+    assert given["class_groups"]["names"] == ["low", "high", "ungrouped"]
+    assert given["class_groups"]["members"] == [[0, 1, 2, 3, 4], [20, 21, 22, 23, 24],
+                                                list(range(5, 20))]  # fmt: skip
+    for meta in (found, given):
+        assert len(set(meta["class_palette"])) == 25
+
+
+def test_bad_class_groups_are_refused_in_one_line(models, tmp_path):
+    cache = tmp_path / "cache"
+    data = npz(tmp_path, x=good_x(30), y=np.arange(30) % 25)
+    groups = tmp_path / "groups.txt"
+    groups.write_text("low: 0, 1, zebra\n", encoding="utf-8")
+    args = ["analyze", "--model", str(models["many"]), "--data", str(data)]
+    result = run_cli(*args, "--class-groups", str(groups), "--cache-dir", str(cache), cache=cache)
+    assert_refused(result, "'zebra' in group 'low' of --class-groups is not a class")
+    assert_cache_untouched(cache)
 
 
 def test_precompute_without_data_is_one_line(tmp_path, monkeypatch):

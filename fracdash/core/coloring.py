@@ -140,7 +140,7 @@ def same_neighbours(positions, labels) -> np.ndarray:
 
 
 def class_quality(positions, labels, k: int) -> np.ndarray:
-    """Quality restricted to each class (SPEC §6, per-class quality).
+    """Quality restricted to each class (docs/method.md §6.6, per-class quality).
 
     For class ``c``: over the pixels of class ``c``, the sum of their Moore neighbours
     holding a sample of class ``c``, over ``8 n_c``. The classes' qualities weighted by
@@ -175,7 +175,7 @@ def class_quality(positions, labels, k: int) -> np.ndarray:
 
 
 def cohesion(positions, members) -> float:
-    """How tightly a group S of samples stays together on a layer's grid (SPEC §6).
+    """How tightly a group S of samples stays together on a layer's grid (docs/method.md §6.7).
 
     Over the pixels of S, the sum of their Moore neighbours that are also in S, over
     ``8 |S|``: the quality of S seen as one class against everything else.

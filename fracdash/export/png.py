@@ -21,7 +21,7 @@ from fracdash.export.layout import (
     run_line,
     text_width,
 )
-from fracdash.glyphs import RELATIVE_COLORS, absolute_png, class_color, relative_png
+from fracdash.glyphs import RELATIVE_COLORS, absolute_png, relative_png, run_palette
 
 COLORINGS = ("absolute", "relative")
 TITLE_SIZE = 15
@@ -103,7 +103,7 @@ def _text_top(size: int, top: int, height: int) -> int:
 def _legend_entries(analysis, coloring: str) -> list[tuple[str, str]]:
     if coloring == "relative":
         return list(zip(RELATIVE_COLORS, RELATIVE_KEY, strict=True))
-    return [(class_color(k), str(name)) for k, name in enumerate(analysis.class_names)]
+    return list(zip(run_palette(analysis), map(str, analysis.class_names), strict=True))
 
 
 def _check_coloring(coloring: str) -> None:

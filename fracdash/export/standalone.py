@@ -19,7 +19,7 @@ from pathlib import Path
 from fracdash.assets import assets_folder
 from fracdash.errors import FracdashError
 from fracdash.export.layout import SPACING, graph_layout, run_line
-from fracdash.glyphs import RELATIVE_COLORS, RELATIVE_EMPTY, class_color, glyph_pngs, png_uri
+from fracdash.glyphs import RELATIVE_COLORS, RELATIVE_EMPTY, glyph_pngs, png_uri, run_palette
 from fracdash.version import __version__
 
 #: The module inlined in the page, under the assets folder.
@@ -107,12 +107,12 @@ def _edge_path(route) -> str:
     return " ".join(parts)
 
 
-def _legend(class_names) -> str:
+def _legend(class_names, colors) -> str:
     esc = html.escape
     items = "".join(
         f'<div class="fd-legend-item" role="listitem" tabindex="0" data-class="{k}" '
         f'title="hover: show only class {esc(str(name))}">'
-        f'<span class="fd-swatch" style="background-color:{class_color(k)}"></span>'
+        f'<span class="fd-swatch" style="background-color:{colors[k]}"></span>'
         f'<span class="fd-class-name">{esc(str(name))}</span></div>'
         for k, name in enumerate(class_names)
     )
@@ -196,7 +196,7 @@ def export_html(analysis, title: str) -> str:
 <p class="fd-note">{esc(run_line(analysis))}</p>
 <div class="fd-controls">
 <fieldset class="fd-coloring"><legend>coloring</legend>{coloring}</fieldset>
-{_legend(analysis.class_names)}
+{_legend(analysis.class_names, run_palette(analysis))}
 {_relative_key()}
 </div>
 <div class="fd-dag"><div class="fd-dag-canvas" style="{size_style}">

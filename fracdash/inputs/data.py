@@ -47,6 +47,7 @@ from fracdash.inputs.checks import (
     sample_indices,
     stratified_indices,
 )
+from fracdash.inputs.class_groups import DISTINCT_COLORS, run_class_groups
 from fracdash.inputs.files import SAVEZ, ClassNames, emit, listed, name_index
 from fracdash.inputs.labels import check_labels, check_names, is_text, labels_from_names
 from fracdash.inputs.preprocessing import (
@@ -71,8 +72,6 @@ __all__ = [
 #: than 16 features (4 TB at this bound), checked against its free space before the
 #: forward pass (:func:`fracdash.capacity.check_scratch_space`).
 MAX_SAMPLES = 1_000_000
-#: Classes the absolute coloring tells apart; beyond it, colors repeat.
-DISTINCT_COLORS = 20
 SPLITS = ("test", "train")
 
 
@@ -209,6 +208,9 @@ class PreparedData:
     preprocessing : Preprocessing
     output_kind : {"probabilities", "log-probabilities", "scores", "logits"}
         What the model's output is (:func:`fracdash.inputs.checks.check_distribution`).
+    class_groups : dict or None
+        The user's groups of classes beyond 20 classes
+        (:func:`fracdash.inputs.class_groups.check_class_groups`).
     """
 
     model: object
@@ -217,12 +219,14 @@ class PreparedData:
     class_names: list[str] | None
     preprocessing: Preprocessing
     output_kind: str
+    class_groups: dict | None = None
 
     def meta(self) -> dict:
         """What a run stores of its inputs (its page header shows it)."""
+        groups = {"class_groups": self.class_groups} if self.class_groups else {}
         return {"preprocessing": self.preprocessing.describe(),
                 "preprocessing_values": self.preprocessing.as_dict(),
-                "output_kind": self.output_kind}  # fmt: skip
+                "output_kind": self.output_kind, **groups}  # fmt: skip
 
     def about(self) -> dict:
         """What the run list shows of its inputs: the flags that repeat them."""
@@ -242,6 +246,7 @@ def prepare_data(
     output=None,
     logits: bool = False,
     source: str | None = None,
+    class_groups=None,
 ) -> PreparedData:
     """Check ``(x, y, class_names)`` against ``model`` and preprocess x: the checks every
     entry point (``fracdash analyze``, :func:`fracdash.analyze`, :func:`fracdash.show`)
@@ -255,6 +260,10 @@ def prepare_data(
         ``"0.485,0.456,0.406"`` as on the command line.
     output : str or int, optional
         Of a model with several outputs, the classifier's (its name, or index from 0).
+    class_groups : path-like or mapping, optional
+        Groups of classes (``--class-groups``), for a model of more than 20 classes:
+        colored in hue families, one per group
+        (:func:`fracdash.inputs.class_groups.load_class_groups`).
 
     Returns
     -------
@@ -297,17 +306,13 @@ def prepare_data(
             f"the data hold {k - len(absent)} of the model's {k} classes; absent: {shown} "
             "(the legend still lists all)"
         )
-    if k > DISTINCT_COLORS:
-        notes.append(
-            f"{k} classes: absolute coloring repeats colors beyond {DISTINCT_COLORS}; "
-            "relative coloring still works"
-        )
+    groups = run_class_groups(class_groups, names, k, notes)
     kind = check_distribution(model.predict, x[:16], logits, notes)
     hint = suggest_preprocessing(model.predict, given, y, prep, axis, model_float)
     if hint:
         notes.append(hint)
     emit(notes, warn)
-    return PreparedData(model, x, y, names, prep, kind)
+    return PreparedData(model, x, y, names, prep, kind, groups)
 
 
 def check_data(

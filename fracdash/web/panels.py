@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import html
+from dash import dcc, html
 
 from fracdash.glyphs import (
     ABSOLUTE_EMPTY,
@@ -10,6 +10,8 @@ from fracdash.glyphs import (
     RELATIVE_COLORS,
     RELATIVE_EMPTY,
     class_color,
+    run_groups,
+    run_palette,
 )
 from fracdash.web.dag import GlyphView, shape_text
 from fracdash.web.messages import readable_note
@@ -19,28 +21,95 @@ from fracdash.web.messages import readable_note
 ZOOM_TARGET = 512
 
 
-def legend_children(class_names) -> list[html.Div]:
+def _legend_item(k: int, name, color: str) -> html.Div:
+    return html.Div(
+        [
+            html.Span(className="fd-swatch", style={"backgroundColor": color}),
+            html.Span(str(name), className="fd-class-name"),
+        ],
+        className="fd-legend-item",
+        title=f"hover: show only class {name}; click or Enter: keep it",
+        tabIndex=0,
+        role="button",
+        **{"data-class": str(k), "data-color": color},
+    )
+
+
+def legend_children(class_names, colors=None, groups=None) -> list:
     """The legend: an empty labels line (the page's scripts say there which labels color
     the pixels), one item per class, then the coloring key (:func:`coloring_key`).
 
     Each item is its color swatch and its name; hovering or focusing it focuses the
     glyphs on that class, a click or Enter pins it (assets/fracdash.js; a pinned class
-    is the URL's ``focus``)."""
-    items = [
+    is the URL's ``focus``). With ``groups`` (``{"names", "members"}``, a run of more
+    than 20 classes, :func:`fracdash.glyphs.run_groups`), the items come in one section
+    per group under its name, after a search box that keeps the classes whose name
+    holds what is typed, Enter pinning the best match (assets/legend_search.js).
+
+    Parameters
+    ----------
+    class_names : list of str
+    colors : list of str, optional
+        One hex color per class (default: :func:`fracdash.glyphs.class_color`).
+    groups : dict, optional
+    """
+    colors = colors or [class_color(k) for k in range(len(class_names))]
+    items = [_legend_item(k, name, colors[k]) for k, name in enumerate(class_names)]
+    firsts = [colors[m[0]] for m in groups["members"] if m] if groups else colors
+    key = coloring_key(len(class_names), firsts)  # a grouped run's key: one hue a group
+    if not groups:
+        return [html.Div(className="fd-legend-labels"), *items, key]
+    sections = [
         html.Div(
             [
-                html.Span(className="fd-swatch", style={"backgroundColor": class_color(k)}),
-                html.Span(str(name), className="fd-class-name"),
+                html.Div(
+                    [
+                        html.Span(name, className="fd-legend-group-name"),
+                        html.Span(str(len(members)), className="fd-legend-group-count"),
+                    ],
+                    className="fd-legend-group-title",
+                    title=_group_title(groups, len(members)),
+                ),
+                *(items[k] for k in members),
             ],
-            className="fd-legend-item",
-            title=f"hover: show only class {name}; click or Enter: keep it",
-            tabIndex=0,
-            role="button",
-            **{"data-class": str(k), "data-color": class_color(k)},
+            className="fd-legend-group",
+            role="group",
+            **{"data-group": str(g), "aria-label": name},
         )
-        for k, name in enumerate(class_names)
+        for g, (name, members) in enumerate(zip(groups["names"], groups["members"], strict=True))
     ]
-    return [html.Div(className="fd-legend-labels"), *items, coloring_key(len(class_names))]
+    search = legend_search(len(class_names))
+    return [html.Div(className="fd-legend-labels"), search, *sections, key]
+
+
+def _group_title(groups: dict, size: int) -> str:
+    found = groups.get("source") == "confusion"
+    said = "classes the model confuses with one another" if found else "a group you gave"
+    return f"{size} {'class' if size == 1 else 'classes'}: {said}; one hue for the group"
+
+
+def legend_search(n_classes: int) -> html.Label:
+    """The legend's search box: typing keeps the classes whose name holds the text, Enter
+    pins the best match, Escape clears it (assets/legend_search.js)."""
+    return html.Label(
+        [
+            html.Span("find a class (Enter pins it)", className="fd-legend-search-label"),
+            dcc.Input(
+                type="search",
+                className="fd-legend-search-input",
+                placeholder=f"one of {n_classes} classes",
+                autoComplete="off",
+                spellCheck=False,
+                debounce=False,
+            ),
+        ],
+        className="fd-legend-search",
+    )
+
+
+def run_legend(analysis) -> list:
+    """:func:`legend_children` of a run: its class names, colors and groups."""
+    return legend_children(analysis.class_names, run_palette(analysis), run_groups(analysis))
 
 
 def _key_row(text: str, color: str | None = None, background: str | None = None) -> html.Div:
@@ -51,10 +120,12 @@ def _key_row(text: str, color: str | None = None, background: str | None = None)
     )
 
 
-def coloring_key(n_classes: int) -> html.Div:
+def coloring_key(n_classes: int, colors=None) -> html.Div:
     """What a glyph's pixels mean, for each coloring (docs/method.md §6); the stylesheet shows the
-    part of the coloring chosen on the page, with no server round trip."""
-    shown = [class_color(k) for k in range(min(n_classes, 5))] or [class_color(0)]
+    part of the coloring chosen on the page, with no server round trip. ``colors``: one per
+    class (default: :func:`fracdash.glyphs.class_color`); the key shows the first five."""
+    colors = colors or [class_color(k) for k in range(max(n_classes, 1))]
+    shown = list(colors[: min(n_classes, 5)]) or [colors[0]]
     step = 100 / len(shown)
     stripes = ", ".join(f"{c} {i * step:.0f}% {(i + 1) * step:.0f}%" for i, c in enumerate(shown))
     absolute = [

@@ -71,7 +71,7 @@ def payload(
         "height": height,
         "curve": analysis.curve,
         "classNames": [str(c) for c in analysis.class_names],
-        "colors": glyphs.palette_constants(),
+        "colors": glyphs.palette_constants(analysis),
         "orderType": "uint16" if dtype.itemsize == 2 else "uint32",
         "labels": _b64(analysis.labels.astype("<u2")),
         "predictions": _b64(analysis.predictions.astype("<u2")),

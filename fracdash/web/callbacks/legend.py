@@ -9,7 +9,7 @@ from fracdash.web import ids
 from fracdash.web.callbacks.guard import run_or_none
 from fracdash.web.computing import read_partial
 from fracdash.web.loading import load_analysis
-from fracdash.web.panels import legend_children, note_text
+from fracdash.web.panels import note_text, run_legend
 
 
 def register(app, context) -> dict:
@@ -28,12 +28,11 @@ def register(app, context) -> dict:
         if analysis is None and run is None and run_or_none(computing):
             # A run being computed: its classes as soon as its model is known.
             partial = read_partial(context.store, computing)
-            return (legend_children(partial.class_names) if partial else []), ""
+            return (run_legend(partial) if partial else []), ""
         if analysis is None:
             return [], ""
         note = note_text(run, analysis)
-        # The page shows two lines of the note (the graph needs the height); the
-        # tooltip holds all of it.
-        return legend_children(analysis.class_names), html.Span(note, title=note)
+        # The note is shown whole; its tooltip repeats it.
+        return run_legend(analysis), html.Span(note, title=note)
 
     return {"render_legend": render_legend}
