@@ -54,6 +54,11 @@ class LayerGlyph:
         docs/method.md §6 quality under the analysis' coloring labels, on this grid.
     codes : ndarray of int64, shape (n,)
         Relative-coloring code of the k-th sample in order.
+    knn_accuracy, hubness, trustworthiness : float or None
+        The layer's measures (:mod:`fracdash.measuring`): leave-one-out kNN accuracy
+        and hubness of its space, trustworthiness of its glyph on the compact curve;
+        None when not measured (older runs, a metric without exact neighbours) and,
+        for trustworthiness, on another curve.
     """
 
     name: str
@@ -67,6 +72,22 @@ class LayerGlyph:
     height: int
     quality: float
     codes: np.ndarray
+    knn_accuracy: float | None = None
+    hubness: float | None = None
+    trustworthiness: float | None = None
+
+
+#: The measures a glyph may carry beside its quality (:mod:`fracdash.measuring`).
+MEASURE_FIELDS = ("knn_accuracy", "hubness", "trustworthiness")
+
+
+def _measures_of(g: LayerGlyph, curve: str) -> dict:
+    """``g``'s measures, to carry onto its glyph laid on ``curve`` (the glyph's
+    trustworthiness holds on its own curve only)."""
+    kept = {f: getattr(g, f) for f in MEASURE_FIELDS}
+    if curve != DEFAULT_CURVE:
+        kept["trustworthiness"] = None
+    return kept
 
 
 def make_glyph(
@@ -186,9 +207,10 @@ class Analysis:
     def _relaid(self, color_by: str, curve: str) -> Analysis:
         labels = self.labels if color_by == "truth" else self.predictions
         layers = [
-            make_glyph(g.name, g.kind, g.inputs, g.output_shape, g.order, labels, curve)
+            replace(make_glyph(g.name, g.kind, g.inputs, g.output_shape, g.order, labels, curve),
+                    **_measures_of(g, curve))
             for g in self.layers
-        ]
+        ]  # fmt: skip
         return replace(self, layers=layers, color_by=color_by)
 
     def class_image(self, name: str) -> np.ndarray:
@@ -213,6 +235,7 @@ class Analysis:
                     "kind": g.kind,
                     "inputs": list(g.inputs),
                     "output_shape": list(g.output_shape),
+                    **{f: getattr(g, f) for f in MEASURE_FIELDS if getattr(g, f) is not None},
                 }
             )
         header = {
@@ -233,11 +256,15 @@ class Analysis:
             labels, predictions = z["labels"], z["predictions"]
             color = labels if header["color_by"] == "truth" else predictions
             layers = [
-                make_glyph(
-                    h["name"], h["kind"], h["inputs"], h["output_shape"], z[f"order{i}"], color
+                replace(
+                    make_glyph(
+                        h["name"], h["kind"], h["inputs"], h["output_shape"], z[f"order{i}"],
+                        color,
+                    ),
+                    **{f: h.get(f) for f in MEASURE_FIELDS},
                 )
                 for i, h in enumerate(header["layers"])
-            ]
+            ]  # fmt: skip
         return cls(
             layers=layers,
             labels=labels,

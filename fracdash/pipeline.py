@@ -6,6 +6,8 @@ Stages, each keyed by content (see :mod:`fracdash.store`):
                 :mod:`fracdash.sources`; not cached: cheap and needs the model);
 2. *forward*    activations of the layers still to order, and the predictions;
 3. *order*      exact VAT order per layer, key = (model, data, layer, metric);
+   *measures*   each layer's kNN accuracy, hubness, trustworthiness as its order
+                arrives, key = (order, labels, k, metric, curve) (:mod:`fracdash.measuring`);
 4. *glyph*      Hilbert placement, colorings, quality (cheap; from the orders);
 5. *analysis*   the assembled result, stored so the dashboard can open it without
                 tensorflow.
@@ -44,6 +46,16 @@ from fracdash.cluster import LayerJob, LocalOrderer, check_layers, current_order
 from fracdash.core import shares_input_order
 from fracdash.core.vat import METRICS
 from fracdash.errors import UserDataError
+from fracdash.glyphs import palette_meta
+from fracdash.measuring import (
+    Measurer,
+    MeasuringActivations,
+    glyph_fields,
+    measure_k,
+    measure_keys,
+    measure_layer,
+    stored_measures,
+)
 from fracdash.store import Store, array_digest, stage_key, store_argument
 
 #: progress(stage, done, total, detail): stage "forward" counts batches; stage "order"
@@ -212,6 +224,7 @@ def analyze(
     on_partial: Callable[[Analysis], None] | None = None,
     check_predictions: Callable[[np.ndarray], None] | None = None,
     cache=None,
+    measures: bool = True,
 ) -> Analysis:
     """Order the test set ``(x, y)`` at every shown layer of ``model``.
 
@@ -248,6 +261,10 @@ def analyze(
         it raises refuses the run (:func:`fracdash.inputs.labels.check_label_order`).
     cache : Store or path, optional
         Deprecated: the older name of ``store`` (a DeprecationWarning).
+    measures : bool
+        Measure every ordered layer (:mod:`fracdash.measuring`: kNN accuracy, hubness,
+        trustworthiness, k = 10), stored with its order; about 1.5-3x the order's own
+        time. False leaves the glyphs' measures None.
 
     Returns
     -------
@@ -290,6 +307,9 @@ def analyze(
         for name in set(shares.values())
     }
     pred_key = stage_key("predictions", {}, parents)
+    # Each ordered layer's kNN accuracy, hubness and trustworthiness (fracdash.measuring).
+    mkeys = measure_keys(keys, metric, y) if measures else {}
+    measured = stored_measures(store, mkeys)
 
     orders = {}
     predictions = None
@@ -300,16 +320,18 @@ def analyze(
         check_predictions(predictions)
         check_predictions = None  # once
     todo = [node.name for node in nodes if node.name in keys and node.name not in orders]
+    remeasure = [name for name in mkeys if name in orders and name not in measured]
     so_far = None
-    if todo or predictions is None:
+    if todo or remeasure or predictions is None:
         report = (lambda d, t: progress("forward", d, t, "")) if progress else None
         batch = source.batch_size or DEFAULT_BATCH
-        wanted = [*todo, nodes[-1].name]
+        wanted = [*todo, *remeasure, nodes[-1].name]
         orderer = orderer or current_orderer() or LocalOrderer()
         check_layers(nodes, todo, metric, len(y))  # relu-hamming on ReLUs only, sizes
         check_scratch_space(net, wanted, todo, len(y), isinstance(orderer, LocalOrderer))
         outputs = partial(source.layer_outputs, net)
-        with forward(net, xs, wanted, batch_size=batch, progress=report, outputs=outputs) as acts:
+        with forward(net, xs, wanted, batch_size=batch, progress=report, outputs=outputs) as raw:
+            acts = MeasuringActivations(raw, mkeys)  # each layer held until measured
             predictions = np.argmax(acts.array(nodes[-1].name), axis=1).astype(np.int64)
             if check_predictions is not None:
                 check_predictions(predictions)
@@ -323,29 +345,38 @@ def analyze(
                 on_partial(so_far.analysis())  # every layer in place before the first order
                 arrived = so_far.add
                 so_far.report = on_partial
+            for name in remeasure:  # ordered before, measured now
+                measured[name] = measure_layer(store, mkeys[name], acts[name], y, orders[name],
+                                               metric)  # fmt: skip
+            arrived = Measurer(store, mkeys, measured, acts, y, metric,
+                               isinstance(orderer, LocalOrderer), arrived)  # fmt: skip
             found = _order_stage(store, keys, todo, acts, metric, orderer, work, progress, arrived)
+            arrived.finish()
             orders.update(found)
 
     if so_far is None:  # (a partial run has laid most glyphs already)
         so_far = _PartialRun(nodes, shares, orders, y, predictions, class_names, labels)
     glyphs = [so_far.glyph(n, orders[shares[n.name]]) for n in nodes]
+    glyphs = [replace(g, **glyph_fields(measured.get(shares[g.name]))) for g in glyphs]
     analysis = Analysis(
         layers=glyphs,
         labels=y,
         predictions=predictions,
         class_names=class_names,
         color_by=labels,
-        meta={"metric": metric, **(meta or {})},
+        meta={"metric": metric, **(meta or {}), **palette_meta(y, predictions, k, meta),
+              **({"measures_k": measure_k(len(y))} if any(measured.values()) else {})},  # fmt: skip
     )
     if store is not None:
         key = stage_key(
             "analysis",
             {"labels": labels, "names": class_names,
-             **({"metric": metric} if metric != "euclidean" else {})},  # siblings apart
+             **({"metric": metric} if metric != "euclidean" else {}),  # siblings apart
+             **{f: v for f, v in (meta or {}).items() if f == "class_groups"}},  # their colors
             (*parents, array_digest(y)),
         )
         store.set_bytes(key, analysis.to_bytes())
         analysis.meta["key"] = key
         # What this run's entries in the store are (fracdash.runs deletes by them).
-        analysis.meta["uses"] = sorted({pred_key, *keys.values()})
+        analysis.meta["uses"] = sorted({pred_key, *keys.values(), *(mkeys[m] for m in measured)})
     return analysis

@@ -405,8 +405,14 @@ def test_charts_panel_toggles_and_their_defaults():
     from fracdash.web.chart_panel import QUALITY_MIN_HEIGHT, charts_panel
 
     summary, options, charts = charts_panel().children
-    normalise, per_class, key = options.children
+    normalise, per_class, measure, key = options.children
     assert (normalise.id, normalise.value) == (ids.CONFUSION_NORMALISE, ["on"])  # default on
+    # The measure selector: quality by default, the others off until a run has them.
+    assert (measure.id, measure.value) == (ids.QUALITY_MEASURE, "quality")
+    assert [o["value"] for o in measure.options if not o["disabled"]] == ["quality"]
+    assert [o["label"] for o in measure.options] == [
+        "8-neighbour quality", "kNN accuracy", "hubness", "trustworthiness"
+    ]  # fmt: skip
     assert (per_class.id, per_class.value) == (ids.QUALITY_PER_CLASS, [])
     assert (
         [o["value"] for o in normalise.options] == ["on"] == [o["value"] for o in per_class.options]
@@ -424,3 +430,32 @@ def test_charts_panel_toggles_and_their_defaults():
     # The page's toggle reads what the figures carry.
     for name in ("variants", "normalised", "per_class", '"class"', "visible", "min_height"):
         assert name in APPLY_CHART_TOGGLES
+
+
+@pytest.mark.parametrize("measure", ["knn_accuracy", "hubness", "trustworthiness"])
+def test_measure_figure_plots_each_layers_measure(measure):
+    from dataclasses import replace
+
+    from fracdash.measure_figure import MEASURE_LABELS, has_measures, measure_figure
+
+    analysis = make_analysis(*diamond(), seed=5)
+    assert not has_measures(analysis)
+    rng = np.random.default_rng(4)
+    values = {g.name: [float(v) for v in rng.random(3)] for g in analysis.layers}
+    fields = ("knn_accuracy", "hubness", "trustworthiness")
+    analysis.layers = [replace(g, **dict(zip(fields, values[g.name], strict=True)))
+                       for g in analysis.layers]  # fmt: skip
+    assert has_measures(analysis)
+    fig = measure_figure(analysis, measure)
+    want = {name: v[fields.index(measure)] for name, v in values.items()}
+    depths = layer_depths(analysis)
+    for trace in fig.data:
+        assert list(trace.y) == [want[n] for n in trace.customdata]
+        assert list(trace.x) == [depths[n] for n in trace.customdata]
+    assert {n for t in fig.data for n in t.customdata} == set(want)
+    assert len(fig.data) == len(branch_paths(analysis))
+    assert fig.layout.title.text.startswith(MEASURE_LABELS[measure])
+    assert fig.layout.yaxis.title.text == MEASURE_LABELS[measure]
+    assert measure_figure(analysis, "quality").layout.meta["readings"]  # the quality chart
+    with pytest.raises(ValueError, match="measure must be one of"):
+        measure_figure(analysis, "accuracy")

@@ -299,3 +299,26 @@ def test_the_url_has_one_writer_and_no_dead_focus_store(cb):
     assert inputs == [[ids.SCENARIO, ids.COLORING, ids.SIMPLIFY, ids.CURVE]]
     order = re.search(r"var CONTROLS = \[([^\]]*)\]", (assets / "url_state.js").read_text())
     assert order.group(1) == '"run", "coloring", "simplify", "curve"'
+
+
+def test_measure_selector_switches_the_quality_chart(cb):
+    from dataclasses import replace
+
+    # The toy run has no measures: the selector offers quality alone, the chart stays.
+    options, value = cb.measure_choices("toy", "hubness")
+    assert value == "quality" and [o["value"] for o in options if not o["disabled"]] == ["quality"]
+    assert cb.render_charts("toy", [], None, "hubness")[1].layout.meta["readings"]
+    measured = toy_analysis(seed=1)
+    hubs = {g.name: 0.5 * i - 1.0 for i, g in enumerate(measured.layers)}
+    measured.layers = [replace(g, knn_accuracy=0.75, hubness=hubs[g.name], trustworthiness=0.9)
+                       for g in measured.layers]  # fmt: skip
+    key = stage_key("analysis", {"test": "measured"})
+    measured.meta["key"] = key
+    cb.store.set_bytes(key, measured.to_bytes())
+    register(cb.store, "measured", measured)
+    options, value = cb.measure_choices("measured", "hubness")
+    assert value is no_update and not any(o["disabled"] for o in options)  # kept
+    _, chart = cb.render_charts("measured", [], None, "hubness")
+    assert chart.layout.meta["measure"] == "hubness"
+    plotted = {n: y for t in chart.data for n, y in zip(t.customdata, t.y, strict=True)}
+    assert plotted == hubs

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from fracdash.figures import DEGRADED_COLOR, ONSET_COLOR, READING_MEANS
+from fracdash.measure_figure import MEASURE_LABELS
 from fracdash.web import ids
 
 #: Charts offer no way to send data off the server: no Plotly logo link, no "Edit in
@@ -49,6 +50,28 @@ def chart_graph(component_id: str, class_name: str, min_height: int) -> dcc.Grap
     )
 
 
+def measure_options(measured: bool) -> list[dict]:
+    """The quality chart's measures; all but quality disabled for a run without
+    measures (runs from before them, a metric without exact neighbours)."""
+    return [
+        {"label": label, "value": value, "disabled": value != "quality" and not measured}
+        for value, label in MEASURE_LABELS.items()
+    ]
+
+
+def measure_selector() -> dcc.RadioItems:
+    """Which measure the quality chart plots: 8-neighbour quality (default), kNN
+    accuracy, hubness or trustworthiness (:mod:`fracdash.measuring`)."""
+    return dcc.RadioItems(
+        id=ids.QUALITY_MEASURE,
+        options=measure_options(False),
+        value="quality",
+        inline=True,
+        labelStyle={"marginRight": "0.8em"},
+        className="fd-chart-toggle fd-quality-measure",
+    )
+
+
 def reading_key() -> html.Div:
     """What the quality chart's ▲ and ▼ (and the graph's) mean."""
     return html.Div(
@@ -74,6 +97,7 @@ def charts_panel() -> html.Details:
                 [
                     chart_toggle(ids.CONFUSION_NORMALISE, "row-normalised (% of true class)", True),
                     chart_toggle(ids.QUALITY_PER_CLASS, "one line per class", False),
+                    measure_selector(),
                     reading_key(),
                 ],
                 className="fd-chart-options",

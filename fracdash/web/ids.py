@@ -78,3 +78,5 @@ def glyph_name_id(layer: str) -> dict[str, str]:
 CONFUSION_NORMALISE = "confusion-normalise"
 #: Checklist in the charts panel: one quality line per class ("on").
 QUALITY_PER_CLASS = "quality-per-class"
+#: Which measure the quality chart plots (8-neighbour quality, kNN accuracy...).
+QUALITY_MEASURE = "quality-measure"

@@ -1,4 +1,5 @@
-"""Chart panels: confusion matrix and quality per layer.
+"""Chart panels: confusion matrix and quality per layer (or another measure per layer,
+as the chart's selector asks: :mod:`fracdash.measure_figure`).
 
 The server draws both figures for a run (row-normalised, per-class lines hidden); the
 charts' two toggles then act in the browser only: each figure carries what a toggle
@@ -8,11 +9,13 @@ as hidden traces), and a clientside callback flips it, with no server round trip
 
 from __future__ import annotations
 
-from dash import Input, Output, State
+from dash import Input, Output, State, no_update
 
-from fracdash.figures import confusion_figure, quality_figure
+from fracdash.figures import confusion_figure
+from fracdash.measure_figure import has_measures, measure_figure
 from fracdash.web import ids
 from fracdash.web.callbacks.guard import curve_or_default, run_or_none
+from fracdash.web.chart_panel import measure_options
 from fracdash.web.loading import load_analysis
 
 #: Applies the toggles to fresh figures and the fresh toggles to the figures, and gives
@@ -61,14 +64,31 @@ def register(app, context) -> dict:
         Input(ids.RUN, "data"),
         Input(ids.SIMPLIFY, "value"),
         Input(ids.CURVE, "value"),
+        Input(ids.QUALITY_MEASURE, "value"),
     )
-    def render_charts(run, simplify, curve=None):
+    def render_charts(run, simplify, curve=None, measure=None):
         analysis = load_analysis(
             context.store, run_or_none(run), bool(simplify), curve_or_default(curve)
         )
         if analysis is None:  # nothing shown (a run being computed): no stale charts
             return {}, {}
-        return confusion_figure(analysis), quality_figure(analysis)
+        # A run without measures (older runs) has its quality only.
+        measure = measure if measure and has_measures(analysis) else "quality"
+        return confusion_figure(analysis), measure_figure(analysis, measure)
+
+    @app.callback(
+        Output(ids.QUALITY_MEASURE, "options"),
+        Output(ids.QUALITY_MEASURE, "value"),
+        Input(ids.RUN, "data"),
+        State(ids.QUALITY_MEASURE, "value"),
+    )
+    def measure_choices(run, measure=None):
+        """The selector's measures for ``run``: quality alone for a run without any. The
+        value is set only when it changes (setting it redraws the charts)."""
+        analysis = load_analysis(context.store, run_or_none(run), False, curve_or_default(None))
+        measured = analysis is not None and has_measures(analysis)
+        value = (measure or "quality") if measured else "quality"
+        return measure_options(measured), no_update if value == measure else value
 
     app.clientside_callback(
         APPLY_CHART_TOGGLES,
@@ -82,4 +102,4 @@ def register(app, context) -> dict:
         State(ids.CONFUSION, "style"),
         prevent_initial_call=True,
     )
-    return {"render_charts": render_charts}
+    return {"render_charts": render_charts, "measure_choices": measure_choices}
