@@ -1,5 +1,5 @@
 """Command line: ``fracdash precompute SCENARIO``, ``analyze``, ``serve``, ``runs``, ``export``,
-``metrics`` (:mod:`fracdash.cli_metrics`).
+``metrics`` (:mod:`fracdash.cli_metrics`), ``compare`` (:mod:`fracdash.cli_compare`).
 
 TensorFlow's import-time log lines are silenced (TF_CPP_MIN_LOG_LEVEL) so that users
 see fracdash's own messages; errors are one line on stderr with exit code 2. Every
@@ -16,6 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import click  # noqa: E402
 
+from fracdash.cli_compare import compare_command  # noqa: E402
 from fracdash.cli_metrics import metrics_command  # noqa: E402
 from fracdash.cli_options import (  # noqa: E402
     _cache_option,
@@ -49,8 +50,14 @@ def _print_summary(analysis) -> None:
         click.echo(f"preprocessing: {analysis.meta['preprocessing']}; "
                    f"output: {analysis.meta.get('output_kind', '?')}")  # fmt: skip
     width = max(len(g.name) for g in analysis.layers)
+    if "measures_k" in analysis.meta:  # (runs from before the measures have none)
+        click.echo(f"  kNN accuracy, hubness, trustworthiness: k = {analysis.meta['measures_k']}")
     for i, g in enumerate(analysis.layers):
-        click.echo(f"  {i:02d} {g.name:<{width}}  {g.kind:<14} quality {g.quality:.3f}")
+        measures = "" if g.knn_accuracy is None else (
+            f"  kNN {g.knn_accuracy:.3f}  hubness {g.hubness:+.2f}  "
+            + ("" if g.trustworthiness is None else f"trust {g.trustworthiness:.3f}")
+        )  # fmt: skip
+        click.echo(f"  {i:02d} {g.name:<{width}}  {g.kind:<14} quality {g.quality:.3f}{measures}")
 
 
 @click.group()
@@ -118,17 +125,23 @@ def precompute(ctx, scenario, samples, split, epochs, train_samples, metric, cac
     click.echo(f"glyphs (absolute and relative coloring, one PNG per layer): {out}")
 
 
-def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
+def _analyze_user(ctx, opts: dict, cache_dir, series=None, start=None) -> tuple[Store, str]:
     """Check every argument and file, then load, analyze (with progress bars), store
     and register a user model's run; return ``(store, name)``. TensorFlow is imported
     only once the arguments and files have passed; nothing is written to the store
     before every check has passed (labels that look permuted are refused once the
-    forward pass has given the predictions, before anything is stored)."""
+    forward pass has given the predictions, before anything is stored). ``series``:
+    ``(name, step)`` of a checkpoint's run in a series (:mod:`fracdash.series`), its
+    orders begun at sample ``start`` if given."""
     from fracdash.inputs import data as userdata
     from fracdash.runs import analyze_run, check_run_name
 
     model_path, data_path = Path(opts["model_path"]), Path(opts["data_path"])
     name = opts["name"] if opts["name"] is not None else model_path.stem
+    if series:  # the series service loads the orderer (numba): only for a series
+        from fracdash.series import step_name
+
+        name = step_name(*series)
     directory = Path(cache_dir or default_store_dir()).expanduser()
     # A store that does not exist yet holds no runs: it is created only once all passed.
     store = Store(directory) if (directory / "store").is_dir() else None
@@ -154,7 +167,7 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
         model = userdata.load_model(model_path, output)
         data = userdata.prepare_data(
             model, x, y, names, warn=notes.append, scale=prep.scale, mean=prep.mean,
-            std=prep.std, logits=opts["logits"],
+            std=prep.std, logits=opts["logits"], class_groups=opts["class_groups"],
         )  # fmt: skip
     except FracdashError as err:
         _fail(ctx, str(err), err)
@@ -162,14 +175,24 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
         click.echo(f"fracdash: warning: {note}", err=True)
     store = store or Store(directory)
     bars = ProgressBars()
+    from fracdash.run_inputs import inputs_recipe
+
     note = f"your model {model_path.name} on {data_path.name}"
+    meta = {"note": note, "inputs": inputs_recipe(model_path, data_path, opts), **data.meta()}
+    common = dict(
+        replace=opts["replace"], metric=opts["metric"], progress=bars, meta=meta,
+        keep_labels=opts["keep_labels"],
+        about={"model": model_path.name, "data": data_path.name, **data.about()},
+    )  # fmt: skip
     try:
-        analysis = analyze_run(
-            store, data.model, data.x, data.y, data.class_names, name=name,
-            replace=opts["replace"], metric=opts["metric"], progress=bars,
-            meta={"note": note, **data.meta()}, keep_labels=opts["keep_labels"],
-            about={"model": model_path.name, "data": data_path.name, **data.about()},
-        )  # fmt: skip
+        inputs = (store, data.model, data.x, data.y, data.class_names)
+        if series:
+            from fracdash.series import analyze_step
+
+            analysis = analyze_step(*inputs, series=series[0], step=series[1], start=start,
+                                    **common)  # fmt: skip
+        else:
+            analysis = analyze_run(*inputs, name=name, **common)
     except FracdashError as err:
         bars.close()
         _fail(ctx, str(err), err)
@@ -183,14 +206,46 @@ def _analyze_user(ctx, opts: dict, cache_dir) -> tuple[Store, str]:
 
 @main.command("analyze")
 @_user_options(required=True)
+@click.option("--start-sample", "start", type=click.IntRange(min=0), metavar="N",
+              help="With a --model pattern of checkpoints: begin every layer's order at "
+              "sample N (fixed start, not exact VAT), for layouts that hold still from "
+              "checkpoint to checkpoint.")  # fmt: skip
 @_cache_option
 @_cluster_options
 @click.pass_context
-def analyze_command(ctx, cache_dir, scheduler, workers, shared_dir, **opts):
+def analyze_command(ctx, cache_dir, scheduler, workers, shared_dir, start, **opts):
     """Analyze your own Keras model on your own labelled test set, and store the run
-    so that the dashboard lists it."""
+    so that the dashboard lists it. A --model pattern ('ckpt_*.keras', quoted) analyzes
+    checkpoints of one network into a series of runs NAME@STEP (STEP: the number in
+    each file's name)."""
     with _orderer(ctx, cache_dir, scheduler, workers, shared_dir):
-        _analyze_user(ctx, opts, cache_dir)
+        # A pattern of checkpoints ("*", "?", "[" in the name; fracdash.series.is_pattern),
+        # told apart here: the series service loads the orderer, a shape error must not.
+        if not any(c in Path(opts["model_path"]).name for c in "*?["):
+            if start is not None:
+                _fail(ctx, "--start-sample goes with a --model pattern of checkpoints; "
+                      "pass one ('ckpt_*.keras'), or leave --start-sample out")  # fmt: skip
+            _analyze_user(ctx, opts, cache_dir)
+            return
+        from fracdash.series import expand_models
+
+        paths = expand_models(opts["model_path"])
+        if not paths:
+            _fail(ctx, f"no model file matches {str(opts['model_path'])!r}; check the "
+                  "pattern (quoted, so that the shell leaves it alone)")  # fmt: skip
+        _analyze_series(ctx, opts, cache_dir, paths, start)
+
+
+def _analyze_series(ctx, opts, cache_dir, paths, start) -> None:
+    from fracdash.series import checkpoint_steps, series_name, step_name
+
+    name = opts["name"] or series_name(opts["model_path"])
+    steps = checkpoint_steps(paths)
+    for path, step in zip(paths, steps, strict=True):
+        click.echo(f"checkpoint {path.name}: run {step_name(name, step)!r}")
+        _analyze_user(ctx, {**opts, "model_path": path, "name": name}, cache_dir,
+                      series=(name, step), start=start)  # fmt: skip
+    click.echo(f"series {name!r}: {len(paths)} checkpoints, steps {', '.join(map(str, steps))}")
 
 
 @main.command()
@@ -286,6 +341,15 @@ def _size(n: float) -> str:
     "least 128 px wide.",
 )
 @click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Write the run as data for a notebook: per sample (index, true and predicted "
+    "label, pixel and rank in every layer's order) to FILE, per layer (kind, shape, "
+    "quality) beside it as <stem>-layers; .csv, or .parquet with pyarrow installed.",
+)
+@click.option(
     "--coloring",
     type=click.Choice(["absolute", "relative"]),
     default="absolute",
@@ -307,16 +371,17 @@ def _size(n: float) -> str:
 )
 @_cache_option
 @click.pass_context
-def export_command(ctx, run, html_path, png_path, coloring, simplify, curve, cache_dir):
-    """Export stored run RUN: a standalone HTML page (--html) and/or a PNG of its layer
-    graph (--png), folded into columns as on the page. Each file is written whole or not
-    at all."""
+def export_command(ctx, run, html_path, png_path, data_path, coloring, simplify, curve,
+                   cache_dir):  # fmt: skip
+    """Export stored run RUN: a standalone HTML page (--html), a PNG of its layer graph
+    (--png), folded into columns as on the page, and/or its data (--data). Each file is
+    written whole or not at all."""
     from fracdash.export.run import export_run
 
     try:
         written = export_run(
             cache_dir or default_store_dir(), run, html=html_path, png=png_path,
-            coloring=coloring, simplify=simplify, curve=curve,
+            data=data_path, coloring=coloring, simplify=simplify, curve=curve,
         )  # fmt: skip
     except FracdashError as err:
         _fail(ctx, str(err), err)
@@ -325,6 +390,7 @@ def export_command(ctx, run, html_path, png_path, coloring, simplify, curve, cac
 
 
 main.add_command(metrics_command)  # fracdash metrics RUN --metrics ...
+main.add_command(compare_command)  # fracdash compare RUN_A RUN_B
 
 if __name__ == "__main__":
     main()

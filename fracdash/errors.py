@@ -44,3 +44,7 @@ class ScratchSpaceError(FracdashError, OSError):
     """The scratch disk (``$FRACDASH_TMPDIR``) has too little free space for a run's
     spilled activations and out-of-core distance matrix (message: bytes needed, bytes
     free, and the fix)."""
+
+
+class CompareError(FracdashError):
+    """Two runs that cannot be compared (other samples, unknown layers to pair)."""

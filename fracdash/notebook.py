@@ -123,6 +123,7 @@ def analyze(
     output=None,
     logits: bool = False,
     keep_labels: bool = False,
+    class_groups=None,
     replace: bool = False,
     samples: int | None = None,
     first: bool = False,
@@ -171,6 +172,10 @@ def analyze(
     keep_labels : bool
         Keep labels that look permuted against the model's classes (refused otherwise:
         :func:`fracdash.inputs.labels.check_label_order`).
+    class_groups : mapping or path-like, optional
+        Beyond 20 classes: groups of classes, ``{group: [class, ...]}`` or a file of
+        ``group: class, class, ...`` lines (or JSON); each group is colored in a family
+        of one hue (default: groups of classes the model confuses). One input's x only.
     replace : bool
         With ``name``: overwrite a stored run of that name (refused otherwise).
     samples : int, optional
@@ -227,7 +232,8 @@ def analyze(
         if samples is not None:
             x, y = userdata.sample(x, y, samples, first=first, warn=_warn)
         data = userdata.prepare_data(source, x, y, class_names, _warn, scale=scale, mean=mean,
-                                     std=std, logits=logits)  # fmt: skip
+                                     std=std, logits=logits,
+                                     class_groups=class_groups)  # fmt: skip
         meta = {**data.meta(), **(meta or {})}
         if name is None:
             return pipeline.analyze(
@@ -260,6 +266,7 @@ def show(
     output=None,
     logits: bool = False,
     keep_labels: bool = False,
+    class_groups=None,
     replace: bool = False,
     metric: str = "euclidean",
     store=None,
@@ -300,6 +307,10 @@ def show(
         The model ends in logits (no softmax); its argmax is the prediction.
     keep_labels : bool
         Keep labels that look permuted against the model's classes (refused otherwise).
+    class_groups : mapping or path-like, optional
+        Beyond 20 classes: groups of classes, ``{group: [class, ...]}`` or a file of
+        ``group: class, class, ...`` lines (or JSON); each group is colored in a family
+        of one hue (default: groups of classes the model confuses). One input's x only.
     replace : bool
         Overwrite a stored run of the same name (refused otherwise).
     store : path-like or Store, optional
@@ -351,7 +362,8 @@ def show(
         if samples is not None:
             x, y = userdata.sample(x, y, samples, first=first, warn=_warn)
         data = userdata.prepare_data(source, x, y, class_names, _warn, scale=scale, mean=mean,
-                                     std=std, logits=logits)  # fmt: skip
+                                     std=std, logits=logits,
+                                     class_groups=class_groups)  # fmt: skip
         bars = ProgressBars()
         try:
             analysis = analyze_run(

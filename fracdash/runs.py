@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+import numpy as np
+
 from fracdash.analysis import Analysis
 from fracdash.errors import RunError
-from fracdash.store import Store, stage_key
+from fracdash.store import Store, array_digest, stage_key
 from fracdash.thumbnails import store_thumbnails
 
 CATALOG_KEY = stage_key("catalog")
@@ -29,6 +31,15 @@ def run_name(scenario: str, samples: int | None, split: str = "test") -> str:
     ``samples`` images of ``split`` (test by default: the name says nothing)."""
     base = scenario if split == "test" else f"{scenario}-{split}"
     return base if samples is None else f"{base}-{samples}"
+
+
+def data_digest(x) -> str:
+    """The digest of a run's inputs as the pipeline keys its orders by them (one array,
+    or a list of one per model input): kept in the run's ``meta["data_digest"]``, so that
+    two runs on the same samples in the same order are known as such
+    (:mod:`fracdash.compare`)."""
+    xs = x if isinstance(x, list | tuple) else [x]
+    return array_digest(*(np.asarray(a) for a in xs))
 
 
 def catalog(store: Store) -> dict[str, dict]:
@@ -166,7 +177,8 @@ def analyze_run(
 
     name = check_run_name(store, name, replace=replace)
     model = as_source(model, example=x)
-    meta = {"network": model.name, "source": "user", **(meta or {})}
+    meta = {"network": model.name, "source": "user", "data_digest": data_digest(x),
+            **(meta or {})}  # fmt: skip
     analysis = analyze(
         model, x, y, class_names, metric=metric, labels=labels, store=store, progress=progress,
         meta=meta, orderer=orderer, on_partial=on_partial,
@@ -222,7 +234,7 @@ def precompute_scenario(
     )
     x, y, names = test_data(spec, samples, split)
     meta = {"scenario": scenario, "note": note, "paper": spec.paper, "network": spec.network,
-            "split": split}  # fmt: skip
+            "split": split, "data_digest": data_digest(x)}  # fmt: skip
     analysis = analyze(
         model, x, y, names, metric=metric, store=store, progress=progress, meta=meta,
         on_partial=on_partial,

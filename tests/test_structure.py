@@ -20,16 +20,19 @@ FLOORS = [
     ("base", ["fracdash.core", "fracdash.errors", "fracdash.version", "fracdash.store",
               "fracdash.progress", "fracdash.glyphs", "fracdash.readings", "fracdash.assets"]),
     ("data", ["fracdash.datasets", "fracdash.scenarios", "fracdash.layout", "fracdash.analysis",
-              "fracdash.thumbnails", "fracdash.figures", "fracdash.serving"]),
+              "fracdash.thumbnails", "fracdash.figures", "fracdash.serving",
+              "fracdash.comparison", "fracdash.measure_figure"]),
     ("models", ["fracdash.models"]),
     ("sources", ["fracdash.sources"]),
     ("inputs", ["fracdash.inputs"]),
-    ("pipeline", ["fracdash.cluster", "fracdash.capacity", "fracdash.pipeline"]),
-    ("runs", ["fracdash.runs"]),
+    ("pipeline", ["fracdash.cluster", "fracdash.capacity", "fracdash.measuring",
+                  "fracdash.pipeline"]),
+    ("runs", ["fracdash.runs", "fracdash.run_inputs", "fracdash.layer_pairs", "fracdash.compare",
+              "fracdash.series"]),
     ("export", ["fracdash.export"]),
     ("web", ["fracdash.web"]),
     ("entry", ["fracdash.cli", "fracdash.cli_options", "fracdash.cli_metrics",
-               "fracdash.notebook"]),
+               "fracdash.cli_compare", "fracdash.notebook", "fracdash.keras", "fracdash.torch"]),
 ]  # fmt: skip
 ROOT_FLOOR = len(FLOORS)  # the package root, "fracdash" itself: the public API
 

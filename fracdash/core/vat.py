@@ -122,6 +122,7 @@ def vat_order(
     workspace: np.ndarray | None = None,
     matrix_budget: int | None = None,
     stats: dict | None = None,
+    start: int | None = None,
 ) -> np.ndarray:
     """Exact VAT permutation of the rows of ``x``.
 
@@ -155,6 +156,11 @@ def vat_order(
         local-scaling), and out of core the I/O figures of
         :func:`~fracdash.core.outofcore.distance_rows`; with ``stats["time_reads"]``
         set, also ``row_reads_s``: the loop's row reads done again and timed apart.
+    start : int, optional
+        Begin Prim's order at this sample instead of VAT's (the row of the first
+        maximum): the result is then a "fixed start" order, not exact VAT, and every
+        later step is Prim's, exact as ever. The metrics of the Euclidean route only,
+        in memory or with the matrix on disk; None (the default) is exact VAT.
 
     Returns
     -------
@@ -169,9 +175,13 @@ def vat_order(
         A metric that cannot take this route: "manhattan" past the matrix budget for
         a layer wider than :data:`fracdash.core.metrics.MANHATTAN_WIDEST`,
         "local-scaling" past the matrix budget (:func:`fracdash.core.metrics.check_route`).
+    ValueError
+        A ``start`` that is not a sample index, or on a route that has no start.
     """
     stats = {} if stats is None else stats
     kernel = metric_spec(metric).kernel
+    if start is not None and (kernel in ("manhattan", "local-scaling") or metric == "relu-hamming"):
+        raise ValueError(f"start= is not available for metric {metric!r}; leave it out")
     if kernel == "manhattan":
         return manhattan_order(x, progress=progress, matrix_budget=matrix_budget, stats=stats)
     if kernel == "local-scaling":
@@ -184,7 +194,11 @@ def vat_order(
     stats["out_of_core"] = 4 * n * n > outofcore.matrix_budget(matrix_budget)
     if metric == "relu-hamming" and not stats["out_of_core"] and 2 * d < 2**24:
         return _counts_order(src.x, workspace, progress, stats, t0)
+    if start is not None and not (isinstance(start, (int, np.integer)) and 0 <= start < n):
+        raise ValueError(f"start={start!r} must be a sample index from 0 to {n - 1}")
     centring = Centring(src)
+    if start is not None and stats["out_of_core"] and centring.shape[1] <= direct.WIDEST:
+        raise ValueError("start= is not available on the direct out-of-core route; leave it out")
     if stats["out_of_core"] and centring.shape[1] <= direct.WIDEST:
         src, factors = _unscaled(centring.src)
         order = direct.direct_order(src, factors, centring.scale2, progress)
@@ -194,7 +208,8 @@ def vat_order(
     if stats["out_of_core"]:
         with outofcore.distance_rows(centring, progress, stats) as (rows, sq, rowmax, report):
             t1 = time.perf_counter()
-            start = _first_max_row(centring, sq, rowmax, rows, data)
+            if start is None:
+                start = _first_max_row(centring, sq, rowmax, rows, data)
             order = _prim_order(centring, sq, rows, start, data, report)
             stats["loop_s"] = time.perf_counter() - t1
             if stats.get("time_reads"):  # the loop's reads, timed apart (a benchmark's)
@@ -204,7 +219,8 @@ def vat_order(
     f32 = _Float32Distances(centring, workspace)
     rows = _memory_rows(f32.dist)
     t1 = time.perf_counter()
-    start = _first_max_row(centring, f32.sq, f32.lowmax, rows, data)
+    if start is None:
+        start = _first_max_row(centring, f32.sq, f32.lowmax, rows, data)
     order = _prim_order(centring, f32.sq, rows, start, data, progress)
     stats.update(rows="memory", gram_s=t1 - t0, loop_s=time.perf_counter() - t1)
     return order

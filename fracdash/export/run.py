@@ -7,6 +7,7 @@ from pathlib import Path
 from fracdash.analysis import DEFAULT_CURVE
 from fracdash.core import CURVES
 from fracdash.errors import ExportError, RunError
+from fracdash.export.data import check_data_target, layers_path, run_tables, write_tables
 from fracdash.export.files import check_target, write_atomic
 from fracdash.export.png import export_png
 from fracdash.export.standalone import export_html
@@ -20,11 +21,12 @@ def export_run(
     *,
     html=None,
     png=None,
+    data=None,
     coloring: str = "absolute",
     simplify: bool = False,
     curve: str = DEFAULT_CURVE,
 ) -> list[tuple[Path, int]]:
-    """Write stored run ``run`` as an HTML page and/or a PNG.
+    """Write stored run ``run`` as an HTML page, a PNG and/or data tables.
 
     Parameters
     ----------
@@ -34,7 +36,11 @@ def export_run(
         A run name of the store's catalog.
     html, png : path-like, optional
         Where to write the standalone page (:func:`export_html`) and the picture
-        (:func:`export_png`); at least one.
+        (:func:`export_png`).
+    data : path-like, optional
+        Where to write the per-sample table (.csv, or .parquet with pyarrow); the
+        per-layer table goes beside it (:mod:`fracdash.export.data`). At least one of
+        ``html``, ``png`` and ``data``.
     coloring : {"absolute", "relative"}
         The PNG's coloring.
     simplify : bool
@@ -60,10 +66,15 @@ def export_run(
     if curve not in CURVES:
         raise ExportError(f"unknown curve {curve!r}; choose {' or '.join(CURVES)}")
     targets = [check_target(p) for p in (html, png) if p is not None]
-    if not targets:
-        raise ExportError("nothing to export; pass --html FILE, --png FILE or both")
-    if len(targets) == 2 and targets[0].resolve() == targets[1].resolve():
-        raise ExportError(f"--html and --png both name {targets[0]}; give two files")
+    if data is not None:
+        data = check_data_target(data)
+    if not targets and data is None:
+        raise ExportError("nothing to export; pass --html FILE, --png FILE or --data FILE")
+    everything = [*targets, *((data, layers_path(data)) if data is not None else ())]
+    resolved = [t.resolve() for t in everything]
+    if len(set(resolved)) < len(resolved):
+        twice = next(t for t, r in zip(everything, resolved, strict=True) if resolved.count(r) > 1)
+        raise ExportError(f"two targets both name {twice}; give each export its own file")
     directory = Path(directory).expanduser()
     store = Store(directory) if (directory / "store").is_dir() else None
     try:
@@ -86,9 +97,12 @@ def export_run(
         outputs.append((targets[0], export_html(analysis, run).encode("utf-8")))
     if png is not None:
         outputs.append((targets[-1], export_png(analysis, coloring, title=run)))
-    for path, data in outputs:
+    for path, content in outputs:
         try:
-            write_atomic(path, data)
+            write_atomic(path, content)
         except OSError as err:
             raise ExportError(f"cannot write {path}: {err.strerror or err}") from err
-    return [(path, len(data)) for path, data in outputs]
+    written = [(path, len(content)) for path, content in outputs]
+    if data is not None:
+        written += write_tables(data, *run_tables(analysis))
+    return written

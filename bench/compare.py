@@ -1,0 +1,205 @@
+"""What comparing two runs costs, and how much a fixed start steadies a series.
+
+    nice .venv/bin/python bench/compare.py cost [--samples 1000,2000] [--vgg-samples 500]
+    nice .venv/bin/python bench/compare.py series [--samples 500] [--epochs 6]
+
+*cost*: two LeNet5 (seeded, untrained: the comparison's cost does not depend on the
+weights) analyzed on the first N MNIST test images into one store, then
+``compare_runs`` on them with their models (every measure: curve agreement, kNN
+overlap, shared tree edges, and CKA: of the paired layers, then the full matrix), its
+time split into the forward passes, the exact kNN and Prim trees, and CKA; then the
+same call again (read back from the store). VGG16 (seeded He weights, 32x32x3 inputs)
+against itself likewise at ``--vgg-samples``. The issue's goal is LeNet5 against LeNet5
+at 10,000 samples in seconds: the CKA matrix alone is n·(Σd)² (feature form) or
+n²·Σd (Gram form) flops, Σd ≈ 37,000 for LeNet5's layers, so the times are reported per
+n, for the pairs' CKA and for the whole matrix.
+
+*series*: LeNet5 trained ``--epochs`` epochs on 5,000 MNIST training images, the Keras
+callback recording every epoch on the first ``--samples`` test images twice: exact VAT,
+and every order begun at one sample (the input layer's VAT start, the same for every
+checkpoint). Per layer, the curve agreement of consecutive checkpoints, for both.
+
+Times are wall clock and this process's CPU seconds (all its threads): on a shared
+machine the CPU seconds say more. Writes ``bench/results/compare-<what>-<date>.json``
+with the machine and its load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("FRACDASH_DATA", "/work/shared/datasets")
+
+from fracdash import compare as compare_module  # noqa: E402
+from fracdash.store import Store  # noqa: E402
+
+#: The comparison's stages, timed apart: forward passes, exact kNN and trees, CKA.
+STAGES = ("layer_activations", "_neighbours", "_cka")
+
+
+def machine() -> dict:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {"cpu": cpu, "cores": os.cpu_count(), "load_average": os.getloadavg(),
+            "date": time.strftime("%Y-%m-%d %H:%M")}  # fmt: skip
+
+
+def timed(module, name: str, spent: dict):
+    """Wrap ``module.name`` so that its calls add their seconds to ``spent[name]``;
+    return the function it was."""
+    fn = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            wall, cpu = spent.get(name, (0.0, 0.0))
+            spent[name] = (wall + time.perf_counter() - t0, cpu + time.process_time() - c0)
+
+    setattr(module, name, wrapper)
+    return fn
+
+
+def mnist(n: int, network: str = "lenet5"):
+    """The first n MNIST test images as ``network`` takes them (VGG16: 32x32x3)."""
+    from fracdash.scenarios import SCENARIOS, test_data
+
+    return test_data(SCENARIOS["simplification" if network == "vgg16" else "easy"], n)
+
+
+def seeded(network: str, seed: int):
+    import keras
+
+    from fracdash.models.training import BUILDERS
+
+    keras.utils.set_random_seed(seed)
+    return BUILDERS[network]()
+
+
+def one_cost(store, network: str, n: int, seeds) -> dict:
+    from fracdash.runs import analyze_run
+
+    x, y, names = mnist(n, network)
+    models, t0 = {}, time.perf_counter()
+    for seed in dict.fromkeys(seeds):
+        name = f"{network}-{seed}-{n}"
+        models[name] = seeded(network, seed)
+        analyze_run(store, models[name], x, y, names, name=name, keep_labels=True, replace=True)
+    analyzed = time.perf_counter() - t0
+    runs = [f"{network}-{s}-{n}" for s in seeds]
+    spent: dict[str, float] = {}
+    kept = {fn: timed(compare_module, fn, spent) for fn in STAGES}
+    given, times = {r: (models[r], x) for r in runs}, {}
+    for cka in ("pairs", "matrix"):  # pairs first: a stored matrix would answer it
+        spent.clear()
+        t0, c0 = time.perf_counter(), time.process_time()
+        got = compare_module.compare_runs(store, *runs, inputs=given, cka=cka)
+        split = {k: [round(v, 2) for v in t] for k, t in spent.items()}
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        times[cka] = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "split_wall_cpu_s": split}
+    t0 = time.perf_counter()
+    compare_module.compare_runs(store, *runs)
+    again = time.perf_counter() - t0
+    for fn, original in kept.items():
+        setattr(compare_module, fn, original)
+    run = compare_module.stored_run(store, runs[0])[1]
+    widths = [int(np.prod(g.output_shape)) for g in run.layers]
+    return {"network": network, "runs": runs, "n": n, "layers": len(widths),
+            "sum_width": sum(widths), "analyze_both_s": round(analyzed, 2),
+            "compare": times, "again_s": round(again, 4),
+            "cka_diagonal": [None if p.cka is None else round(p.cka, 4) for p in got.pairs],
+            "notes": got.notes}  # fmt: skip
+
+
+def cost(args) -> dict:
+    out = {"machine": machine(), "results": []}
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(folder)
+        for n in args.samples:
+            out["results"].append(one_cost(store, "lenet5", n, (1, 2)))
+            print(json.dumps(out["results"][-1]), flush=True)
+        if args.vgg_samples:
+            out["results"].append(one_cost(store, "vgg16", args.vgg_samples, (1, 1)))
+            print(json.dumps(out["results"][-1]), flush=True)
+        store.close()
+    out["load_average_after"] = os.getloadavg()
+    return out
+
+
+def series(args) -> dict:
+
+    import fracdash.keras
+    from fracdash.core import vat_order
+    from fracdash.core.agreement import curve_agreement
+    from fracdash.datasets import load_dataset
+    from fracdash.runs import load_run
+
+    x, y, _ = mnist(args.samples)
+    xt, yt = load_dataset("mnist", "train")
+    xt, yt = xt[:5000].astype(np.float32)[..., None] / 255.0, yt[:5000].astype(np.int64)
+    with tempfile.TemporaryDirectory() as folder:
+        store_dir = Path(folder)
+        start = int(vat_order(x.reshape(len(x), -1))[0])  # the input layer's VAT start
+        model = seeded("lenet5", 1)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        callbacks = [fracdash.keras.Checkpoints(x, y, name="exact", store=store_dir,
+                                                keep_labels=True),
+                     fracdash.keras.Checkpoints(x, y, name="fixed", store=store_dir,
+                                                start=start, keep_labels=True)]  # fmt: skip
+        t0 = time.perf_counter()
+        model.fit(xt, yt, epochs=args.epochs, batch_size=128, verbose=0, callbacks=callbacks)
+        took = time.perf_counter() - t0
+        store = Store(store_dir)
+        agreement = {}
+        for kind in ("exact", "fixed"):
+            steps = [load_run(store, f"{kind}@{e}") for e in range(1, args.epochs + 1)]
+            agreement[kind] = {
+                g.name: [round(curve_agreement(a.layer(g.name).positions,
+                                               b.layer(g.name).positions).mean, 4)
+                         for a, b in zip(steps[:-1], steps[1:], strict=True)]
+                for g in steps[0].layers
+            }  # fmt: skip
+        store.close()
+    mean = {k: round(float(np.mean([v for vs in a.values() for v in vs])), 4)
+            for k, a in agreement.items()}  # fmt: skip
+    return {"machine": machine(), "samples": args.samples, "epochs": args.epochs,
+            "start": start, "fit_with_recording_s": round(took, 1),
+            "mean_consecutive_curve_agreement": mean, "per_layer": agreement}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=["cost", "series"])
+    parser.add_argument("--samples", default=None)
+    parser.add_argument("--vgg-samples", type=int, default=500)
+    parser.add_argument("--epochs", type=int, default=6)
+    args = parser.parse_args()
+    if args.what == "cost":
+        args.samples = [int(s) for s in (args.samples or "1000,2000").split(",")]
+        report = cost(args)
+    else:
+        args.samples = int(args.samples or 500)
+        report = series(args)
+    print(json.dumps(report, indent=1))
+    out = ROOT / "bench" / "results" / f"compare-{args.what}-{time.strftime('%Y%m%d-%H%M')}.json"
+    out.write_text(json.dumps(report, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
