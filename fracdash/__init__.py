@@ -9,7 +9,6 @@ imports what its model needs (keras, or onnx and onnxruntime for an ONNX model o
 PyTorch module).
 """
 
-from fracdash.core import curve_positions, quality, relative_codes, vat_order
 from fracdash.version import __version__
 
 __all__ = [
@@ -35,4 +34,10 @@ def __getattr__(name):
         from fracdash import notebook
 
         return getattr(notebook, name)
+    if name in ("curve_positions", "quality", "relative_codes", "vat_order"):
+        # From fracdash.core on first use: importing any fracdash module (the command
+        # line's checks) loads neither scipy nor numba.
+        from fracdash import core
+
+        return getattr(core, name)
     raise AttributeError(f"module 'fracdash' has no attribute {name!r}")

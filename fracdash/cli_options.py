@@ -65,6 +65,9 @@ def _cluster_options(fn):
 def _orderer(ctx, store, scheduler, workers, shared_dir):
     """This process, a Dask cluster or a LocalCluster orders the layers in the block.
     dask's own log lines (reconnecting...) are silenced: an error is one line."""
+    if scheduler is None and workers is None:  # this process (fracdash.cluster loads numba)
+        yield
+        return
     from fracdash.cluster import cluster_orderer, use_orderer
 
     if not ctx.obj["debug"]:
@@ -98,6 +101,11 @@ def _user_options(required: bool):
         click.option("--class-names", type=path,
                      help="Text file, one class name per line, in the model's index "
                      "order; image subfolders are matched to these names."),
+        click.option("--class-groups", type=path,
+                     help="Beyond 20 classes: groups of classes (superclasses), a line "
+                     "'group: class, class, ...' each, or a JSON object of lists; each "
+                     "group is colored in a family of one hue (default: groups of classes "
+                     "the model confuses)."),
         click.option("--samples", type=click.IntRange(min=2),
                      help="Use N samples: a seeded stratified sample (all classes kept)."),
         click.option("--first", is_flag=True,

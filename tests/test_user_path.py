@@ -259,7 +259,11 @@ def test_version_and_metric_help():
 
     assert runner.invoke(main, ["--version"]).output.strip() == f"fracdash, version {__version__}"
     text = " ".join(runner.invoke(main, ["analyze", "--help"]).output.split()).replace("- ", "-")
-    assert "euclidean (the paper's: straight-line distance) or cosine" in text
+    from fracdash.core.metrics import METRIC_TABLE
+
+    for metric in METRIC_TABLE:  # every metric of the one table, with its summary
+        said = f"{metric.name}: {' '.join(metric.summary.split())}".replace("- ", "-")
+        assert said in text
 
 
 def test_argument_errors_come_before_tensorflow(tmp_path):
