@@ -4,7 +4,6 @@ and where the layers are ordered (this process, a Dask cluster, a LocalCluster).
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import click
 
 from fracdash.core.metrics import METRIC_TABLE, METRICS
-from fracdash.errors import FracdashError
+from fracdash.errors import FracdashError, command_line_message
 from fracdash.store import default_store_dir
 
 METRIC_HELP = "How two samples' activations at a layer are compared: " + "; ".join(
@@ -20,16 +19,13 @@ METRIC_HELP = "How two samples' activations at a layer are compared: " + "; ".jo
 )  # one table: fracdash.core.metrics
 
 
-#: A parenthesis saying a flag's Python keyword ("(Python: logits=True)"): not for here.
-_FOR_PYTHON = re.compile(r" \((?:Python: )?[a-z_]+=[^()]*\)")
-
 
 def _fail(ctx, message: str, err: BaseException | None = None):
     """One line on stderr, exit code 2 (the traceback with ``--debug``); a message's
     words for Python callers (``(Python: logits=True)``) are left out."""
     if ctx.obj["debug"] and err is not None:
         raise err
-    click.echo(f"fracdash: error: {_FOR_PYTHON.sub('', message)}", err=True)
+    click.echo(f"fracdash: error: {command_line_message(message)}", err=True)
     sys.exit(2)
 
 

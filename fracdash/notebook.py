@@ -7,19 +7,18 @@ shows the dashboard on that run: in Jupyter in the cell's output (Dash's Jupyter
 elsewhere on a port.
 
 The project's messages name the command line's flags; raised from here they name the
-keywords instead (:func:`python_message`: ``--logits`` becomes ``logits=True``), and
-every refusal is a :class:`fracdash.errors.FracdashError`.
+keywords instead (:func:`fracdash.errors.python_message`: ``--logits`` becomes
+``logits=True``), and every refusal is a :class:`fracdash.errors.FracdashError`.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from fracdash.errors import FracdashError, PortInUse, UserDataError
+from fracdash.errors import FracdashError, PortInUse, UserDataError, python_message
 from fracdash.serving import check_port
 from fracdash.store import Store, default_store_dir, store_argument
 
@@ -50,38 +49,6 @@ def in_jupyter() -> bool:
     from dash._jupyter import jupyter_dash
 
     return bool(jupyter_dash.active)
-
-
-def python_message(message: str) -> str:
-    """A refusal's message as a Python caller needs it: each command-line flag as its
-    keyword (``--logits`` -> ``logits=True``, ``--samples 300`` -> ``samples=300``,
-    ``--mean 0.5,0.5,0.5`` -> ``mean=(0.5, 0.5, 0.5)``, ``--replace`` ->
-    ``replace=True``), without the parentheses that said the keyword for Python
-    (``--logits (Python: logits=True)`` says it once)."""
-    return _FLAG.sub(_keyword, _FOR_PYTHON.sub("", message))
-
-
-#: A flag, and the value written after it (a number, a fraction, a quoted or bracketed
-#: value, a comma list, a placeholder such as N or NAME).
-_FLAG = re.compile(
-    r"--([a-z][a-z-]*)(?: ('[^']*'|\([^()]*\)|\[[^\[\]]*\]|\d[\d./,]*|[A-Z]+)(?![\w']))?"
-)
-#: A parenthesis saying the keyword beside a flag: "(Python: logits=True)", "(keep_labels=True)".
-_FOR_PYTHON = re.compile(r" \((?:Python: )?[a-z_]+=[^()]*\)")
-#: Flags that take no value: True in Python.
-_SWITCHES = {"logits", "keep-labels", "replace", "first"}
-
-
-def _keyword(match: re.Match) -> str:
-    flag, value = match.group(1), match.group(2)
-    keyword = "store" if flag == "cache-dir" else flag.replace("-", "_")
-    if flag in _SWITCHES:
-        return f"{keyword}=True"
-    if value is None:
-        return f"{keyword}="
-    if "," in value and value[0].isdigit():
-        value = f"({', '.join(value.split(','))})"
-    return f"{keyword}={value}"
 
 
 @contextmanager

@@ -257,7 +257,7 @@ def test_a_run_error_in_python_says_replace_true(mnist, tmp_path):
 
 
 def test_python_messages_name_keywords():
-    from fracdash.notebook import python_message
+    from fracdash.errors import python_message
 
     cases = {
         "pass --logits (Python: logits=True) to take raw scores":
