@@ -151,7 +151,8 @@ class Browser(FastHttpUser):
         view = {"run.data": run, "simplify.value": simplify, "coloring.value": coloring,
                 "computed.data": None, "jobs-tick.n_intervals": None, "compute.data": None,
                 "partial-shown.data": None, "partial-tick.data": None,
-                "curve.value": rng.choice(["compact", "paper"])}  # fmt: skip
+                "curve.value": rng.choice(["compact", "paper"]),
+                "quality-measure.value": "quality"}  # fmt: skip
         self.get("/")
         self.get("/_dash-layout")
         self.get(f"/samples/{run}.json")  # the page's one fetch of the run's sample data
