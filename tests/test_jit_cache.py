@@ -184,3 +184,17 @@ def test_read_only_install_caches_in_the_store_and_the_next_start_loads_it(tmp_p
     assert second["misses"] == 0 and second["hits"] > 0
     assert list(site.rglob("*.nbi")) == [] and list(home.iterdir()) == []
     assert list((store / "numba").rglob("*.nbi"))
+
+
+def test_numbas_user_folder_is_worked_out_as_numba_does(monkeypatch, tmp_path):
+    from numba.misc.appdirs import AppDirs
+
+    from fracdash.core import jit_cache
+
+    for xdg in (None, str(tmp_path / "xdg")):
+        if xdg is None:
+            monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+        else:
+            monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+        want = Path(AppDirs(appname="numba", appauthor=False).user_cache_dir)
+        assert jit_cache.numba_user_folder() == want

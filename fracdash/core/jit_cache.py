@@ -34,7 +34,12 @@ def writable(folder) -> bool:
 
 
 def numba_user_folder() -> Path:
-    """Numba's user-wide cache folder (``~/.cache/numba`` on Linux)."""
+    """Numba's user-wide cache folder: on Linux ``$XDG_CACHE_HOME/numba`` or
+    ``~/.cache/numba``, worked out as numba's ``AppDirs`` does but without importing
+    numba (every ``import fracdash`` of a read-only install asks, error paths included);
+    elsewhere numba's own answer."""
+    if sys.platform.startswith("linux"):
+        return Path(os.getenv("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))) / "numba"
     from numba.misc.appdirs import AppDirs
 
     return Path(AppDirs(appname="numba", appauthor=False).user_cache_dir)
