@@ -209,9 +209,14 @@ def suggest_preprocessing(predict, x, y, given: Preprocessing, axis, model_float
         return float(np.mean(out.argmax(axis=1) == ys))
 
     have = accuracy(given)
-    best = max(candidates, key=accuracy)
-    better = accuracy(best)
-    if better < have + SUGGEST_GAIN or best == given:
+    if have > 1 - SUGGEST_GAIN:  # nothing can beat it by the margin: no more probes
+        return ""
+    scores = {prep: accuracy(prep) for prep in candidates if prep != given}
+    if not scores:
+        return ""
+    best = max(scores, key=scores.get)
+    better = scores[best]
+    if better < have + SUGGEST_GAIN:
         return ""
     return (
         f"the model classifies {have:.1%} of {len(probe)} samples right as preprocessed "
