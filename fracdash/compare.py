@@ -26,7 +26,6 @@ from functools import partial
 
 import numpy as np
 
-from fracdash.comparison import NEED_ACTIVATIONS, Comparison, PairMeasures
 from fracdash.core.agreement import curve_agreement, knn_overlap, tree_edge_share
 from fracdash.core.cka import cka_matrix, linear_cka
 from fracdash.core.graph import shares_input_order
@@ -34,6 +33,7 @@ from fracdash.core.metrics import metric_spec
 from fracdash.core.neighbours import exact_neighbours
 from fracdash.errors import CompareError, DatasetError, FracdashError, RunError
 from fracdash.layer_pairs import pair_layers
+from fracdash.run_comparison import NEED_ACTIVATIONS, Comparison, PairMeasures
 from fracdash.run_inputs import check_predictions, find_inputs
 from fracdash.runs import add_to_runs, catalog, data_digest, load_run
 from fracdash.store import Store, stage_key

@@ -21,9 +21,9 @@ from tiny_models import (
 
 from fracdash import compare as compare_module
 from fracdash.compare import compare_runs
-from fracdash.comparison import CORRECTNESS
 from fracdash.errors import CompareError
 from fracdash.layer_pairs import pair_layers, relative_depths
+from fracdash.run_comparison import CORRECTNESS
 from fracdash.runs import analyze_run, load_run
 from fracdash.store import Store
 

@@ -21,7 +21,7 @@ FLOORS = [
               "fracdash.progress", "fracdash.glyphs", "fracdash.readings", "fracdash.assets"]),
     ("data", ["fracdash.datasets", "fracdash.scenarios", "fracdash.layout", "fracdash.analysis",
               "fracdash.thumbnails", "fracdash.figures", "fracdash.serving",
-              "fracdash.comparison", "fracdash.measure_figure"]),
+              "fracdash.run_comparison", "fracdash.measure_figure"]),
     ("models", ["fracdash.models"]),
     ("sources", ["fracdash.sources"]),
     ("inputs", ["fracdash.inputs"]),

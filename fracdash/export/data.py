@@ -10,7 +10,7 @@ per-sample table to FILE and the per-layer table beside it, as ``<stem>-layers<s
 - a comparison, per sample: ``index``, ``label``, both runs' predictions, the
   correctness class, ``rank_a:L`` and ``rank_b:L`` for every layer of each run, and per
   layer pair ``curve:A~B`` (and ``knn:A~B`` with the activations): the sample's
-  agreement; per pair: the measures of :class:`~fracdash.comparison.PairMeasures`.
+  agreement; per pair: the measures of :class:`~fracdash.run_comparison.PairMeasures`.
 
 Parquet needs ``pyarrow`` (not a dependency: a .parquet target without it is refused
 with the install hint). Both files are written whole or not at all.
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fracdash.comparison import CORRECTNESS
 from fracdash.core.neighbours import order_ranks
 from fracdash.errors import ExportError
 from fracdash.export.files import check_target, write_atomic
+from fracdash.run_comparison import CORRECTNESS
 
 #: What ``--data`` writes, by the target's suffix.
 FORMATS = (".csv", ".parquet")
