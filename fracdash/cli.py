@@ -181,7 +181,7 @@ def _analyze_user(ctx, opts: dict, cache_dir, series=None, start=None) -> tuple[
     meta = {"note": note, "inputs": inputs_recipe(model_path, data_path, opts), **data.meta()}
     common = dict(
         replace=opts["replace"], metric=opts["metric"], progress=bars, meta=meta,
-        keep_labels=opts["keep_labels"],
+        keep_labels=opts["keep_labels"], measures=not opts["no_measures"],
         about={"model": model_path.name, "data": data_path.name, **data.about()},
     )  # fmt: skip
     try:

@@ -120,6 +120,9 @@ def _user_options(required: bool):
         click.option("--logits", is_flag=True,
                      help="The model ends in logits: accept them (softmax is monotone, "
                      "the predictions and the layers shown are unchanged)."),
+        click.option("--no-measures", is_flag=True,
+                     help="Skip each layer's kNN accuracy, hubness and trustworthiness "
+                     "(about 1.5-3x its ordering time; the quality is always computed)."),
         click.option("--keep-labels", is_flag=True,
                      help="Keep labels that look permuted against the model's classes "
                      "(refused otherwise, with the order found)."),

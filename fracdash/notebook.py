@@ -90,6 +90,7 @@ def analyze(
     output=None,
     logits: bool = False,
     keep_labels: bool = False,
+    measures: bool = True,
     class_groups=None,
     replace: bool = False,
     samples: int | None = None,
@@ -136,6 +137,9 @@ def analyze(
         Of a model with several outputs, the classifier's (its name, or index from 0).
     logits : bool
         The model ends in logits (no softmax); its argmax is the prediction.
+    measures : bool
+        Measure each layer's kNN accuracy, hubness and trustworthiness (about 1.5–3x
+        its ordering time); ``False`` skips them (``--no-measures``).
     keep_labels : bool
         Keep labels that look permuted against the model's classes (refused otherwise:
         :func:`fracdash.inputs.labels.check_label_order`).
@@ -190,6 +194,7 @@ def analyze(
             return pipeline.analyze(
                 model, x, y, class_names, metric=metric, labels=labels, store=store,
                 progress=progress, meta=meta, orderer=orderer, on_partial=on_partial,
+                measures=measures,
                 check_predictions=label_order_check(y, class_names, keep_labels),
             )  # fmt: skip
         if name is not None:
@@ -206,7 +211,7 @@ def analyze(
             return pipeline.analyze(
                 data.model, data.x, data.y, data.class_names, metric=metric, labels=labels,
                 store=store, progress=progress, meta=meta, orderer=orderer,
-                on_partial=on_partial,
+                on_partial=on_partial, measures=measures,
                 check_predictions=label_order_check(data.y, data.class_names, keep_labels),
             )  # fmt: skip
         return analyze_run(
@@ -215,6 +220,7 @@ def analyze(
             meta={"note": "analyzed from Python", **meta},
             about={"model": source.name, "data": _data_source(x), **data.about()},
             keep_labels=keep_labels, orderer=orderer, on_partial=on_partial,
+            measures=measures,
         )  # fmt: skip
 
 
@@ -233,6 +239,7 @@ def show(
     output=None,
     logits: bool = False,
     keep_labels: bool = False,
+    measures: bool = True,
     class_groups=None,
     replace: bool = False,
     metric: str = "euclidean",
@@ -272,6 +279,9 @@ def show(
         Of a model with several outputs, the classifier's (its name, or index from 0).
     logits : bool
         The model ends in logits (no softmax); its argmax is the prediction.
+    measures : bool
+        Measure each layer's kNN accuracy, hubness and trustworthiness (about 1.5–3x
+        its ordering time); ``False`` skips them (``--no-measures``).
     keep_labels : bool
         Keep labels that look permuted against the model's classes (refused otherwise).
     class_groups : mapping or path-like, optional
@@ -338,7 +348,7 @@ def show(
                 replace=replace, metric=metric, progress=bars,
                 meta={"note": "shown from Python", **data.meta()},
                 about={"model": source.name, "data": _data_source(x), **data.about()},
-                keep_labels=keep_labels,
+                keep_labels=keep_labels, measures=measures,
             )  # fmt: skip
         finally:
             bars.close()  # a refusal's message starts on a line of its own

@@ -158,6 +158,7 @@ def analyze_run(
     keep_labels: bool = False,
     orderer=None,
     on_partial=None,
+    measures: bool = True,
 ) -> Analysis:
     """Analyze a user's model on checked data, store it and register it as ``name``.
 
@@ -169,7 +170,7 @@ def analyze_run(
     known, and before anything is stored, labels that look permuted against the model's
     classes are refused (:func:`fracdash.inputs.labels.check_label_order`) unless
     ``keep_labels``. ``about`` describes the run in listings (``model``, ``data``,
-    ``preprocessing``...); ``labels``, ``orderer`` and ``on_partial`` are
+    ``preprocessing``...); ``labels``, ``orderer``, ``on_partial`` and ``measures`` are
     :func:`fracdash.pipeline.analyze`'s.
     """
     from fracdash.pipeline import analyze
@@ -181,7 +182,7 @@ def analyze_run(
             **(meta or {})}  # fmt: skip
     analysis = analyze(
         model, x, y, class_names, metric=metric, labels=labels, store=store, progress=progress,
-        meta=meta, orderer=orderer, on_partial=on_partial,
+        meta=meta, orderer=orderer, on_partial=on_partial, measures=measures,
         check_predictions=label_order_check(y, class_names, keep_labels),
     )  # fmt: skip
     store_thumbnails(store, analysis, x)  # the page shows a hovered sample's image

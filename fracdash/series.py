@@ -197,6 +197,7 @@ def analyze_step(
     about: dict | None = None,
     keep_labels: bool = False,
     orderer=None,
+    measures: bool = True,
 ):
     """Analyze one checkpoint as run ``series@step`` and add it to the series record.
 
@@ -215,7 +216,7 @@ def analyze_step(
         analysis = analyze_run(
             store, model, x, y, class_names, name=name, replace=True, metric=metric,
             progress=progress, meta=meta, about=about, keep_labels=keep_labels,
-            orderer=orderer,
+            orderer=orderer, measures=measures,
         )  # fmt: skip
         record_step(store, series, step)
         return analysis

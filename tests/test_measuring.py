@@ -134,6 +134,15 @@ def test_cli_table_prints_the_measures(tmp_path):
     for g in analysis.layers:
         assert f"kNN {g.knn_accuracy:.3f}  hubness {g.hubness:+.2f}  " in rows[g.name]
         assert rows[g.name].endswith(f"trust {g.trustworthiness:.3f}")
+    # --no-measures (Python: measures=False) stores a run without them.
+    skipped = CliRunner().invoke(main, ["analyze", *args, "--name", "plain", "--no-measures"])
+    assert skipped.exit_code == 0, skipped.output
+    assert "kNN accuracy" not in skipped.stdout
+    store = Store(tmp_path / "store")
+    try:
+        assert all(g.knn_accuracy is None for g in load_run(store, "plain").layers)
+    finally:
+        store.close()
 
 
 def test_measures_false_leaves_them_out(tmp_path):
