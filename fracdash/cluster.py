@@ -33,7 +33,7 @@ import re
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,6 +327,9 @@ class DaskOrderer:
 
     def _result(self, future, job: LayerJob, path: str | None) -> np.ndarray:
         """The order a finished future holds; a task's error as the user's error."""
+        if future.status == "lost":  # finished, but its worker died since: recomputed
+            with suppress(Exception):
+                future.result()  # waits for the recomputation (or a cancel)
         if future.status == "error":
             err = future.exception()
             if isinstance(err, NonFiniteValues):

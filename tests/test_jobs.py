@@ -306,7 +306,8 @@ def test_the_job_runs_in_its_own_interpreter_from_a_spec(store):
     jobs = registry(store, "sleepy")
     pid = jobs.start("easy", "easy")["pid"]
     try:
-        command = psutil.Process(pid).cmdline()
+        # mid-exec the kernel shows an empty command line: wait for it to be there
+        command = wait_until(lambda: psutil.Process(pid).cmdline())
         assert command[:3] == [sys.executable, "-m", "fracdash.web.job_process"]
         spec = json.loads(command[3])
         assert spec["run"] == "easy" and spec["target"] == "job_fakes:sleepy"
