@@ -74,14 +74,21 @@ def main(argv=None) -> int:
         parser.error(f"unknown scenario {unknown[0]!r}; choose from {', '.join(SCENARIOS)}")
     settings = {k: v for k, v in (("epochs", args.epochs), ("train_samples", args.train_samples))
                 if v is not None}  # fmt: skip
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"estimates-{time.strftime('%Y%m%d-%H%M')}.json"
+    report = {"tool": "bench/estimates.py", "cpus": os.cpu_count(), "machine": platform.machine(),
+              "python": platform.python_version(), "samples": args.samples, "compute": settings,
+              "goal": f"within ±{GOAL:.0%}", "rows": []}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="fracdash-estimates-") as scratch:
         store = Store(args.store or scratch)
         jobs = JobRegistry(store, args.samples, settings)
-        rows = []
+        rows = report["rows"]
         try:
             for scenario in scenarios:
                 run = run_name(scenario, args.samples)
                 predicted = plan(store, scenario, args.samples, settings)
+                load_before = os.getloadavg()[0]
                 wall, record = compute(jobs, run, scenario, args.timeout)
                 network = SCENARIOS[scenario].network
                 measured = measurements(store)["stages"]
@@ -95,7 +102,11 @@ def main(argv=None) -> int:
                 rows.append({"scenario": scenario, "run": run, "predicted": round(total, 1),
                              "actual": round(wall, 1), "ratio": round(wall / total, 2),
                              "within_goal": abs(wall / total - 1) <= GOAL, "stages": stages,
-                             "job_seconds": round(record["seconds"], 1)})  # fmt: skip
+                             "job_seconds": round(record["seconds"], 1),
+                             "load_average": [round(load_before, 1),
+                                              round(os.getloadavg()[0], 1)]})  # fmt: skip
+                report["within_goal"] = sum(r["within_goal"] for r in rows)
+                path.write_text(json.dumps(report, indent=2) + "\n")  # kept if stopped later
                 print(f"{run:22s} predicted {total:7.1f} s  actual {wall:7.1f} s  "
                       f"ratio {wall / total:5.2f}  " + "  ".join(
                           f"{k} {v['predicted']}/{v['actual']}" for k, v in stages.items()),
@@ -103,13 +114,7 @@ def main(argv=None) -> int:
         finally:
             jobs.stop()
             store.close()
-    report = {"tool": "bench/estimates.py", "cpus": os.cpu_count(), "machine": platform.machine(),
-              "python": platform.python_version(), "samples": args.samples, "compute": settings,
-              "goal": f"within ±{GOAL:.0%}", "rows": rows,
-              "within_goal": sum(r["within_goal"] for r in rows)}  # fmt: skip
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"estimates-{time.strftime('%Y%m%d-%H%M')}.json"
+    report["within_goal"] = sum(r["within_goal"] for r in rows)
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"{report['within_goal']} of {len(rows)} within ±{GOAL:.0%}; wrote {path}")
     return 0
