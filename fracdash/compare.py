@@ -242,6 +242,7 @@ def compare_runs(
     k: int = 10,
     inputs: dict | None = None,
     cka: str = "matrix",
+    activations: bool = True,
     progress: Progress | None = None,
 ) -> Comparison:
     """Compare stored runs ``run_a`` and ``run_b`` on their common samples.
@@ -262,6 +263,10 @@ def compare_runs(
     cka : {"matrix", "pairs", "none"}
         Linear CKA of every layer of A with every layer of B, of the matched pairs only,
         or none (a stored comparison that holds more is returned as it is).
+    activations : bool
+        False: the measures of the stored orders only (no model is looked for, no
+        forward pass: what a page can answer at once); a stored comparison that holds
+        more is returned as it is.
     progress : callable(stage, done, total, detail), optional
 
     Returns
@@ -295,12 +300,17 @@ def compare_runs(
     full_key = key
     unrouted = [m for m in (a.meta.get("metric"), b.meta.get("metric"))
                 if m and metric_spec(m).kernel != "rows"]  # fmt: skip
-    acts = (f"metric {unrouted[0]} has no exact kNN route" if unrouted
+    acts = ("not asked for" if not activations
+            else f"metric {unrouted[0]} has no exact kNN route" if unrouted
             else _both_activations(store, (run_a, run_b), (a, b), inputs, progress))  # fmt: skip
     notes, key = [], full_key
-    if isinstance(acts, str):
+    if not activations:
+        notes = [f"{', '.join(NEED_ACTIVATIONS)} need the layers' activations; "
+                 f"`fracdash compare {run_a} {run_b}` computes and stores them"]  # fmt: skip
+    elif isinstance(acts, str):
         notes = [f"{', '.join(NEED_ACTIVATIONS)} need the layers' activations, not found "
                  f"again ({acts}); left out"]  # fmt: skip
+    if isinstance(acts, str):
         acts, key = None, stage_key("comparison", {**params, "activations": False}, keys)
         if (found := _stored(store, key, run_a, run_b)) is not None:
             return found
