@@ -139,3 +139,36 @@ def test_an_onnx_file_with_two_outputs_picks_one(tmp_path):
     np.testing.assert_array_equal(source.predict(x).argmax(1), module_predictions(module, x))
     assert as_source(path, output=0).digest() == source.digest()  # one output, two spellings
     assert source.digest() != as_source(path, output=1).digest()
+
+
+def test_a_dynamo_export_with_its_weights_in_onnx_data(tmp_path):
+    """PyTorch's current exporter (dynamo=True) writes ``model.onnx`` and its weights in
+    ``model.onnx.data`` beside it: the pair loads where it is and wherever it is moved
+    together; the ``.onnx`` alone is refused in one line naming the missing file."""
+    import shutil
+
+    import onnxscript  # noqa: F401  (the test extra installs it: torch's exporter needs it)
+    module = Net()
+    program = torch.onnx.export(module.eval(), (torch.zeros(2, 1, 8, 8),), dynamo=True,
+                                dynamic_shapes=({0: "batch"},))  # fmt: skip
+    folder = tmp_path / "exported"
+    folder.mkdir()
+    program.save(str(folder / "model.onnx"), external_data=True)
+    weights = folder / "model.onnx.data"
+    assert weights.stat().st_size >= 4 * 16 * 4 * 6 * 6  # fc1 (16 x 144 float32) is there
+    assert (folder / "model.onnx").stat().st_size < weights.stat().st_size
+    x, y = data(17)
+    analysis = fracdash.analyze(folder / "model.onnx", x, y)
+    np.testing.assert_array_equal(analysis.predictions, module_predictions(module, x))
+
+    moved = tmp_path / "moved"
+    shutil.copytree(folder, moved)
+    source = as_source(moved / "model.onnx")
+    np.testing.assert_array_equal(source.predict(x).argmax(1), module_predictions(module, x))
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(folder / "model.onnx", alone / "model.onnx")
+    with pytest.raises(UserDataError) as info:
+        as_source(alone / "model.onnx").predict(x)
+    message = str(info.value)
+    assert "model.onnx.data" in message and "missing" in message and "\n" not in message
