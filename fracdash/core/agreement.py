@@ -1,4 +1,4 @@
-"""How far two runs agree on one layer, sample by sample (docs/method.md §3.4, §6.5).
+"""How far two runs agree on one layer, sample by sample (docs/method.md §9).
 
 Two runs on the same samples (two trainings, two models, two metrics) each give a
 layer an order and a glyph. Three measures compare them: the glyphs' Moore
