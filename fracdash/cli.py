@@ -25,6 +25,7 @@ from fracdash.cli_options import (  # noqa: E402
     _metric_option,
     _orderer,
     _user_options,
+    _versus_options,
 )
 from fracdash.errors import FracdashError  # noqa: E402
 from fracdash.progress import ProgressBars  # noqa: E402
@@ -369,19 +370,21 @@ def _size(n: float) -> str:
     help="The curve the glyphs are laid on: the compact rectangle, or the paper's "
     "Hilbert square.",
 )
+@_versus_options
 @_cache_option
 @click.pass_context
 def export_command(ctx, run, html_path, png_path, data_path, coloring, simplify, curve,
-                   cache_dir):  # fmt: skip
+                   versus, pairs, cache_dir):  # fmt: skip
     """Export stored run RUN: a standalone HTML page (--html), a PNG of its layer graph
-    (--png), folded into columns as on the page, and/or its data (--data). Each file is
-    written whole or not at all."""
+    (--png), folded into columns as on the page, and/or its data (--data); with --versus,
+    its comparison with another run. Each file is written whole or not at all."""
     from fracdash.export.run import export_run
 
     try:
         written = export_run(
             cache_dir or default_store_dir(), run, html=html_path, png=png_path,
             data=data_path, coloring=coloring, simplify=simplify, curve=curve,
+            versus=versus, pairs=list(pairs) or None,
         )  # fmt: skip
     except FracdashError as err:
         _fail(ctx, str(err), err)

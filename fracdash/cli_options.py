@@ -138,3 +138,21 @@ def _user_options(required: bool):
         return fn
 
     return decorate
+
+
+def _versus_options(fn):
+    """``--versus B`` and ``--pair A:B`` of ``fracdash export``: a comparison's export."""
+    fn = click.option(
+        "--pair",
+        "pairs",
+        multiple=True,
+        metavar="A:B",
+        help="With --versus: pair layer A of RUN with layer B of the other run (repeat "
+        "it); by default by name, else by relative depth.",
+    )(fn)
+    return click.option(
+        "--versus",
+        metavar="RUN_B",
+        help="Export RUN compared with stored run RUN_B of the same samples: both graphs "
+        "side by side in the PNG and HTML, the comparison's tables as --data.",
+    )(fn)

@@ -93,7 +93,7 @@ def test_a_comparison_as_csv(store_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     a, b = stored(store_dir, "a"), stored(store_dir, "b")
     rows = read_csv(tmp_path / "ab.csv")
-    columns = ["index", "label", "predicted_a", "predicted_b", "correctness"]
+    columns = ["index", "label", "predicted_a", "predicted_b", "correctness", "agreement"]
     columns += [f"rank_a:{n}" for n in a.layer_names] + [f"rank_b:{n}" for n in b.layer_names]
     columns += [f"curve:{n}~{n}" for n in a.layer_names]
     assert list(rows[0]) == columns and len(rows) == N  # no kNN: the models are not found
@@ -107,6 +107,8 @@ def test_a_comparison_as_csv(store_dir, tmp_path):
         for n in a.layer_names:
             assert int(row[f"rank_b:{n}"]) == b.layer(n).order.tolist().index(i)
             assert float(row[f"curve:{n}~{n}"]) == pytest.approx(curves[n][i])
+        mean = np.mean([curves[n][i] for n in a.layer_names])
+        assert float(row["agreement"]) == pytest.approx(mean)  # the lowest moved most
     layers = read_csv(tmp_path / "ab-layers.csv")
     assert list(layers[0]) == ["layer_a", "layer_b", "quality_a", "quality_b", "difference",
                                "curve", "knn", "tree_edges", "cka"]  # fmt: skip

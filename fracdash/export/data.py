@@ -8,8 +8,9 @@ per-sample table to FILE and the per-layer table beside it, as ``<stem>-layers<s
   in L's order (0 first); per layer: its place in the graph, name, kind, inputs, output
   shape, glyph size, curve and quality.
 - a comparison, per sample: ``index``, ``label``, both runs' predictions, the
-  correctness class, ``rank_a:L`` and ``rank_b:L`` for every layer of each run, and per
-  layer pair ``curve:A~B`` (and ``knn:A~B`` with the activations): the sample's
+  correctness class, ``agreement`` (the mean of the sample's curve agreements over the
+  pairs: the lowest moved most), ``rank_a:L`` and ``rank_b:L`` for every layer of each
+  run, and per layer pair ``curve:A~B`` (and ``knn:A~B`` with the activations): the sample's
   agreement; per pair: the measures of :class:`~fracdash.run_comparison.PairMeasures`.
 
 Parquet needs ``pyarrow`` (not a dependency: a .parquet target without it is refused
@@ -63,6 +64,14 @@ def run_tables(analysis) -> tuple[dict, dict]:
     return samples, layers
 
 
+def agreement(comparison) -> np.ndarray:
+    """Each sample's mean curve agreement over the matched pairs (NaN without pairs)."""
+    curves = np.asarray(comparison.curve_samples, dtype=np.float64)
+    if curves.ndim != 2 or curves.shape[0] == 0:
+        return np.full(comparison.n, np.nan)
+    return curves.mean(axis=0)
+
+
 def comparison_tables(comparison, a, b) -> tuple[dict, dict]:
     """(per-sample table, per-pair table) of ``comparison`` of analyses ``a`` and ``b``."""
     n = comparison.n
@@ -72,6 +81,7 @@ def comparison_tables(comparison, a, b) -> tuple[dict, dict]:
         "predicted_a": comparison.predictions_a,
         "predicted_b": comparison.predictions_b,
         "correctness": [CORRECTNESS[c] for c in comparison.correctness],
+        "agreement": agreement(comparison),
     }
     for side, analysis in (("a", a), ("b", b)):
         for g in analysis.layers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from fracdash.analysis import DEFAULT_CURVE
@@ -11,6 +12,14 @@ from fracdash.export.data import check_data_target, layers_path, run_tables, wri
 from fracdash.export.files import check_target, write_atomic
 from fracdash.export.png import export_png
 from fracdash.export.standalone import export_html
+from fracdash.export.versus import (
+    check_pair,
+    comparison_data,
+    export_html_pair,
+    export_png_pair,
+    pairing_line,
+    side_titles,
+)
 from fracdash.runs import catalog, load_run
 from fracdash.store import Store
 
@@ -25,8 +34,11 @@ def export_run(
     coloring: str = "absolute",
     simplify: bool = False,
     curve: str = DEFAULT_CURVE,
+    versus: str | None = None,
+    pairs=None,
 ) -> list[tuple[Path, int]]:
-    """Write stored run ``run`` as an HTML page, a PNG and/or data tables.
+    """Write stored run ``run`` as an HTML page, a PNG and/or data tables; with
+    ``versus``, its comparison with another run.
 
     Parameters
     ----------
@@ -47,6 +59,12 @@ def export_run(
         Leave out reorder-only layers (``Analysis.simplified``).
     curve : {"compact", "paper"}
         The curve the glyphs are laid on (``Analysis.on_curve``), as on the page.
+    versus : str, optional
+        A second run of the catalog on the same samples: the HTML and PNG show both
+        graphs side by side, the data are the comparison's tables
+        (:mod:`fracdash.export.versus`), as ``/export/<run>.png?vs=<versus>`` answers.
+    pairs : list of "A:B" strings, optional
+        With ``versus``: the layer pairs instead of those matched by name or depth.
 
     Returns
     -------
@@ -60,11 +78,15 @@ def export_run(
         rendering), both targets the same file, or a failed write (disk full, ...; no
         half-written file is left).
     RunError
-        ``run`` is not in the catalog (the message lists the stored runs), or its
-        analysis is gone.
+        ``run`` (or ``versus``) is not in the catalog (the message lists the stored
+        runs), or its analysis is gone.
+    CompareError
+        ``versus`` holds other samples, or a pair names a layer its run has not.
     """
     if curve not in CURVES:
         raise ExportError(f"unknown curve {curve!r}; choose {' or '.join(CURVES)}")
+    if pairs and versus is None:
+        raise ExportError("--pair pairs the layers of two runs; add --versus RUN_B, or drop --pair")
     targets = [check_target(p) for p in (html, png) if p is not None]
     if data is not None:
         data = check_data_target(data)
@@ -77,26 +99,40 @@ def export_run(
         raise ExportError(f"two targets both name {twice}; give each export its own file")
     directory = Path(directory).expanduser()
     store = Store(directory) if (directory / "store").is_dir() else None
+    names = (run,) if versus is None else (run, versus)
     try:
         entries = catalog(store) if store is not None else {}
-        if run not in entries:
-            known = ", ".join(sorted(entries)) or "none"
-            raise RunError(f"no run named {run!r} in {directory}; stored runs: {known}")
-        analysis = load_run(store, run)
+        for name in names:
+            if name not in entries:
+                known = ", ".join(sorted(entries)) or "none"
+                raise RunError(f"no run named {name!r} in {directory}; stored runs: {known}")
+        full = [load_run(store, name) for name in names]
+        gone = [name for name, analysis in zip(names, full, strict=True) if analysis is None]
+        if gone:
+            raise RunError(f"run {gone[0]!r} is listed but its analysis is gone; compute it again")
+        if versus is not None:
+            matched, pairing = check_pair(names, full, [entries[n] for n in names], pairs)
+            tables = comparison_data(store, names, pairs) if data is not None else None
     finally:
         if store is not None:
             store.close()
-    if analysis is None:
-        raise RunError(f"run {run!r} is listed but its analysis is gone; compute it again")
-    analysis = analysis.on_curve(curve)
+    analyses = [a.on_curve(curve) for a in full]
     if simplify:
-        analysis = analysis.simplified()
+        analyses = [a.simplified() for a in analyses]
+    if versus is None:
+        tables = run_tables(analyses[0]) if data is not None else None
+        html_text = partial(export_html, analyses[0], run)
+        png_bytes = partial(export_png, analyses[0], coloring, title=run)
+    else:
+        titles, line = side_titles(names, full), pairing_line(names, matched, pairing)
+        html_text = partial(export_html_pair, analyses, names, titles, line)
+        png_bytes = partial(export_png_pair, analyses, coloring, titles, line)
     # Everything rendered before anything is written: a failed render writes nothing.
     outputs = []
     if html is not None:
-        outputs.append((targets[0], export_html(analysis, run).encode("utf-8")))
+        outputs.append((targets[0], html_text().encode("utf-8")))
     if png is not None:
-        outputs.append((targets[-1], export_png(analysis, coloring, title=run)))
+        outputs.append((targets[-1], png_bytes()))
     for path, content in outputs:
         try:
             write_atomic(path, content)
@@ -104,5 +140,5 @@ def export_run(
             raise ExportError(f"cannot write {path}: {err.strerror or err}") from err
     written = [(path, len(content)) for path, content in outputs]
     if data is not None:
-        written += write_tables(data, *run_tables(analysis))
+        written += write_tables(data, *tables)
     return written

@@ -128,6 +128,92 @@ def _relative_key() -> str:
     ) + "</div>"  # fmt: skip
 
 
+def glyph_variants(analysis) -> dict[str, dict]:
+    """Every layer's glyph variants as PNG data URIs: {layer: {absolute, relative,
+    focus: [one per class]}}, what the inlined script swaps."""
+    k = len(analysis.class_names)
+    variants = {}
+    for g in analysis.layers:
+        p = glyph_pngs(analysis, g.name)
+        variants[g.name] = {"absolute": png_uri(p["absolute"]), "relative": png_uri(p["relative"]),
+                            "focus": [png_uri(p[f"focus-{c}"]) for c in range(k)]}  # fmt: skip
+    return variants
+
+
+def graph_markup(analysis, graph, variants: dict, keys: dict | None = None, attrs: str = "") -> str:
+    """The ``div.fd-dag`` of ``analysis`` placed as ``graph`` (:func:`graph_layout`).
+    ``keys``: each layer's key in the variants JSON, written as its glyph's
+    ``data-layer`` (the layer's name by default); ``attrs``: more attributes of the
+    ``.fd-dag-canvas``."""
+    esc = html.escape
+    keys = keys or {name: name for name in analysis.layer_names}
+    # No xmlns: inline SVG in HTML needs none, and the file must name no URL at all.
+    paths = "".join(
+        f'<path class="fd-edge" data-source="{esc(s)}" data-target="{esc(t)}" '
+        f'd="{_edge_path(route)}" stroke-dasharray="2 6"/>'
+        for s, t, route in graph.placement.routes
+    )
+    nodes = []
+    for g in analysis.layers:
+        box = graph.placement.boxes[g.name]
+        left, top, width = round(box.x), round(box.y), round(box.w)
+        gx, gy, gw, gh = graph.glyph_rect(g.name)
+        named = "" if keys[g.name] == g.name else f' data-name="{esc(g.name)}"'
+        nodes.append(
+            f'<div class="fd-node" data-layer="{esc(g.name)}" data-column="{box.column}" '
+            f'style="left:{left}px;top:{top}px;width:{width}px;height:{round(box.h)}px">'
+            f'<div class="fd-node-name" title="{esc(g.name)}">{esc(g.name)}</div>'
+            f'<img class="fd-glyph" data-layer="{esc(keys[g.name])}"{named} alt="{esc(g.name)}" '
+            f'title="{esc(g.name)} ({esc(g.kind)})" width="{gw}" height="{gh}" '
+            f'style="left:{gx - left}px;top:{gy - top}px" src="{variants[g.name]["absolute"]}">'
+            f'<div class="fd-node-quality">{g.quality:.3f}</div></div>'
+        )
+    size_style = f"width:{graph.width}px;height:{graph.height}px"
+    return f"""<div class="fd-dag"><div class="fd-dag-canvas"{attrs} style="{size_style}">
+<svg class="fd-edges-svg" width="{graph.width}" height="{graph.height}">{paths}</svg>
+{"".join(nodes)}
+</div></div>"""
+
+
+def document(title: str, intro: str, analysis, body: str, footer: str, variants: dict,
+             css: str = "") -> str:  # fmt: skip
+    """The whole page: heading ``title``, the ``intro`` markup under it, the coloring
+    switch and ``analysis``' legend, the graphs' ``body``, the ``footer`` line, the
+    ``variants`` JSON and the inlined script. ``css`` is added to the page's style."""
+    esc = html.escape
+    coloring = "".join(
+        f'<label><input type="radio" name="fd-coloring" value="{c}" autocomplete="off"'
+        f"{' checked' if c == 'absolute' else ''}> {c}</label>"
+        for c in ("absolute", "relative")
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="fracdash {__version__}">
+<title>{esc(title)} — fracdash</title>
+<style>{CSS}{css}</style>
+</head>
+<body data-coloring="absolute">
+<h1 class="fd-title">{esc(title)}</h1>
+{intro}
+<div class="fd-controls">
+<fieldset class="fd-coloring"><legend>coloring</legend>{coloring}</fieldset>
+{_legend(analysis.class_names, run_palette(analysis))}
+{_relative_key()}
+</div>
+{body}
+<p class="fd-footer">{footer} This file works offline.</p>
+<script type="application/json" id="fd-variants">{_json_for_script(variants)}</script>
+<script>
+{script_source()}
+</script>
+</body>
+</html>
+"""
+
+
 def export_html(analysis, title: str) -> str:
     """The run as one self-contained HTML page (legend hover, coloring switch).
 
@@ -147,68 +233,10 @@ def export_html(analysis, title: str) -> str:
         coloring, ``data-layer`` naming the layer), the variants as JSON in
         ``#fd-variants`` and the inlined script; no external URL.
     """
-    esc = html.escape
     graph = graph_layout(analysis)
-    k = len(analysis.class_names)
-    variants = {}
-    for g in analysis.layers:
-        p = glyph_pngs(analysis, g.name)
-        variants[g.name] = {"absolute": png_uri(p["absolute"]), "relative": png_uri(p["relative"]),
-                            "focus": [png_uri(p[f"focus-{c}"]) for c in range(k)]}  # fmt: skip
-    # No xmlns: inline SVG in HTML needs none, and the file must name no URL at all.
-    paths = "".join(
-        f'<path class="fd-edge" data-source="{esc(s)}" data-target="{esc(t)}" '
-        f'd="{_edge_path(route)}" stroke-dasharray="2 6"/>'
-        for s, t, route in graph.placement.routes
-    )
-    nodes = []
-    for g in analysis.layers:
-        box = graph.placement.boxes[g.name]
-        left, top, width = round(box.x), round(box.y), round(box.w)
-        gx, gy, gw, gh = graph.glyph_rect(g.name)
-        nodes.append(
-            f'<div class="fd-node" data-layer="{esc(g.name)}" data-column="{box.column}" '
-            f'style="left:{left}px;top:{top}px;width:{width}px;height:{round(box.h)}px">'
-            f'<div class="fd-node-name" title="{esc(g.name)}">{esc(g.name)}</div>'
-            f'<img class="fd-glyph" data-layer="{esc(g.name)}" alt="{esc(g.name)}" '
-            f'title="{esc(g.name)} ({esc(g.kind)})" width="{gw}" height="{gh}" '
-            f'style="left:{gx - left}px;top:{gy - top}px" src="{variants[g.name]["absolute"]}">'
-            f'<div class="fd-node-quality">{g.quality:.3f}</div></div>'
-        )
-    coloring = "".join(
-        f'<label><input type="radio" name="fd-coloring" value="{c}" autocomplete="off"'
-        f"{' checked' if c == 'absolute' else ''}> {c}</label>"
-        for c in ("absolute", "relative")
-    )
-    size_style = f"width:{graph.width}px;height:{graph.height}px"
-    nodes_html = "".join(nodes)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="fracdash {__version__}">
-<title>{esc(title)} — fracdash</title>
-<style>{CSS}</style>
-</head>
-<body data-coloring="absolute">
-<h1 class="fd-title">{esc(title)}</h1>
-<p class="fd-note">{esc(run_line(analysis))}</p>
-<div class="fd-controls">
-<fieldset class="fd-coloring"><legend>coloring</legend>{coloring}</fieldset>
-{_legend(analysis.class_names, run_palette(analysis))}
-{_relative_key()}
-</div>
-<div class="fd-dag"><div class="fd-dag-canvas" style="{size_style}">
-<svg class="fd-edges-svg" width="{graph.width}" height="{graph.height}">{paths}</svg>
-{nodes_html}
-</div></div>
-<p class="fd-footer">Exported by fracdash {__version__}: {graph.scale} px per sample, hover a \
-class to show only it. This file works offline.</p>
-<script type="application/json" id="fd-variants">{_json_for_script(variants)}</script>
-<script>
-{script_source()}
-</script>
-</body>
-</html>
-"""
+    variants = glyph_variants(analysis)
+    intro = f'<p class="fd-note">{html.escape(run_line(analysis))}</p>'
+    footer = (f"Exported by fracdash {__version__}: {graph.scale} px per sample, hover a "
+              "class to show only it.")  # fmt: skip
+    body = graph_markup(analysis, graph, variants)
+    return document(title, intro, analysis, body, footer, variants)
