@@ -141,10 +141,17 @@ test("paint: class colors, focus dim, relative codes, empty cells, dimmed unsele
 
 test("selections survive the URL; malformed ones are ignored", () => {
   for (const sel of [{ kind: "wrong" }, { kind: "cell", truth: 6, predicted: 0 },
-                     { kind: "brush", layer: "block1:conv", rect: [3, 4, 10, 12] }]) {
+                     { kind: "brush", layer: "block1:conv", rect: [3, 4, 10, 12] },
+                     { kind: "brush", layer: "b:conv", rect: [0, 0, 1, 1], side: "b" },
+                     { kind: "diff" }, { kind: "moved" }]) {
     assert.deepEqual(S.parseSelection(S.formatSelection(sel)), sel);
   }
-  for (const bad of ["", "cell:1", "cell:a-b", "brush:x:1,2,3", "wrongs", "cell:1-2-3"]) {
+  assert.equal(S.formatSelection({ kind: "brush", layer: "x", rect: [1, 2, 3, 4], side: "b" }),
+               "brush-b:x:1,2,3,4");
+  assert.deepEqual(S.parseSelection("brush:b:x:1,2,3,4"), // a layer named "b:x" in graph A
+                   { kind: "brush", layer: "b:x", rect: [1, 2, 3, 4] });
+  for (const bad of ["", "cell:1", "cell:a-b", "brush:x:1,2,3", "wrongs", "cell:1-2-3",
+                     "brush-a:x:1,2,3,4", "diffs", "moved:1"]) {
     assert.equal(S.parseSelection(bad), null);
   }
   assert.deepEqual(S.parsePins("3,x,7,3,99999", 100), [3, 7]);
@@ -152,6 +159,10 @@ test("selections survive the URL; malformed ones are ignored", () => {
   assert.equal(S.maskOf(r.model, { kind: "cell", truth: 9, predicted: 0 }), null);
   assert.equal(S.maskOf(r.model, { kind: "brush", layer: "zz", rect: [0, 0, 1, 1] }), null);
   assert.deepEqual(S.maskOf(r.model, { kind: "wrong" }), S.wrongMask(r.model));
+  /* A brush in the second run's graph, or a comparison's rule, is not one run's. */
+  assert.equal(S.maskOf(r.model, { kind: "brush", layer: "a", rect: [0, 0, 1, 1], side: "b" }), null);
+  assert.equal(S.maskOf(r.model, { kind: "diff" }), null);
+  assert.equal(S.maskOf(r.model, { kind: "moved" }), null);
 });
 
 test("orders above 65,536 samples come as uint32", () => {

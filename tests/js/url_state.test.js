@@ -68,12 +68,87 @@ test("zoom is written to 1e-6 and pan to whole pixels", () => {
 
 test("download links carry the run, the curve, the coloring and simplify", () => {
   const plain = url.links(url.viewOf("toy", "absolute", [], "compact"), "/");
-  assert.deepEqual(plain, ["/export/toy.png?curve=compact", "/export/toy.html?curve=compact"]);
+  assert.deepEqual(plain, ["/export/toy.png?curve=compact", "/export/toy.html?curve=compact",
+                           "/export/toy.csv?curve=compact"]);
   const all = url.links(url.viewOf("my run", "relative", ["on"], "paper"), "/app/page");
   assert.deepEqual(all, [
     "/app/export/my%20run.png?coloring=relative&curve=paper&simplify=1",
     "/app/export/my%20run.html?curve=paper&simplify=1",
+    "/app/export/my%20run.csv?curve=paper",
   ]);
+});
+
+test("while comparing, every download link names the second run and the re-pairing", () => {
+  const vs = url.links(url.viewOf("a", "relative", [], "compact", "b & c", ""), "/");
+  assert.deepEqual(vs, [
+    "/export/a.png?coloring=relative&curve=compact&vs=b%20%26%20c",
+    "/export/a.html?curve=compact&vs=b%20%26%20c",
+    "/export/a.csv?curve=compact&vs=b%20%26%20c",
+  ]);
+  const paired = url.links(url.viewOf("a", "absolute", ["on"], "paper", "b", "x:y,p q:r"), "/");
+  for (const href of paired) {
+    const params = new URLSearchParams(href.slice(href.indexOf("?")));
+    assert.equal(params.get("vs"), "b");
+    assert.equal(params.get("pair"), "x:y,p q:r");
+    assert.ok(href.endsWith("&vs=b&pair=x%3Ay%2Cp%20q%3Ar"), href);
+  }
+  /* A re-pairing without a second run pairs nothing. */
+  const lone = url.links(Object.assign(url.viewOf("a", "absolute", [], "compact"), { pair: "x:y" }), "/");
+  assert.ok(lone.every((href) => !href.includes("pair=")));
+});
+
+test("vs and pair round-trip, right after run, vs before pair", () => {
+  const view = { run: "easy", vs: "problematic · 2", pair: "conv 1:c1,dense:d", labels: "correctness",
+                 sel: "diff" };
+  assert.deepEqual(url.parse(url.format(view)), view);
+  assert.equal(url.format(Object.assign({ curve: "paper", sel: "moved" }, view, { sel: "moved" })),
+               "?run=easy&vs=problematic+%C2%B7+2&pair=conv+1%3Ac1%2Cdense%3Ad&curve=paper" +
+               "&labels=correctness&sel=moved");
+  assert.deepEqual(Object.keys(url.full({})).slice(0, 3), ["run", "vs", "pair"]);
+  assert.equal(url.DEFAULTS.vs, null);
+  assert.equal(url.DEFAULTS.pair, null);
+  assert.deepEqual(url.parse("?vs=&pair=%20%20"), {}); // empty: absent
+  assert.deepEqual(url.parse("?pair=" + "a:b,".repeat(2000)), {}); // too long to be a pairing
+  for (const sel of ["diff", "moved", "brush-b:conv 1:0,1,2,3", "brush:b:x:0,0,1,1"]) {
+    assert.equal(url.parse("?sel=" + encodeURIComponent(sel)).sel, sel);
+  }
+  for (const sel of ["different", "moved:3", "brush-c:x:0,0,1,1", "brush-b:0,0,1,1"]) {
+    assert.equal(url.parse("?sel=" + encodeURIComponent(sel)).sel, undefined, sel);
+  }
+  assert.equal(url.parse("?labels=correct").labels, undefined);
+});
+
+test("another run or another second run drops the re-pairing, and only then", () => {
+  const before = "?run=a&vs=b&pair=x%3Ay&labels=correctness&sel=diff&pin=3";
+  const keep = url.parse(url.change(before, { labels: "predicted", sel: "moved", pin: null }));
+  assert.equal(keep.pair, "x:y");
+  assert.equal(keep.vs, "b");
+  const otherVs = url.parse(url.change(before, { vs: "c" }));
+  assert.deepEqual(otherVs, { run: "a", vs: "c", labels: "correctness", sel: "diff", pin: "3" });
+  const noVs = url.parse(url.change(before, { vs: null }));
+  assert.deepEqual(noVs, { run: "a", labels: "correctness", sel: "diff", pin: "3" });
+  const otherRun = url.parse(url.change(before, { run: "c" }));
+  assert.deepEqual(otherRun, { run: "c", vs: "b", labels: "correctness" });
+  assert.equal(url.parse(url.change(before, { vs: "b" })).pair, "x:y"); // the same: kept
+  /* One change naming both keeps the pairing it names. */
+  assert.equal(url.parse(url.change(before, { vs: "c", pair: "p:q" })).pair, "p:q");
+  /* A brush in B's graph belongs to that B. */
+  const brushed = "?run=a&vs=b&sel=brush-b%3Aconv%3A0%2C0%2C1%2C1";
+  assert.equal(url.parse(url.change(brushed, { vs: "c" })).sel, undefined);
+  assert.equal(url.parse(url.change(brushed, { pair: "x:y" })).sel, "brush-b:conv:0,0,1,1");
+  assert.equal(url.parse(url.change("?run=a&vs=b&sel=brush%3Aconv%3A0%2C0%2C1%2C1", { vs: "c" })).sel,
+               "brush:conv:0,0,1,1");
+});
+
+test("the controls map onto URL keys in the callback's input order", () => {
+  assert.deepEqual(url.CONTROLS, ["run", "coloring", "simplify", "curve", "vs", "pair"]);
+  assert.deepEqual(url.viewOf("a", null, ["on"], null, "b", " x:y "),
+                   { run: "a", coloring: "absolute", simplify: true, curve: "compact", vs: "b",
+                     pair: "x:y" });
+  assert.deepEqual(url.viewOf("a", "relative", [], "paper", null, ""),
+                   { run: "a", coloring: "relative", simplify: false, curve: "paper", vs: null,
+                     pair: null });
+  assert.deepEqual(url.viewOf("a", "relative", [], "paper"), url.viewOf("a", "relative", [], "paper", undefined, undefined));
 });
 
 /* A window with a history of entries, a Dash that records set_props, and timers run
@@ -225,4 +300,81 @@ test("an unchanged value writes nothing; Back drops a gesture's unwritten frame"
   win.runTimers();
   assert.deepEqual(win.entries, ["?run=a&coloring=relative", "?run=a&coloring=relative&zoom=1&x=1&y=1"]);
   assert.equal(own.view().zoom, null);
+});
+
+/* The controls callback with the comparison's two controls, as its 5th and 6th inputs,
+ * and its three outputs (png, html, data). */
+const IDS6 = ["scenario", "coloring", "simplify", "curve", "versus", "pairing"];
+function callControls6(win, own, values, fired, outputs = 3) {
+  win.dash_clientside.callback_context = {
+    inputs_list: IDS6.map((id, i) => ({ id, property: "value", value: values[i] })),
+    outputs_list: Array.from({ length: outputs }, (_, i) => ({ id: "out" + i, property: "href" })),
+    triggered: fired ? fired.map((id) => ({ prop_id: id + ".value" })) : [{ prop_id: "." }],
+  };
+  return own.controls(...values);
+}
+
+test("a comparison's link opens with both controls set; Back undoes it control by control", () => {
+  const win = fakeWindow("?pair=conv%3Ac1&vs=b&run=a&labels=correctness&sel=diff");
+  const own = url.owner(win);
+  const hrefs = callControls6(win, own, ["a", "absolute", [], "compact", null, ""]);
+  assert.deepEqual(win.entries, ["?run=a&vs=b&pair=conv%3Ac1&labels=correctness&sel=diff"]);
+  assert.deepEqual(win.props, [["versus", { value: "b" }], ["pairing", { value: "conv:c1" }]]);
+  assert.equal(win.events[0].vs, "b");
+  assert.equal(hrefs.length, 3); // what the controls showed when called
+  /* Dash answers with the restored values: no new entry, and the links now compare. */
+  const now = callControls6(win, own, ["a", "absolute", [], "compact", "b", "conv:c1"],
+                            ["versus", "pairing"]);
+  assert.equal(win.entries.length, 1);
+  assert.deepEqual(now, url.links(url.parse(win.entries[0]), "/"));
+  assert.ok(now[2].endsWith("/export/a.csv?curve=compact&vs=b&pair=conv%3Ac1"), now[2]);
+  /* The user picks another second run: one entry, the pairing dropped, its input emptied. */
+  win.props.length = 0;
+  callControls6(win, own, ["a", "absolute", [], "compact", "c", "conv:c1"], ["versus"]);
+  assert.deepEqual(win.entries.slice(1), ["?run=a&vs=c&labels=correctness&sel=diff"]);
+  assert.deepEqual(win.props, [["pairing", { value: "" }]]);
+  callControls6(win, own, ["a", "absolute", [], "compact", "c", ""], ["pairing"]); // Dash's answer
+  assert.equal(win.entries.length, 2);
+  /* then types a pairing: another entry. */
+  callControls6(win, own, ["a", "absolute", [], "compact", "c", "x:y"], ["pairing"]);
+  assert.equal(url.parse(win.location.search).pair, "x:y");
+  /* then stops comparing: the dropdown cleared. */
+  callControls6(win, own, ["a", "absolute", [], "compact", null, "x:y"], ["versus"]);
+  assert.equal(win.location.search, "?run=a&labels=correctness&sel=diff");
+  callControls6(win, own, ["a", "absolute", [], "compact", null, ""], ["pairing"]);
+  assert.equal(win.entries.length, 4);
+  /* Back: the dropdown and the input told exactly what they held. */
+  win.props.length = 0;
+  win.go(-1);
+  assert.deepEqual(win.props, [["versus", { value: "c" }], ["pairing", { value: "x:y" }]]);
+  win.props.length = 0;
+  win.go(-1);
+  assert.deepEqual(win.props, [["pairing", { value: "" }]]);
+  win.props.length = 0;
+  win.go(-1);
+  assert.deepEqual(win.props, [["versus", { value: "b" }], ["pairing", { value: "conv:c1" }]]);
+  win.props.length = 0;
+  win.go(1);
+  win.go(1);
+  win.go(1);
+  assert.deepEqual(win.props, [["versus", { value: "c" }], ["pairing", { value: "" }],
+                               ["pairing", { value: "x:y" }], ["versus", { value: null }],
+                               ["pairing", { value: "" }]]);
+});
+
+test("a callback with two outputs (no data link) gets two links", () => {
+  const win = fakeWindow("?run=a&vs=b");
+  const own = url.owner(win);
+  const hrefs = callControls6(win, own, ["a", "absolute", [], "compact", "b", ""], null, 2);
+  assert.deepEqual(hrefs, ["/export/a.png?curve=compact&vs=b", "/export/a.html?curve=compact&vs=b"]);
+});
+
+test("a page without the comparison's controls keeps its four, and a link's vs stays", () => {
+  const win = fakeWindow("?run=toy&vs=other");
+  const own = url.owner(win);
+  callControls(win, own, ["toy", "absolute", [], "compact"]);
+  assert.deepEqual(win.props, []); // nothing to set the second run on
+  assert.equal(win.location.search, "?run=toy&vs=other");
+  callControls(win, own, ["toy", "relative", [], "compact"], ["coloring"]);
+  assert.equal(win.location.search, "?run=toy&vs=other&coloring=relative");
 });

@@ -1,38 +1,83 @@
 /* fracdash: the panels around sample following (assets/sample_view.js): the tooltip,
  * the selection's info line and buttons, the legend's labels line, the confusion
- * matrix's cells as selections and the quality chart's "selection" line. Each function
- * takes the view's state; nothing here asks the server anything. */
+ * matrix's cells as selections (run A's labels while comparing) and the quality chart's
+ * "selection" line. Each function takes the view's state (st.model: run A's samples,
+ * st.modelB: run B's while comparing); nothing here asks the server anything. */
 (function () {
   "use strict";
 
   var THUMB = 56; // px of the tooltip's thumbnail
 
   /* -- controls, info line, legend line --------------------------------------------- */
+  var TOGGLES = { wrong: ".fd-wrong-toggle", diff: ".fd-diff-toggle", moved: ".fd-moved-toggle" };
+
+  function pressed(e, on) {
+    if (e.getAttribute("aria-pressed") !== String(on)) e.setAttribute("aria-pressed", String(on));
+  }
+
   function showSelection(st, S) {
-    var m = st.model;
+    var m = st.model, C = window.fracdashCompare, versus = !!st.modelB;
+    var shown = st.labels === "correctness" && !versus ? "truth" : st.labels;
     document.querySelectorAll(".fd-labels[data-labels]").forEach(function (b) {
-      b.setAttribute("aria-pressed", String(b.dataset.labels === st.labels));
+      pressed(b, b.dataset.labels === shown);
     });
-    var wrong = document.querySelector(".fd-wrong-toggle");
-    if (wrong) wrong.setAttribute("aria-pressed", String(!!st.sel && st.sel.kind === "wrong"));
+    Object.keys(TOGGLES).forEach(function (kind) {
+      document.querySelectorAll(TOGGLES[kind]).forEach(function (b) {
+        pressed(b, !!st.sel && st.sel.kind === kind);
+      });
+    });
     var info = document.querySelector(".fd-selection-info");
     if (info) {
       var text = "";
       if (st.mask) {
+        var count = S.count(st.mask);
+        var said = versus && C ? C.selectionText(st.sel, count, m.run) : null;
+        var by = versus ? " by " + m.run : "";
         var what = st.sel.kind === "wrong" ? "misclassified"
           : st.sel.kind === "cell" ? "true " + m.classNames[st.sel.truth] + ", predicted " +
-            m.classNames[st.sel.predicted]
-          : "brushed in " + st.sel.layer;
-        text = S.count(st.mask).toLocaleString("en") + " selected (" + what + ") · Esc clears";
+            m.classNames[st.sel.predicted] + by
+          : "brushed in " + st.sel.layer + (st.sel.side === "b" ? " of " + st.modelB.run : "");
+        text = (said || count.toLocaleString("en") + " selected (" + what + ")") + " · Esc clears";
       }
       if (st.pins.length) text += (text ? " · " : "") + st.pins.length + " pinned";
       if (info.textContent !== text) info.textContent = text;
       info.dataset.count = st.mask ? String(S.count(st.mask)) : "";
     }
     var legend = document.querySelector(".fd-legend-labels");
-    var line = st.labels === "predicted" ? "pixels colored by the model's predicted class"
+    if (shown === "correctness" && st.compare && C) {
+      correctnessLegend(legend, C.CORRECTNESS, m.run, st.modelB.run);
+      return;
+    }
+    var line = shown === "predicted" ? "pixels colored by the " +
+      (versus ? "models' predicted classes" : "model's predicted class")
       : "pixels colored by the true class";
-    if (legend && legend.textContent !== line) legend.textContent = line;
+    if (legend && (legend.textContent !== line || legend.dataset.key)) {
+      legend.textContent = line;
+      legend.dataset.key = "";
+    }
+  }
+
+  /* The legend's line for the coloring by correctness: its four colors, named. */
+  function correctnessLegend(legend, K, a, b) {
+    var key = "correctness|" + a + "|" + b;
+    if (!legend || legend.dataset.key === key) return;
+    legend.dataset.key = key;
+    legend.textContent = "pixels colored by right or wrong in " + a + " (A) and " + b + " (B): ";
+    K.names.forEach(function (name, i) {
+      var item = document.createElement("span");
+      item.className = "fd-correctness-item";
+      item.dataset.code = String(i);
+      item.style.whiteSpace = "nowrap";
+      item.style.marginRight = "8px";
+      var swatch = document.createElement("span");
+      swatch.className = "fd-correctness-swatch";
+      swatch.style.cssText = "display:inline-block;width:10px;height:10px;margin-right:3px;" +
+        "border:1px solid #666;vertical-align:middle;background:" + K.colors[i];
+      item.appendChild(swatch);
+      item.appendChild(document.createTextNode(name));
+      legend.appendChild(item);
+      legend.appendChild(document.createTextNode(" "));
+    });
   }
 
   /* The quality chart gains a "selection" line: the group's cohesion per layer, at the
@@ -48,7 +93,7 @@
     gd.data.forEach(function (t, i) {
       if (t.name === "selection") old.push(i);
     });
-    var want = st.mask && at ? S.formatSelection(st.sel) + "|" + st.model.run : "";
+    var want = st.mask && at ? S.formatSelection(st.sel) + "|" + st.model.run + "|" + st.maskId : "";
     if (gd.dataset.selection === want && (want === "") === (old.length === 0)) return;
     gd.dataset.selection = want;
     if (old.length) P.deleteTraces(gd, old);
@@ -82,17 +127,32 @@
     return t;
   }
 
-  function showTooltip(ev, layer, hit, st) {
-    var m = st.model, s = hit.sample, t = tooltip();
-    var truth = m.labels[s], pred = m.predictions[s], right = truth === pred;
+  function verdict(right) {
+    return right ? ' <span class="fd-right">✓</span>' : ' <span class="fd-wrong">✗</span>';
+  }
+
+  /* The hovered sample `hit` of `layer` in the glyph of model `m` (run A's by default);
+   * while comparing, both runs' predictions. */
+  function showTooltip(ev, layer, hit, st, m) {
+    m = m || st.model;
+    var s = hit.sample, t = tooltip();
+    var truth = m.labels[s], pred = m.predictions[s];
+    var predicted = "<br>predicted: " + esc(m.classNames[pred]) + verdict(truth === pred);
+    var b = st.modelB, a = st.model;
+    if (b && a && b.n === a.n) {
+      predicted = [["A", a], ["B", b]].map(function (side) {
+        var p = side[1].predictions[s];
+        return "<br>predicted by " + side[0] + ": " + esc(side[1].classNames[p]) +
+          verdict(p === truth);
+      }).join("");
+    }
     t.dataset.sample = String(s);
     t.dataset.rank = String(hit.rank);
+    t.dataset.run = m.run;
     t.querySelector(".fd-tip-text").innerHTML =
-      "<b>sample " + s + "</b><br>true: " + esc(m.classNames[truth]) + "<br>predicted: " +
-      esc(m.classNames[pred]) + (right ? ' <span class="fd-right">✓</span>'
-                                       : ' <span class="fd-wrong">✗</span>') +
+      "<b>sample " + s + "</b><br>true: " + esc(m.classNames[truth]) + predicted +
       "<br>rank " + (hit.rank + 1).toLocaleString("en") + " of " + m.n.toLocaleString("en") +
-      " in " + esc(layer);
+      " in " + esc(layer) + (b && m === b && a !== b ? " of " + esc(m.run) : "");
     var thumb = t.querySelector(".fd-thumb");
     thumb.hidden = !(m.thumbs && st.sprite);
     if (!thumb.hidden) {

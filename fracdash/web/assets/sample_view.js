@@ -1,26 +1,36 @@
-/* fracdash: follow samples through every glyph, in the browser (issue 14).
+/* fracdash: follow samples through every glyph, in the browser (issue 14), in one graph
+ * or in the two graphs of a comparison (?run=A&vs=B).
  *
  * Once per run the page fetches the run's sample data (GET /samples/<run>.json) and its
- * thumbnail sprite; after that nothing here asks the server anything. Hovering a glyph
- * pixel shows that sample (index, true and predicted class, its rank in the layer, its
- * image) and marks it in every glyph; a click pins it; a shift-drag brushes a
- * rectangle; a confusion-matrix cell or the "misclassified" button selects a group,
- * which every glyph then shows with the rest dimmed, and the quality chart follows with
- * the group's cohesion per layer; "predicted" recolors every glyph by the model's
- * labels. Selection, pins and labels live in the URL (assets/url_state.js: each change
- * is one history entry), so a copied link opens with the same samples highlighted and
- * Back and Forward step through them.
+ * thumbnail sprite; while comparing, also B's sample data and, once per (A, B,
+ * pairing), the comparison's per-sample data (GET /compare/<A>/<B>.json). After that
+ * nothing here asks the server anything. Hovering a glyph pixel shows that sample and
+ * marks it in every glyph of both graphs (each at its own place); a click pins it; a
+ * shift-drag brushes a rectangle; a confusion-matrix cell or the "misclassified" button
+ * (run A's labels), "classified differently" or "changed most" select a group, which
+ * every glyph then shows with the rest dimmed, and the quality chart follows with the
+ * group's cohesion per layer; "predicted" recolors every glyph by its own run's labels,
+ * "right in A / B" by the comparison's correctness codes. Selection, pins and labels
+ * live in the URL (assets/url_state.js: each change is one history entry), so a copied
+ * link opens with the same samples highlighted and Back and Forward step through them.
  *
- * The logic is in assets/samples.js (pure, tested in node); this file is the glyphs'
- * DOM, assets/sample_panels.js the tooltip, the info line and the charts' side. */
+ * Every glyph, overlay and marks element belongs to the run of its graph,
+ * element.closest(".fd-dag-canvas").dataset.run: layer names may repeat in both.
+ *
+ * The logic is in assets/samples.js and assets/compare.js (pure, tested in node); this
+ * file holds the view's state, loads and draws it; assets/sample_input.js is the
+ * pointer and keys, assets/sample_panels.js the tooltip, info line and charts' side. */
 (function () {
   "use strict";
 
   var S = null; // window.fracdashSamples, taken once the page runs
+  var C = null; // window.fracdashCompare
   var images = new WeakMap(); // overlay canvas -> its ImageData, reused
+  var KEEP = 4; // sample models kept (those shown, and the last ones shown)
   var st = {
-    model: null, loading: null, sprite: null, labels: "truth", focus: null,
-    pins: [], sel: null, mask: null, hover: null, brush: null, spriteOf: null, failed: null,
+    model: null, modelB: null, compare: null, cache: {}, loading: {}, failed: {},
+    compareKey: null, sprite: null, spriteOf: null, spriteFailed: null, labels: "truth", focus: null,
+    pins: [], sel: null, mask: null, maskId: 0, hover: null, brush: null, zoomRun: null,
   };
 
   /* The panels around the glyphs (assets/sample_panels.js). */
@@ -31,7 +41,9 @@
   function E() {
     return window.fracdashLoadErrors;
   }
-
+  function U() {
+    return window.fracdashUrl; // the URL's one owner (assets/url_state.js)
+  }
   function base() {
     return window.location.pathname.replace(/[^/]*$/, "");
   }
@@ -41,19 +53,53 @@
     return checked ? checked.value : "absolute";
   }
 
-  /* -- the URL (assets/url_state.js owns it) ----------------------------------------- */
-  function U() {
-    return window.fracdashUrl;
+  /* -- which run an element belongs to ------------------------------------------------ */
+  /* The graphs: A's (data-side="a", or the page's only one) and B's (data-side="b"). */
+  function canvases() {
+    var a = null, b = null;
+    document.querySelectorAll(".fd-dag-canvas[data-run]").forEach(function (c) {
+      if (!c.dataset.run) return;
+      if (c.dataset.side === "b") b = b || c;
+      else a = a || c;
+    });
+    return { a: a, b: b };
+  }
+
+  /* The sample model of the graph `el` lies in (a glyph outside a graph, as the zoomed
+   * one: the nearest data-run, else the run whose layer name was clicked, else run A). */
+  function modelOf(el) {
+    var holder = el.closest(".fd-dag-canvas") || el.closest("[data-run]");
+    var run = holder ? holder.dataset.run : el.closest(".fd-zoom") ? st.zoomRun : null;
+    if (!run) return st.model;
+    if (st.model && st.model.run === run) return st.model;
+    if (st.modelB && st.modelB.run === run) return st.modelB;
+    return null;
+  }
+
+  function comparing() {
+    return !!(st.model && st.modelB);
+  }
+
+  /* The labels the glyphs show: "correctness" only while its data is here. */
+  function labels() {
+    if (st.labels === "correctness") return comparing() && st.compare ? "correctness" : "truth";
+    return st.labels;
+  }
+
+  function setMask(sel) {
+    st.mask = C.maskOf(S, st.model, st.modelB, st.compare, sel);
+    /* A comparison's rule waits for its data rather than being dropped. */
+    st.sel = st.mask || (sel && C.needsComparison(sel) && U().view().vs) ? sel : null;
+    st.maskId += 1;
   }
 
   /* The view's labels, selection, pins and pinned class, as the URL says. */
   function readUrl() {
     var v = U().view();
-    st.labels = v.labels === "predicted" ? "predicted" : "truth";
+    st.labels = v.labels === "predicted" || v.labels === "correctness" ? v.labels : "truth";
     st.pins = S.parsePins(v.pin, st.model.n);
     st.focus = v.focus !== null && v.focus < st.model.classNames.length ? v.focus : null;
-    st.mask = S.maskOf(st.model, S.parseSelection(v.sel));
-    st.sel = st.mask ? S.parseSelection(v.sel) : null; // a rule this run cannot apply: none
+    setMask(S.parseSelection(v.sel)); // a rule this run cannot apply: none
   }
 
   /* Back, Forward or the page opening: the URL's state, drawn. */
@@ -61,53 +107,127 @@
     if (!st.model || !S) return;
     readUrl();
     drawAll(false);
+    schedule(); // another pairing: other comparison data
   });
 
-  /* -- loading a run's data ---------------------------------------------------------- */
-  function dagCanvas() {
-    return document.querySelector(".fd-dag-canvas[data-run]");
+  /* -- loading a run's data, and a comparison's ---------------------------------------- */
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (r.ok) return r.json();
+      return r.text().then(function (body) {
+        throw E().failure(r.status, body);
+      });
+    });
   }
 
-  function sync() {
-    var c = dagCanvas();
-    var run = c && c.dataset.run;
-    if (!run) return;
-    var curve = c.dataset.curve || "compact";
-    var m = st.model;
-    if (m && m.run === run && m.curve === curve) {
-      drawAll(false);
-      return;
-    }
-    var want = run + "|" + curve;
-    if (st.loading === want || st.failed === want) return; // a failure is said, not retried
-    st.loading = want;
-    var url = base() + "samples/" + encodeURIComponent(run) + ".json?curve=" + curve;
-    fetch(url, { credentials: "same-origin" })
-      .then(function (r) {
-        if (r.ok) return r.json();
-        return r.text().then(function (body) {
-          throw E().failure(r.status, body);
-        });
-      })
+  /* The model of a graph's run and curve: from the cache, else asked for (once). */
+  function modelFor(canvas) {
+    if (!canvas) return null;
+    var want = canvas.dataset.run + "|" + (canvas.dataset.curve || "compact");
+    if (st.cache[want]) return st.cache[want];
+    if (st.loading[want] || st.failed[want]) return null; // a failure is said, not retried
+    st.loading[want] = true;
+    var curve = canvas.dataset.curve || "compact";
+    getJson(base() + "samples/" + encodeURIComponent(canvas.dataset.run) + ".json?curve=" + curve)
       .then(function (payload) {
-        if (st.loading !== want) return;
-        st.loading = null;
-        st.model = S.decode(payload);
-        E().show(payload.thumbsMissing ? E().imagesLine(run, payload.thumbsMissing) : null);
-        readUrl(); // another run's URL holds none of the last one's samples
-        drawAll(true);
+        delete st.loading[want];
+        var m = S.decode(payload);
+        m.thumbsMissing = payload.thumbsMissing || null;
+        Object.keys(m.layers).forEach(function (l) { S.rankOf(m, l); }); // hover reads them
+        st.cache[want] = m;
+        schedule();
       })
       .catch(function (err) {
-        if (st.loading !== want) return;
-        st.loading = null;
-        st.failed = want;
-        st.model = st.sel = st.mask = null; // never the last run's samples on this one's glyphs
-        E().show(E().dataLine(run, err)); // on the page, not only in the console
+        delete st.loading[want];
+        st.failed[want] = err;
+        schedule();
       });
+    return null;
+  }
+
+  /* The banner's one line: what failed to load, else what run A cannot show. */
+  function say(c) {
+    var line = null;
+    [c.a, c.b].forEach(function (canvas) {
+      var key = canvas && canvas.dataset.run + "|" + (canvas.dataset.curve || "compact");
+      if (!line && key && st.failed[key]) line = E().dataLine(canvas.dataset.run, st.failed[key]);
+    });
+    var ck = st.compareKey;
+    if (!line && ck && st.failed[ck]) {
+      var err = st.failed[ck], why = err.status ? " (" + err.status + ": " + err.reason + ")" : "";
+      line = "the comparison of " + st.model.run + " with " + st.modelB.run + " could not be loaded" +
+        why + ": classified differently, changed most and right in A / B are off";
+    }
+    if (!line && st.model && st.model.thumbsMissing) {
+      line = E().imagesLine(st.model.run, st.model.thumbsMissing);
+    }
+    if (!line && st.model && st.spriteFailed === st.model) line = E().spriteLine(st.model.run);
+    E().show(line);
+  }
+
+  function forget(keep) {
+    var keys = Object.keys(st.cache);
+    for (var i = 0; i < keys.length && Object.keys(st.cache).length > KEEP; i++) {
+      if (keep.indexOf(st.cache[keys[i]]) < 0) delete st.cache[keys[i]];
+    }
+  }
+
+  /* The comparison's per-sample data for the two graphs' runs and the URL's pairing. */
+  function compareFor(a, b) {
+    if (!a || !b) return null;
+    var pair = U().view().pair;
+    var key = "compare|" + a.run + "|" + b.run + "|" + (pair || "");
+    st.compareKey = key;
+    if (st.cache[key]) return st.cache[key];
+    if (st.loading[key] || st.failed[key]) return null;
+    st.loading[key] = true;
+    var url = base() + "compare/" + encodeURIComponent(a.run) + "/" + encodeURIComponent(b.run) +
+      ".json" + (pair ? "?pair=" + encodeURIComponent(pair) : "");
+    getJson(url)
+      .then(function (payload) {
+        delete st.loading[key];
+        var c = C.decode(payload);
+        if (c.n !== a.n) throw new Error("the comparison holds " + c.n + " samples, not " + a.n);
+        st.cache[key] = c;
+        schedule();
+      })
+      .catch(function (err) {
+        delete st.loading[key];
+        st.failed[key] = err;
+        schedule();
+      });
+    return null;
+  }
+
+  /* The graphs on the page and the data they need: what is here is drawn, what is not
+   * is asked for; a change of run, second run or pairing re-reads the URL's state. */
+  function sync() {
+    var c = canvases();
+    if (!c.a) return;
+    var a = modelFor(c.a), b = c.b ? modelFor(c.b) : null;
+    var cmp = a && b && a.n === b.n ? compareFor(a, b) : null;
+    if (!(a && b)) st.compareKey = null;
+    var changed = a !== st.model || b !== st.modelB || cmp !== st.compare;
+    st.model = a;
+    st.modelB = a ? b : null;
+    st.compare = st.modelB ? cmp : null;
+    say(c);
+    if (!a) {
+      st.sel = st.mask = null; // never the last run's samples on this one's glyphs
+      return;
+    }
+    if (changed) {
+      forget([a, b, cmp]);
+      readUrl(); // another run's URL holds none of the last one's samples
+      drawAll(true);
+    } else {
+      drawAll(false);
+    }
   }
 
   /* The thumbnails (one sprite, 1-2 MB for 10,000 images) are asked for when the
-   * pointer first enters the graph, not with the page: a page load stays light. */
+   * pointer first enters a graph, not with the page: a page load stays light. Both runs
+   * hold the same samples: run A's images serve both graphs. */
   function loadSprite() {
     var m = st.model;
     if (!m || !m.thumbs || st.spriteOf === m) return;
@@ -118,6 +238,7 @@
       if (st.model === m) st.sprite = img;
     };
     img.onerror = function () {
+      st.spriteFailed = m;
       if (st.model === m) E().show(E().spriteLine(m.run));
     };
     img.src = base() + "samples/" + encodeURIComponent(m.run) + "/thumbs.png";
@@ -125,22 +246,25 @@
 
   /* -- drawing ---------------------------------------------------------------------- */
   /* The server's PNGs show the true labels in either coloring; the browser draws
-   * over them what they cannot show: predicted labels, a focused class, a selection. */
+   * over them what they cannot show: predicted labels, correctness, a focused class, a
+   * selection. */
   function drawn() {
-    return st.labels === "predicted" || !!st.mask || (st.focus !== null && coloring() === "absolute");
+    return labels() !== "truth" || !!st.mask || (st.focus !== null && coloring() === "absolute");
   }
 
   function drawGlyphs(force) {
-    var m = st.model;
-    var key = [st.labels, coloring(), st.focus, S.formatSelection(st.sel), m.run, m.curve].join("|");
+    var lab = labels(), col = coloring(), show = drawn();
+    var key = [lab, col, st.focus, S.formatSelection(st.sel), st.maskId,
+               lab === "correctness" ? st.compareKey : ""].join("|");
     document.querySelectorAll("canvas.fd-overlay[data-layer]").forEach(function (cv) {
-      var layer = cv.dataset.layer;
-      if (!m.layers[layer] || !drawn()) {
+      var layer = cv.dataset.layer, m = modelOf(cv);
+      if (!m || !m.layers[layer] || !show) {
         cv.hidden = true;
         cv.dataset.drawn = "";
         return;
       }
-      if (!force && cv.dataset.drawn === key) return;
+      var mine = key + "|" + m.run + "|" + m.curve;
+      if (!force && cv.dataset.drawn === mine) return;
       cv.hidden = false;
       if (cv.width !== m.width) cv.width = m.width;
       if (cv.height !== m.height) cv.height = m.height;
@@ -150,32 +274,36 @@
         image = ctx.createImageData(m.width, m.height); // kept: a redraw allocates nothing
         images.set(cv, image);
       }
-      S.paint(m, layer, { labels: st.labels, coloring: coloring(), focus: st.focus, mask: st.mask },
-              image.data);
+      if (lab === "correctness") {
+        C.paintCorrectness(m, layer, st.compare.correctness, st.mask, image.data);
+      } else {
+        S.paint(m, layer, { labels: lab, coloring: col, focus: st.focus, mask: st.mask }, image.data);
+      }
       ctx.putImageData(image, 0, 0);
-      cv.dataset.drawn = key;
+      cv.dataset.drawn = mine;
     });
   }
 
-  function mark(sample, layer, kind) {
-    var c = S.cellOf(st.model, layer, sample);
+  function mark(m, sample, layer, kind) {
+    var c = S.cellOf(m, layer, sample);
     var e = document.createElement("span");
     e.className = "fd-mark fd-mark-" + kind;
     e.dataset.sample = String(sample);
     e.dataset.x = String(c.x);
     e.dataset.y = String(c.y);
-    e.style.left = ((c.x + 0.5) / st.model.width) * 100 + "%";
-    e.style.top = ((c.y + 0.5) / st.model.height) * 100 + "%";
+    e.style.left = ((c.x + 0.5) / m.width) * 100 + "%";
+    e.style.top = ((c.y + 0.5) / m.height) * 100 + "%";
     return e;
   }
 
   /* Marks are redrawn only where they differ from what is wanted (every DOM change
-   * wakes this script's observer: it must settle). */
+   * wakes this script's observer: it must settle). The inverse orders they read are
+   * built once per run and layer (assets/samples.js rankOf). */
   function drawMarks() {
-    var m = st.model;
-    var want = m ? [m.run, m.curve, st.pins.join(","), st.hover ? st.hover.sample : ""].join("|") : "";
+    var marks = st.pins.join(",") + "|" + (st.hover ? st.hover.sample : "");
     document.querySelectorAll(".fd-marks[data-layer]").forEach(function (holder) {
-      var layer = holder.dataset.layer;
+      var layer = holder.dataset.layer, m = st.model ? modelOf(holder) : null;
+      var want = m ? m.run + "|" + m.curve + "|" + marks : "";
       if (holder.dataset.marks === want) return;
       holder.dataset.marks = want;
       holder.querySelectorAll(".fd-mark").forEach(function (e) {
@@ -183,19 +311,20 @@
       });
       if (!m || !m.layers[layer]) return;
       st.pins.forEach(function (s) {
-        holder.appendChild(mark(s, layer, "pin"));
+        holder.appendChild(mark(m, s, layer, "pin"));
       });
-      if (st.hover !== null) holder.appendChild(mark(st.hover.sample, layer, "hover"));
+      if (st.hover !== null) holder.appendChild(mark(m, st.hover.sample, layer, "hover"));
     });
   }
 
+  var cohesionQueued = false;
+  /* The chart's line follows the glyphs by one frame: Plotly redraws take ~40 ms. One
+     redraw in flight at a time, of the latest selection (a brush moves faster). */
   function drawAll(force) {
     if (!st.model) return;
     drawGlyphs(force);
     drawMarks();
     P().showSelection(st, S);
-    /* The chart's line follows the glyphs by one frame: Plotly redraws take ~40 ms.
-       One redraw in flight at a time, of the latest selection (a brush moves faster). */
     if (!cohesionQueued) {
       cohesionQueued = true;
       window.requestAnimationFrame(function () {
@@ -206,160 +335,22 @@
       });
     }
   }
-  var cohesionQueued = false;
 
   function setSelection(sel) {
-    st.mask = S.maskOf(st.model, sel);
-    st.sel = st.mask ? sel : null;
+    setMask(sel);
     U().set("sel", S.formatSelection(st.sel) || null);
     drawAll(false);
   }
 
-  /* -- hover, pin, brush ------------------------------------------------------------ */
-  function cellAt(img, ev) {
-    var r = img.getBoundingClientRect();
-    return {
-      x: Math.floor(((ev.clientX - r.left) / r.width) * st.model.width),
-      y: Math.floor(((ev.clientY - r.top) / r.height) * st.model.height),
-    };
+  /* The labels the buttons ask for: "truth", "predicted" or "correctness". */
+  function setLabels(value) {
+    st.labels = value === "predicted" || value === "correctness" ? value : "truth";
+    U().set("labels", st.labels === "truth" ? null : st.labels);
+    drawAll(false);
   }
 
-  function glyphOf(target) {
-    var img = target && target.closest ? target.closest("img.fd-glyph") : null;
-    return img && st.model && st.model.layers[img.dataset.layer] ? img : null;
-  }
-
-  function hideHover() {
-    var t = document.querySelector(".fd-tooltip");
-    if (t) t.hidden = true;
-    if (st.hover !== null) {
-      st.hover = null;
-      drawMarks();
-    }
-  }
-
-  document.addEventListener("mousemove", function (ev) {
-    if (st.brush) return;
-    if (st.model && st.spriteOf !== st.model && ev.target.closest && ev.target.closest(".fd-dag")) {
-      loadSprite();
-    }
-    var img = glyphOf(ev.target);
-    if (!img) {
-      hideHover();
-      return;
-    }
-    var c = cellAt(img, ev);
-    var hit = S.sampleAt(st.model, img.dataset.layer, c.x, c.y);
-    if (!hit) {
-      hideHover();
-      return;
-    }
-    P().showTooltip(ev, img.dataset.layer, hit, st);
-    if (!st.hover || st.hover.sample !== hit.sample) {
-      st.hover = { sample: hit.sample, layer: img.dataset.layer };
-      drawMarks();
-    }
-  });
-
-  var clicks = 0; // single clicks on glyphs so far: each pin click its own gesture
-
-  document.addEventListener("click", function (ev) {
-    var img = glyphOf(ev.target);
-    if (!img || ev.shiftKey) return;
-    var c = cellAt(img, ev);
-    var hit = S.sampleAt(st.model, img.dataset.layer, c.x, c.y);
-    if (!hit) return;
-    var i = st.pins.indexOf(hit.sample);
-    if (i >= 0) st.pins.splice(i, 1);
-    else st.pins.push(hit.sample);
-    /* A double-click's two clicks are one gesture: it pins and unpins, and leaves no
-       history entry behind (url_state.js takes it back). */
-    if (ev.detail < 2) clicks += 1;
-    U().set("pin", st.pins.join(",") || null, "pin-click:" + clicks + ":" + hit.sample);
-    drawMarks();
-    P().showSelection(st, S);
-  });
-
-  /* A double-click on a glyph enlarges it, as a click on its layer's name does (the
-   * name may be hidden in an overview). Its two clicks pin and unpin: nothing stays. */
-  document.addEventListener("dblclick", function (ev) {
-    var img = ev.target.closest ? ev.target.closest("img.fd-glyph") : null;
-    var name = img && img.parentElement.querySelector(".fd-node-name");
-    if (name) name.click();
-  });
-
-  document.addEventListener("pointerdown", function (ev) {
-    var img = ev.shiftKey && ev.button === 0 ? glyphOf(ev.target) : null;
-    if (!img) return;
-    ev.preventDefault();
-    hideHover();
-    var c = cellAt(img, ev);
-    var holder = img.parentElement.querySelector(".fd-marks");
-    var box = document.createElement("div");
-    box.className = "fd-brush";
-    holder.appendChild(box);
-    st.brush = { img: img, x0: c.x, y0: c.y, x1: c.x, y1: c.y, box: box };
-    placeBrush();
-  });
-
-  function clampCell(c) {
-    return {
-      x: Math.max(0, Math.min(st.model.width - 1, c.x)),
-      y: Math.max(0, Math.min(st.model.height - 1, c.y)),
-    };
-  }
-
-  function placeBrush() {
-    var b = st.brush, m = st.model;
-    var xa = Math.min(b.x0, b.x1), xb = Math.max(b.x0, b.x1) + 1;
-    var ya = Math.min(b.y0, b.y1), yb = Math.max(b.y0, b.y1) + 1;
-    b.box.style.left = (xa / m.width) * 100 + "%";
-    b.box.style.top = (ya / m.height) * 100 + "%";
-    b.box.style.width = ((xb - xa) / m.width) * 100 + "%";
-    b.box.style.height = ((yb - ya) / m.height) * 100 + "%";
-  }
-
-  window.addEventListener("pointermove", function (ev) {
-    if (!st.brush) return;
-    var c = clampCell(cellAt(st.brush.img, ev));
-    st.brush.x1 = c.x;
-    st.brush.y1 = c.y;
-    placeBrush();
-  });
-
-  window.addEventListener("pointerup", function () {
-    var b = st.brush;
-    if (!b) return;
-    st.brush = null;
-    b.box.remove();
-    var first = clampCell({ x: b.x0, y: b.y0 });
-    setSelection({ kind: "brush", layer: b.img.dataset.layer,
-                   rect: [Math.min(first.x, b.x1), Math.min(first.y, b.y1),
-                          Math.max(first.x, b.x1), Math.max(first.y, b.y1)] });
-  });
-
-  document.addEventListener("keydown", function (ev) {
-    if (ev.key === "Escape" && st.sel) setSelection(null);
-  });
-
-  /* Controls: truth / predicted labels, misclassified. (The graph's canvas has a
-     data-labels of its own: the buttons are named by their class.) */
-  document.addEventListener("click", function (ev) {
-    var t = ev.target.closest ? ev.target.closest(".fd-labels, .fd-wrong-toggle") : null;
-    if (!t || !st.model) return;
-    if (t.dataset.labels) {
-      st.labels = t.dataset.labels === "predicted" ? "predicted" : "truth";
-      U().set("labels", st.labels === "predicted" ? "predicted" : null);
-      drawAll(false);
-    } else {
-      setSelection(st.sel && st.sel.kind === "wrong" ? null : { kind: "wrong" });
-    }
-  });
-  document.addEventListener("change", function (ev) {
-    if (ev.target.closest && ev.target.closest("#coloring")) drawAll(false);
-  });
-
-  /* Class focus (assets/fracdash.js: legend hover and pin) reaches the drawing here. */
+  /* Class focus (assets/fracdash.js: legend hover and pin) reaches the drawing here;
+     the pointer and keys (assets/sample_input.js) reach the view through the rest. */
   var api = {
     setFocus: function (k) {
       st.focus = k === null || k === undefined ? null : k;
@@ -368,6 +359,14 @@
     state: function () {
       return st;
     },
+    modelOf: modelOf,
+    comparing: comparing,
+    labels: labels,
+    drawMarks: drawMarks,
+    drawAll: drawAll,
+    setSelection: setSelection,
+    setLabels: setLabels,
+    loadSprite: loadSprite,
   };
   window.fracdashSampleView = api;
 
@@ -378,7 +377,8 @@
       window.requestAnimationFrame(function () {
         pending = false;
         S = window.fracdashSamples;
-        if (!S || !P() || !E()) return;
+        C = window.fracdashCompare;
+        if (!S || !C || !P() || !E() || !U()) return;
         sync();
         P().hookConfusion(st, setSelection);
         if (st.model) P().drawCohesion(st, S);
@@ -388,7 +388,8 @@
   function start() {
     document.addEventListener("toggle", schedule, true);
     new MutationObserver(schedule).observe(document.body, {
-      childList: true, subtree: true, attributes: true, attributeFilter: ["data-run", "data-curve"],
+      childList: true, subtree: true, attributes: true,
+      attributeFilter: ["data-run", "data-curve", "data-side"],
     });
     schedule();
   }

@@ -196,29 +196,38 @@
     return px;
   }
 
-  /* A selection as it is written in the URL (?sel=…): "wrong", "cell:T-P", or
-   * "brush:LAYER:X0,Y0,X1,Y1" — the rule, not the list, so links stay short. */
+  /* A selection as it is written in the URL (?sel=…): "wrong", "cell:T-P",
+   * "brush:LAYER:X0,Y0,X1,Y1" (drawn in the second run's graph of a comparison:
+   * "brush-b:…"), and a comparison's "diff" and "moved" (assets/compare.js) — the rule,
+   * not the list, so links stay short. */
   function formatSelection(sel) {
     if (!sel) return "";
-    if (sel.kind === "wrong") return "wrong";
+    if (sel.kind === "wrong" || sel.kind === "diff" || sel.kind === "moved") return sel.kind;
     if (sel.kind === "cell") return "cell:" + sel.truth + "-" + sel.predicted;
-    if (sel.kind === "brush") return "brush:" + sel.layer + ":" + sel.rect.join(",");
+    if (sel.kind === "brush") {
+      return (sel.side === "b" ? "brush-b:" : "brush:") + sel.layer + ":" + sel.rect.join(",");
+    }
     return "";
   }
 
   function parseSelection(text) {
     if (!text) return null;
-    if (text === "wrong") return { kind: "wrong" };
+    if (text === "wrong" || text === "diff" || text === "moved") return { kind: text };
     var m = /^cell:(\d{1,4})-(\d{1,4})$/.exec(text);
     if (m) return { kind: "cell", truth: +m[1], predicted: +m[2] };
-    m = /^brush:(.+):(\d{1,5}),(\d{1,5}),(\d{1,5}),(\d{1,5})$/.exec(text);
-    if (m) return { kind: "brush", layer: m[1], rect: [+m[2], +m[3], +m[4], +m[5]] };
+    m = /^brush(-b)?:(.+):(\d{1,5}),(\d{1,5}),(\d{1,5}),(\d{1,5})$/.exec(text);
+    if (m) {
+      var sel = { kind: "brush", layer: m[2], rect: [+m[3], +m[4], +m[5], +m[6]] };
+      if (m[1]) sel.side = "b";
+      return sel;
+    }
     return null;
   }
 
-  /* The samples of a selection rule on a model, or null when it does not apply. */
+  /* The samples of a selection rule on a model, or null when it does not apply (the
+   * comparison's rules: assets/compare.js). */
   function maskOf(model, sel) {
-    if (!sel) return null;
+    if (!sel || sel.side === "b") return null;
     var k = model.classNames.length;
     if (sel.kind === "wrong") return wrongMask(model);
     if (sel.kind === "cell" && sel.truth < k && sel.predicted < k) {

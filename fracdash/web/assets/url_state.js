@@ -1,13 +1,13 @@
 /* fracdash: the one owner of the page's URL. Every view setting lives in it
- * (?run=…&coloring=…&labels=…&sel=…&pin=…&zoom=…), so that a copied link reproduces the
+ * (?run=…&vs=…&pair=…&coloring=…&labels=…&sel=…&pin=…&zoom=…), so that a copied link reproduces the
  * view, and every change of view is one history entry, so that Back and Forward step
  * through exactly the views that existed.
  *
  * The page's other scripts never write `history` or `location`: they call
  * fracdashUrl.set(key, value) (setMany for one gesture changing several keys) and read
  * fracdashUrl.view(). When the page opens and on Back/Forward, this module restores every
- * control from the URL, by one path: the Dash controls (run, coloring, curve, simplify)
- * through set_props, the scripts' state (labels, focus, selection, pins, zoom) through a
+ * control from the URL, by one path: the Dash controls (run, coloring, curve, simplify,
+ * and the comparison's second run `vs` and its re-pairing `pair`) through set_props, the scripts' state (labels, focus, selection, pins, zoom) through a
  * "fracdash:url" event on window whose detail is the view.
  *
  * Pure functions first (parse, format, change, links; node tests in
@@ -19,17 +19,21 @@
   var COLORINGS = ["absolute", "relative"];
   var CURVES = ["compact", "paper"];
   /* Every key, in the order the URL writes them. */
-  var KEYS = ["run", "coloring", "curve", "simplify", "labels", "focus", "sel", "pin",
-              "zoom", "x", "y"];
+  var KEYS = ["run", "vs", "pair", "coloring", "curve", "simplify", "labels", "focus", "sel",
+              "pin", "zoom", "x", "y"];
   /* A key left out of the URL holds its default. */
   var DEFAULTS = {
-    run: null, coloring: "absolute", curve: "compact", simplify: false, labels: "truth",
+    run: null, vs: null, pair: null, coloring: "absolute", curve: "compact", simplify: false, labels: "truth",
     focus: null, sel: null, pin: null, zoom: null, x: null, y: null,
   };
   /* What belongs to one run (class indices, samples, places): another run opens without. */
   var RUN_BOUND = ["focus", "sel", "pin", "zoom", "x", "y"];
   /* The Dash controls, in the order of the controls callback's inputs (callbacks/share.py). */
-  var CONTROLS = ["run", "coloring", "simplify", "curve"];
+  var CONTROLS = ["run", "coloring", "simplify", "curve", "vs", "pair"];
+  /* What belongs to one comparison: another run or another second run drops it. */
+  var PAIR_BOUND = ["pair"];
+  /* The longest re-pairing text kept ("a1:b1,a2:b2", fracdash/layer_pairs.py). */
+  var PAIR_LONGEST = 4000;
   /* The event the page's scripts restore their state on. */
   var EVENT = "fracdash:url";
   /* A gesture's later frames replace its entry at most this often (ms): Chromium drops
@@ -54,17 +58,27 @@
     run: function (v) {
       return v || undefined;
     },
+    /* The second run of a comparison, and its layer re-pairing (the server checks both). */
+    vs: function (v) {
+      return v || undefined;
+    },
+    pair: function (v) {
+      var text = v.trim();
+      return text && text.length <= PAIR_LONGEST ? text : undefined;
+    },
     coloring: oneOf(COLORINGS),
     curve: oneOf(CURVES),
     simplify: function (v) {
       return v === "1" ? true : v === "0" ? false : undefined;
     },
-    labels: oneOf(["truth", "predicted"]),
+    labels: oneOf(["truth", "predicted", "correctness"]),
     focus: function (v) {
       return /^\d{1,4}$/.test(v) ? Number(v) : undefined;
     },
-    /* The rules of assets/samples.js (formatSelection, parsePins). */
-    sel: matching(/^(wrong|cell:\d{1,4}-\d{1,4}|brush:.+:\d{1,5},\d{1,5},\d{1,5},\d{1,5})$/),
+    /* The rules of assets/samples.js (formatSelection, parsePins); brush-b: a brush in
+       the second run's graph; diff and moved: the comparison's (assets/compare.js). */
+    sel: matching(
+      /^(wrong|diff|moved|cell:\d{1,4}-\d{1,4}|brush(-b)?:.+:\d{1,5},\d{1,5},\d{1,5},\d{1,5})$/),
     pin: matching(/^\d{1,7}(,\d{1,7})*$/),
   };
 
@@ -130,7 +144,9 @@
   }
 
   /* The query string after `changes` ({key: value}; null: back to the default). Only the
-   * keys named change, except that another run drops what belonged to the last one. */
+   * keys named change, except that another run drops what belonged to the last one, and
+   * another run or second run drops the re-pairing (and a brush drawn in the last
+   * second run's graph). */
   function change(search, changes) {
     var view = parse(search);
     Object.keys(changes).forEach(function (key) {
@@ -138,10 +154,18 @@
         throw new Error("fracdashUrl: no URL key '" + key + "'; use one of " + KEYS.join(", "));
       }
     });
-    if (changes.run !== undefined && changes.run !== (view.run || null)) {
+    var otherRun = changes.run !== undefined && changes.run !== (view.run || null);
+    var otherVs = changes.vs !== undefined && changes.vs !== (view.vs || null);
+    if (otherRun) {
       RUN_BOUND.forEach(function (key) {
         delete view[key];
       });
+    }
+    if (otherRun || otherVs) {
+      PAIR_BOUND.forEach(function (key) {
+        delete view[key];
+      });
+      if (/^brush-b:/.test(view.sel || "")) delete view.sel;
     }
     Object.keys(changes).forEach(function (key) {
       view[key] = changes[key];
@@ -149,27 +173,41 @@
     return format(parse(format(view))); // what the URL cannot hold is not written
   }
 
-  /* The Dash controls as a view: the simplify checklist holds ["on"] when checked. */
-  function viewOf(run, coloring, simplify, curve) {
+  /* The Dash controls as a view: the simplify checklist holds ["on"] when checked; the
+   * "compare with" dropdown holds a run's name or null, the pairing input a text. */
+  function viewOf(run, coloring, simplify, curve, vs, pair) {
     return {
       run: run || null,
       coloring: coloring || DEFAULTS.coloring,
       simplify: Array.isArray(simplify) ? simplify.indexOf("on") >= 0 : !!simplify,
       curve: curve || DEFAULTS.curve,
+      vs: vs || null,
+      pair: (typeof pair === "string" && READ.pair(pair)) || null,
     };
   }
 
-  /* The download links of a view [png, html], beside the page at `pathname`: the
-   * curve always (the export's own default may differ), coloring (PNG) and simplify. */
+  /* What a Dash control is set to for a view's value. */
+  function controlValue(key, want) {
+    if (key === "simplify") return want ? ["on"] : [];
+    if (key === "pair") return want || "";
+    return want === undefined ? null : want;
+  }
+
+  /* The download links of a view [png, html, csv], beside the page at `pathname`: the
+   * curve always (the export's own default may differ), coloring (PNG) and simplify;
+   * while comparing, the second run and the re-pairing after them. */
   function links(view, pathname) {
     var base = (pathname || "/").replace(/[^/]*$/, "");
     var name = encodeURIComponent(view.run || "");
     var curve = "curve=" + (view.curve || DEFAULTS.curve);
     var simple = view.simplify ? ["simplify=1"] : [];
+    var versus = view.vs ? ["vs=" + encodeURIComponent(view.vs)] : [];
+    if (view.vs && view.pair) versus.push("pair=" + encodeURIComponent(view.pair));
     var png = (view.coloring === "relative" ? ["coloring=relative"] : []).concat(curve, simple);
     return [
-      base + "export/" + name + ".png?" + png.join("&"),
-      base + "export/" + name + ".html?" + [curve].concat(simple).join("&"),
+      base + "export/" + name + ".png?" + png.concat(versus).join("&"),
+      base + "export/" + name + ".html?" + [curve].concat(simple, versus).join("&"),
+      base + "export/" + name + ".csv?" + [curve].concat(versus).join("&"),
     ];
   }
 
@@ -249,7 +287,7 @@
         var want = v[key];
         if (!page.ids[key] || (key === "run" && !want) || page.shown[key] === want) return;
         page.shown[key] = want;
-        dc.set_props(page.ids[key], { value: key === "simplify" ? (want ? ["on"] : []) : want });
+        dc.set_props(page.ids[key], { value: controlValue(key, want) });
       });
       win.dispatchEvent(new win.CustomEvent(EVENT, { detail: v }));
     }
@@ -278,10 +316,10 @@
 
     /* The controls callback (callbacks/share.py): first call, the URL's view over the
        controls, normalised in place (no entry); later, the changed controls into the URL.
-       Returns the download links. */
-    function controls(run, coloring, simplify, curve) {
+       Returns the download links (as many as the callback has outputs). */
+    function controls(run, coloring, simplify, curve, vs, pair) {
       var ctx = (win.dash_clientside && win.dash_clientside.callback_context) || {};
-      var shown = viewOf(run, coloring, simplify, curve);
+      var shown = viewOf(run, coloring, simplify, curve, vs, pair);
       (ctx.inputs_list || []).forEach(function (input, i) {
         if (CONTROLS[i] && typeof input.id === "string") page.ids[CONTROLS[i]] = input.id;
       });
@@ -301,9 +339,19 @@
             changes[key] = shown[key];
           }
         });
-        if (Object.keys(changes).length) setMany(changes);
+        if (Object.keys(changes).length) {
+          setMany(changes);
+          /* Another run or second run dropped the re-pairing: its input is emptied. */
+          var now = view();
+          if (page.ids.pair && changes.pair === undefined && page.shown.pair !== now.pair) {
+            page.shown.pair = now.pair;
+            win.dash_clientside.set_props(page.ids.pair, { value: controlValue("pair", now.pair) });
+          }
+        }
       }
-      return links(shown, win.location.pathname);
+      var hrefs = links(shown, win.location.pathname);
+      var outputs = ctx.outputs_list;
+      return Array.isArray(outputs) && outputs.length ? hrefs.slice(0, outputs.length) : hrefs;
     }
 
     win.addEventListener("popstate", popped);
@@ -317,7 +365,8 @@
   }
 
   var api = {
-    KEYS: KEYS, DEFAULTS: DEFAULTS, RUN_BOUND: RUN_BOUND, EVENT: EVENT,
+    KEYS: KEYS, DEFAULTS: DEFAULTS, RUN_BOUND: RUN_BOUND, PAIR_BOUND: PAIR_BOUND,
+    CONTROLS: CONTROLS, EVENT: EVENT,
     parse: parse, format: format, full: full, change: change, viewOf: viewOf, links: links,
     owner: owner,
   };
