@@ -296,9 +296,10 @@ def test_the_url_has_one_writer_and_no_dead_focus_store(cb):
         for cb_spec in app._callback_list
         if cb_spec["output"].startswith(f"..{ids.DOWNLOAD_PNG}.href")
     ]
-    assert inputs == [[ids.SCENARIO, ids.COLORING, ids.SIMPLIFY, ids.CURVE]]
+    controls = [ids.SCENARIO, ids.COLORING, ids.SIMPLIFY, ids.CURVE, ids.VERSUS, ids.PAIRING]
+    assert inputs == [controls]
     order = re.search(r"var CONTROLS = \[([^\]]*)\]", (assets / "url_state.js").read_text())
-    assert order.group(1) == '"run", "coloring", "simplify", "curve"'
+    assert order.group(1) == '"run", "coloring", "simplify", "curve", "vs", "pair"'
 
 
 def test_measure_selector_switches_the_quality_chart(cb):

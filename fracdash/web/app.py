@@ -97,6 +97,9 @@ def create_app(
     from fracdash.web.sample_routes import register_sample_routes
 
     register_sample_routes(app.server, context)  # GET /samples/<run>.json, thumbs.png
+    from fracdash.web.compare_routes import register_compare_routes
+
+    register_compare_routes(app.server, context)  # GET /compare/<A>/<B>.json
     return app
 
 

@@ -84,12 +84,15 @@ def reading_key() -> html.Div:
     )
 
 
-def charts_panel() -> html.Details:
+def charts_panel(first=None) -> html.Details:
     """Closed at first: the graph is the page. Opened, the charts take a column of their
     own beside the legend's, the whole height of the panel, and the graph refits beside
     them; the two charts share that height, so both are whole in a 1280×720 window
     (docs/decisions.md, "The page"). Their toggles and the flags' key stay under the
-    legend: row-normalised confusion (on), one quality line per class (off)."""
+    legend: row-normalised confusion (on), one quality line per class (off). ``first``:
+    a panel above the charts in their column (the comparison panel,
+    :func:`fracdash.web.compare_panel.compare_panel`: hidden unless two runs are
+    compared, when the column scrolls)."""
     return html.Details(
         [
             html.Summary("confusion matrix · quality", className="fd-charts-toggle"),
@@ -104,6 +107,8 @@ def charts_panel() -> html.Details:
             ),
             html.Div(
                 [
+                    # Two runs compared: their comparison first (hidden otherwise).
+                    *([first] if first is not None else []),
                     # The confusion matrix's least height comes with its figure.
                     chart_graph(ids.CONFUSION, "fd-confusion", QUALITY_MIN_HEIGHT),
                     chart_graph(ids.QUALITY_CHART, "fd-quality-chart", QUALITY_MIN_HEIGHT),
@@ -111,5 +116,6 @@ def charts_panel() -> html.Details:
                 className="fd-charts",
             ),
         ],
+        id=ids.CHARTS_PANEL,
         className="fd-charts-panel",
     )

@@ -156,18 +156,20 @@ FLAGS = {"onset": f"▲ {READING_MEANS['onset']}", "degraded": f"▼ {READING_ME
 
 
 def glyph_node(
-    glyph: GlyphView, coloring: str, flag: str | None = None, pending: bool = False
-) -> html.Div:
+    glyph: GlyphView, coloring: str, flag: str | None = None, pending: bool = False,
+    side: str = "a",
+) -> html.Div:  # fmt: skip
     """Layer name (a click enlarges the glyph), glyph image and quality; placed and
     sized by assets/dag_view.js. Over the image lie a canvas (the browser's own
     drawing: predicted labels, a selection) and a layer of sample marks, both drawn by
-    assets/sample_view.js."""
+    assets/sample_view.js. ``side``: "b" for the second run of a comparison (its ids'
+    types :data:`~fracdash.web.ids.GLYPH_B`, :data:`~fracdash.web.ids.GLYPH_NAME_B`)."""
     size = {"data-width": str(glyph.width), "data-height": str(glyph.height)}
     if glyph.width == glyph.height:
         size["data-side"] = str(glyph.width)
     layer = {"data-layer": glyph.name}
     image = html.Img(
-        id=ids.glyph_id(glyph.name),
+        id=ids.glyph_id(glyph.name, side),
         className="fd-glyph",
         src=glyph.src(coloring),
         alt=glyph.name,
@@ -179,7 +181,7 @@ def glyph_node(
         [
             html.Div(
                 glyph.name,
-                id=ids.glyph_name_id(glyph.name),
+                id=ids.glyph_name_id(glyph.name, side),
                 className="fd-node-name",
                 title=f"{glyph.name} ({glyph.kind}) — click to enlarge",
                 n_clicks=0,
@@ -227,13 +229,17 @@ def dag_children(
     run: str | None = None,
     curve: str = "",
     pending: frozenset = frozenset(),
+    side: str = "a",
 ) -> html.Div:
     """The DAG canvas: an empty edge layer (the browser draws the SVG edges once it has
     placed the nodes), one node per glyph, the view tools (:func:`view_tools`); the
     graph as ``data-graph``, the run and its curve as ``data-run`` and ``data-curve``
-    (the browser fetches the run's sample data by them, assets/sample_view.js)."""
+    (the browser fetches the run's sample data by them, assets/sample_view.js), and
+    ``data-side``: "a", or "b" for the second run of a comparison (the browser scopes
+    every layer by its canvas' run, as two runs may have layers of one name)."""
     flags = {} if pending else view.flags  # no readings on a graph still being ordered
-    nodes = [glyph_node(g, coloring, flags.get(g.name), g.name in pending) for g in view.glyphs]
+    nodes = [glyph_node(g, coloring, flags.get(g.name), g.name in pending, side)
+             for g in view.glyphs]  # fmt: skip
     return html.Div(
         [html.Div(className="fd-edges"), *nodes, view_tools()],
         className="fd-dag-canvas",
@@ -241,6 +247,7 @@ def dag_children(
             "data-graph": json.dumps(graph_data(view), separators=(",", ":")),
             "data-run": run or "",
             "data-curve": curve,
+            "data-side": side,
         },
     )
 

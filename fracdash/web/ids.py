@@ -41,6 +41,8 @@ COPY_LINK = "copy-link"
 #: Links downloading the run as a PNG / a standalone HTML file.
 DOWNLOAD_PNG = "download-png"
 DOWNLOAD_HTML = "download-html"
+#: Link downloading the run (and the comparison, while comparing) as data (CSV).
+DOWNLOAD_DATA = "download-data"
 
 #: dcc.Store: name of the run shown (set once it is in the store).
 RUN = "run"
@@ -64,19 +66,58 @@ GLYPH = "glyph"
 GLYPH_NAME = "glyph-name"
 
 
-def glyph_id(layer: str) -> dict[str, str]:
-    """Pattern-matching id of layer ``layer``'s glyph image."""
-    return {"type": GLYPH, "layer": layer}
+def glyph_id(layer: str, side: str = "a") -> dict[str, str]:
+    """Pattern-matching id of layer ``layer``'s glyph image (of run B: ``side="b"``)."""
+    return {"type": GLYPH_B if side == "b" else GLYPH, "layer": layer}
 
 
-def glyph_name_id(layer: str) -> dict[str, str]:
-    """Pattern-matching id of layer ``layer``'s name above its glyph."""
-    return {"type": GLYPH_NAME, "layer": layer}
+def glyph_name_id(layer: str, side: str = "a") -> dict[str, str]:
+    """Pattern-matching id of layer ``layer``'s name above its glyph (``side`` as above)."""
+    return {"type": GLYPH_NAME_B if side == "b" else GLYPH_NAME, "layer": layer}
 
 
+#: The charts panel (a details element: opened when two runs are first compared).
+CHARTS_PANEL = "charts-panel"
 #: Checklist in the charts panel: the confusion matrix row-normalised ("on", default).
 CONFUSION_NORMALISE = "confusion-normalise"
 #: Checklist in the charts panel: one quality line per class ("on").
 QUALITY_PER_CLASS = "quality-per-class"
 #: Which measure the quality chart plots (8-neighbour quality, kNN accuracy...).
 QUALITY_MEASURE = "quality-measure"
+
+# -- the comparison view: a second run beside the first (docs/method.md §9) ----------
+#: Dropdown in the toolbar: the run compared with the one shown ("compare with").
+VERSUS = "versus"
+#: The graph area: both graphs; class ``fd-compare-on`` while comparing.
+GRAPHS = "graphs"
+#: The second run's layer graph (empty unless comparing).
+DAG_B = "dag-b"
+#: dcc.Store: the second run's glyph PNG variants, as :data:`GLYPH_VARIANTS`.
+GLYPH_VARIANTS_B = "glyph-variants-b"
+#: Holds the one line ``div.fd-compare-note``: refused (why) or what is compared.
+COMPARE_NOTE = "compare-note"
+#: Toolbar buttons shown while comparing: the samples the runs classify differently,
+#: those whose neighbourhood changed most, the pixels colored by correctness in both.
+DIFF_TOGGLE = "diff-toggle"
+MOVED_TOGGLE = "moved-toggle"
+LABELS_CORRECTNESS = "labels-correctness"
+#: The comparison panel (charts side) and its parts.
+COMPARE_PANEL = "compare-panel"
+COMPARE_QUALITY = "compare-quality"
+COMPARE_PAIRS = "compare-pairs"
+#: Text input: the re-pairing "a1:b1,a2:b2" ("" = automatic), and its error line.
+PAIRING = "pairing"
+PAIRING_ERROR = "pairing-error"
+CKA_HEATMAP = "cka-heatmap"
+#: The heatmap's box (hidden where no CKA matrix is stored).
+CKA_BOX = "cka-box"
+#: What is said where no CKA matrix is stored (the command that computes it).
+CKA_NOTE = "cka-note"
+#: A run of a series: the step slider and the layers x steps quality heatmap.
+SERIES = "series"
+SERIES_STEP = "series-step"
+SERIES_HEATMAP = "series-heatmap"
+
+#: ``type`` of run B's glyph images and layer names (run A's: :data:`GLYPH`, :data:`GLYPH_NAME`).
+GLYPH_B = "glyph-b"
+GLYPH_NAME_B = "glyph-name-b"

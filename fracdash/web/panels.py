@@ -19,6 +19,8 @@ from fracdash.web.messages import readable_note
 #: The zoomed glyph is scaled up by the largest integer factor keeping its longer side
 #: within this size (px).
 ZOOM_TARGET = 512
+#: The same for each of the two glyphs of a comparison shown side by side.
+PAIR_ZOOM_TARGET = 400
 
 
 def _legend_item(k: int, name, color: str) -> html.Div:
@@ -156,9 +158,10 @@ def coloring_key(n_classes: int, colors=None) -> html.Div:
     )
 
 
-def zoom_children(glyph: GlyphView, coloring: str) -> list:
-    """A glyph drawn large, with its layer name, kind, output shape and quality."""
-    scale = max(1, ZOOM_TARGET // max(glyph.width, glyph.height))
+def zoom_children(glyph: GlyphView, coloring: str, target: int = ZOOM_TARGET) -> list:
+    """A glyph drawn large (its longer side up to ``target`` px), with its layer name,
+    kind, output shape and quality."""
+    scale = max(1, target // max(glyph.width, glyph.height))
     facts = [
         ("layer", glyph.name),
         ("kind", glyph.kind),
@@ -195,6 +198,22 @@ def zoom_children(glyph: GlyphView, coloring: str) -> list:
             className="fd-zoom-facts",
         ),
     ]
+
+
+def zoom_pair_children(sides, coloring: str) -> list:
+    """Two glyphs of a comparison side by side, each under its run's name: ``sides`` is
+    ``[(run A, glyph), (run B, glyph)]``. Each half is ``.fd-zoom-side[data-run]
+    [data-side]`` (the browser draws each run's samples over its own glyph)."""
+    halves = [
+        html.Div(
+            [html.Div(f"{side.upper()}: {run}", className="fd-zoom-run"),
+             *zoom_children(glyph, coloring, PAIR_ZOOM_TARGET)],
+            className="fd-zoom-side",
+            **{"data-run": run, "data-side": side},
+        )  # fmt: skip
+        for side, (run, glyph) in zip("ab", sides, strict=True)
+    ]
+    return [html.Div(halves, className="fd-zoom-pair")]
 
 
 def note_text(run: str, analysis) -> str:

@@ -13,6 +13,8 @@ from dash import dcc, html
 
 from fracdash.web import ids
 from fracdash.web.chart_panel import charts_panel
+from fracdash.web.compare_data import versus_options
+from fracdash.web.compare_panel import compare_panel, note_line
 from fracdash.web.context import AppContext
 from fracdash.web.loading import run_options
 
@@ -20,7 +22,7 @@ from fracdash.web.loading import run_options
 def controls(context: AppContext) -> html.Div:
     """Title, run dropdown (the app's default run selected if offered), coloring, simplify.
 
-    One line from 1500 px wide (assets/fracdash.css): the run list and the selection
+    One line from 1580 px wide (assets/fracdash.css): the run lists and the selection
     line narrow first, their whole texts on hover (an option's ``title`` here; the
     closed list's, refreshed options' and the selection line's from
     assets/fracdash.js). The view's links are beside them (:func:`header`)."""
@@ -42,6 +44,17 @@ def controls(context: AppContext) -> html.Div:
                 clearable=False,
                 searchable=False,
                 className="fd-scenario",
+            ),
+            html.Label("vs", htmlFor=ids.VERSUS, className="fd-control-label",
+                       title="compare with another run of the same samples"),  # fmt: skip
+            dcc.Dropdown(
+                id=ids.VERSUS,
+                options=versus_options(context.store, value),
+                value=None,
+                clearable=True,
+                searchable=False,
+                placeholder="compare with…",
+                className="fd-versus",
             ),
             dcc.RadioItems(
                 id=ids.COLORING,
@@ -90,16 +103,34 @@ def sample_controls() -> html.Div:
             **{"data-labels": value, "aria-pressed": pressed},
         )
 
+    def shown_comparing(button: html.Button, key: str, title: str) -> html.Button:
+        button.id, button.title, button.hidden = key, title, True  # shown while comparing
+        return button
+
     return html.Div(
         [
             html.Span("labels", className="fd-control-label"),
             labels("truth", "true"),
             labels("predicted", "predicted"),
+            shown_comparing(labels("correctness", "right in A / B"), ids.LABELS_CORRECTNESS,
+                            "color pixels: right in both, only in A, only in B, wrong in "
+                            "both"),  # fmt: skip
             html.Button(
                 "misclassified",
                 className="fd-wrong-toggle",
                 title="select the samples the model gets wrong (again: clear)",
                 **{"aria-pressed": "false"},
+            ),
+            *(
+                shown_comparing(html.Button(text, className=name, **{"aria-pressed": "false"}),
+                                key, title)  # fmt: skip
+                for text, name, key, title in (
+                    ("classified differently", "fd-diff-toggle", ids.DIFF_TOGGLE,
+                     "select the samples the two runs classify differently (again: clear)"),
+                    ("changed most", "fd-moved-toggle", ids.MOVED_TOGGLE,
+                     "select the samples whose neighbourhood changed most: the 1% (at least "
+                     "10) of lowest curve agreement (again: clear)"),
+                )  # fmt: skip
             ),
             html.Span(className="fd-selection-info", role="status"),
         ],
@@ -113,7 +144,13 @@ def header(context: AppContext) -> html.Header:
     beside the controls' second line in a narrower window, beside the note where the
     controls take one line (assets/fracdash.css)."""
     return html.Header(
-        [controls(context), html.Div(id=ids.NOTE, className="fd-note"), share_links()],
+        [
+            controls(context),
+            html.Div(id=ids.NOTE, className="fd-note"),
+            share_links(),
+            # One line while two runs are compared: refused (why), or what is compared.
+            html.Div(note_line(), id=ids.COMPARE_NOTE, className="fd-compare-line"),
+        ],
         className="fd-header",
     )
 
@@ -132,6 +169,8 @@ def share_links() -> html.Div:
                 for label, key, title in (
                     ("PNG", ids.DOWNLOAD_PNG, "the whole network at 1 px per sample"),
                     ("HTML", ids.DOWNLOAD_HTML, "this run as one file that works offline"),
+                    ("data", ids.DOWNLOAD_DATA, "per sample and per layer, as CSV for a "
+                     "notebook (the comparison too, while comparing)"),
                 )
             ),
         ],
@@ -161,10 +200,16 @@ def page(context: AppContext) -> html.Div:
         [
             html.H2("classes", className="fd-panel-title"),
             html.Div(id=ids.LEGEND, className="fd-legend"),
-            charts_panel(),
+            charts_panel(compare_panel()),
         ],
         className="fd-side",
     )
+    graphs = html.Div(
+        [html.Div(id=ids.DAG, className="fd-dag"),
+         html.Div(id=ids.DAG_B, className="fd-dag fd-dag-b")],
+        id=ids.GRAPHS,
+        className="fd-graphs",
+    )  # fmt: skip
     return html.Div(
         [
             header(context),
@@ -173,7 +218,7 @@ def page(context: AppContext) -> html.Div:
             # looks: what of the run's data could not be loaded, and the fix.
             html.Div(id=ids.LOAD_ERROR, className="fd-progress fd-load-error", role="alert",
                      hidden=True),  # fmt: skip
-            html.Main([html.Div(id=ids.DAG, className="fd-dag"), side], className="fd-main"),
+            html.Main([graphs, side], className="fd-main"),
             zoom_panel(),
             dcc.Store(id=ids.RUN),
             dcc.Store(id=ids.COMPUTE),
@@ -182,6 +227,7 @@ def page(context: AppContext) -> html.Div:
             dcc.Store(id=ids.PARTIAL_SHOWN),
             dcc.Store(id=ids.PARTIAL_TICK),
             dcc.Store(id=ids.GLYPH_VARIANTS),
+            dcc.Store(id=ids.GLYPH_VARIANTS_B),
         ],
         className="fd-page",
     )

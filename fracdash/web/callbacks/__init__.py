@@ -12,10 +12,10 @@ Each callback is thin: parse inputs, call a builder of :mod:`fracdash.web`, retu
 
 from __future__ import annotations
 
-from fracdash.web.callbacks import charts, dag, legend, run, share, title, zoom
+from fracdash.web.callbacks import charts, compare, dag, legend, run, share, title, zoom
 
 #: The panels' modules, in the order their callbacks are registered.
-PANELS = (run, dag, charts, legend, zoom, share, title)
+PANELS = (run, dag, charts, legend, zoom, share, title, compare)
 
 
 def register_all(app, context) -> dict:
@@ -37,4 +37,5 @@ def register_all(app, context) -> dict:
     return context.callbacks
 
 
-__all__ = ["PANELS", "charts", "dag", "legend", "register_all", "run", "share", "title", "zoom"]
+__all__ = ["PANELS", "charts", "compare", "dag", "legend", "register_all", "run", "share",
+           "title", "zoom"]  # fmt: skip

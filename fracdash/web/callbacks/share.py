@@ -1,11 +1,12 @@
 """The view in the URL, a link to copy, and downloads: all in the browser.
 
-The URL (``?run=…&coloring=…&curve=…&simplify=1&labels=…&focus=3&sel=…&pin=…&zoom=…``)
-has one owner, assets/url_state.js: it writes one history entry per change of view and,
-when the page opens and on Back/Forward, sets every control from the URL. Here its
-controls callback: the first call applies the URL to the Dash controls, later ones
+The URL (``?run=…&vs=…&pair=…&coloring=…&curve=…&simplify=1&labels=…&focus=3&sel=…``,
+``&pin=…&zoom=…``) has one owner, assets/url_state.js: it writes one history entry per
+change of view and, when the page opens and on Back/Forward, sets every control from the
+URL. Here its controls callback: the first call applies the URL to the Dash controls, later ones
 write the changed control into the URL; both return the download links of the view
-shown (run, coloring, curve, simplify). No request to the server.
+shown (run, coloring, curve, simplify, and the run compared with and the pairing): PNG,
+HTML and data. No request to the server.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ def register(app, context) -> dict:
         ClientsideFunction(namespace="fracdash_url", function_name="controls"),
         Output(ids.DOWNLOAD_PNG, "href"),
         Output(ids.DOWNLOAD_HTML, "href"),
+        Output(ids.DOWNLOAD_DATA, "href"),
         # In this order: assets/url_state.js maps them to the URL's run, coloring,
-        # simplify and curve.
+        # simplify, curve, vs (the run compared with) and pair (the re-pairing).
         Input(ids.SCENARIO, "value"),
         Input(ids.COLORING, "value"),
         Input(ids.SIMPLIFY, "value"),
         Input(ids.CURVE, "value"),
+        Input(ids.VERSUS, "value"),
+        Input(ids.PAIRING, "value"),
     )
     app.clientside_callback(
         ClientsideFunction(namespace="fracdash_url", function_name="href"),
