@@ -96,7 +96,10 @@
     var want = st.mask && at ? S.formatSelection(st.sel) + "|" + st.model.run + "|" + st.maskId : "";
     if (gd.dataset.selection === want && (want === "") === (old.length === 0)) return;
     gd.dataset.selection = want;
-    if (old.length) P.deleteTraces(gd, old);
+    if (old.length && (!want || old.length > 1)) {
+      P.deleteTraces(gd, old);
+      old = [];
+    }
     if (!want) return;
     var xs = [], ys = [], text = [];
     Object.keys(at).forEach(function (layer) {
@@ -108,6 +111,10 @@
     });
     /* Branches share an x (their depth): points only, no line zigzagging between them. */
     var mode = new Set(xs).size < xs.length ? "markers" : "markers+lines";
+    if (old.length) {  // one line already: new points in place (cheaper than a new trace)
+      P.restyle(gd, { x: [xs], y: [ys], text: [text], mode: [mode] }, old);
+      return;
+    }
     P.addTraces(gd, {
       x: xs, y: ys, text: text, name: "selection", mode: mode,
       line: { color: "#111", dash: "dot" }, hovertemplate: "%{text}<extra></extra>",

@@ -325,17 +325,18 @@
     drawGlyphs(force);
     drawMarks();
     P().showSelection(st, S);
-    if (!cohesionQueued) {
-      cohesionQueued = true;
-      window.requestAnimationFrame(function () {
-        window.setTimeout(function () {
-          cohesionQueued = false;
-          P().drawCohesion(st, S);
-        }, 0);
-      });
-    }
+    queueCohesion();
   }
-
+  function queueCohesion() { // the chart's selection line: a frame after the glyphs
+    if (cohesionQueued) return;
+    cohesionQueued = true;
+    window.requestAnimationFrame(function () {
+      window.setTimeout(function () {
+        cohesionQueued = false;
+        P().drawCohesion(st, S);
+      }, 0);
+    });
+  }
   function setSelection(sel) {
     setMask(sel);
     U().set("sel", S.formatSelection(st.sel) || null);
@@ -381,7 +382,7 @@
         if (!S || !C || !P() || !E() || !U()) return;
         sync();
         P().hookConfusion(st, setSelection);
-        if (st.model) P().drawCohesion(st, S);
+        if (st.model) queueCohesion();
       });
     }
   }
