@@ -46,6 +46,9 @@ def main() -> None:
         "--run", default="simplification", help="stored run to show (default: simplification)"
     )
     parser.add_argument("--size", default="1600x1000", help="window, WxH (default: 1600x1000)")
+    parser.add_argument("--query", default="",
+                        help="more of the view, as in the page's URL: 'vs=B&sel=diff'")  # fmt: skip
+    parser.add_argument("--charts", action="store_true", help="open the charts panel first")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     args = parser.parse_args()
 
@@ -55,9 +58,16 @@ def main() -> None:
 
     store = Store(args.cache_dir)
     analysis = load_run(store, args.run)
+    from urllib.parse import parse_qs, urlencode
+
+    versus = parse_qs(args.query).get("vs", [None])[0]
+    other = load_run(store, versus) if versus else None
     store.close()
     if analysis is None:
         raise SystemExit(f"run {args.run!r} is not stored; compute it: fracdash precompute")
+    if versus and other is None:
+        raise SystemExit(f"run {versus!r} is not stored")
+    glyphs = len(analysis.layers) + (len(other.layers) if other is not None else 0)
     width, height = (int(v) for v in args.size.lower().split("x"))
 
     port = free_port()
@@ -78,14 +88,18 @@ def main() -> None:
                 executable_path=str(find_chromium()), headless=True, args=CHROMIUM_ARGS
             )
             page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(url)
+            query = urlencode({"run": args.run}) + (f"&{args.query}" if args.query else "")
+            page.goto(f"{url}?{query}")
             # Every glyph loaded and placed (fracdash/web/assets/dag_view.js fits the graph).
             page.wait_for_function(
                 "n => document.querySelector('.fd-dag-canvas[data-laid-out]') && [...document"
                 ".querySelectorAll('img.fd-glyph')].filter(e => e.complete && e.naturalWidth"
                 " && e.style.width).length === n",
-                arg=len(analysis.layers),
+                arg=glyphs,
             )
+            if args.charts:
+                page.evaluate("document.getElementById('charts-panel').open = true")
+                page.wait_for_timeout(1500)
             page.wait_for_selector("path.fd-edge", state="attached")
             page.wait_for_timeout(500)  # the last frame of the fit
             args.out.parent.mkdir(parents=True, exist_ok=True)
