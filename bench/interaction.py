@@ -1,6 +1,8 @@
-"""Hover and brush latency in headless Chromium on a stored run (issue 14).
+"""Hover and brush latency in headless Chromium on a stored run, or on two side by side.
 
     .venv/bin/python bench/interaction.py [--store DIR] [--run simplification] [--events 50]
+    .venv/bin/python bench/interaction.py --compare [--store DIR] [--samples 10000]
+    .venv/bin/python bench/interaction.py --run A --versus B [--store DIR]
 
 Serves ``app.py`` on the run (loopback), opens it at 1600x1000, waits for the sample
 data, then times in the page, for ``--events`` events each:
@@ -11,6 +13,20 @@ data, then times in the page, for ``--events`` events each:
     frame is painted.
 Counts the requests sent during the events (the goal: none). Prints median and p95 and
 writes ``bench/results/interaction-*.json``. Goal: p95 <= 50 ms.
+
+The comparison view (``?run=A&vs=B``): ``--versus B`` opens the stored run ``--run``
+beside ``B``; ``--compare`` first stores two VGG16-size runs on the same ``--samples``
+samples (bench/vgg_pair.py: VGG16's 26-layer graph, the same inputs and labels, SYNTHETIC
+orders, random permutations, and predictions; the view's cost does not depend on what
+the orders are) in ``--store`` (default: a folder under /tmp, reused) and opens those.
+Timed there (bench/interaction_compare.py): hover in either graph until the tooltip
+names the sample and both graphs' glyphs all hold its mark; brush in either graph until
+every glyph of both is redrawn; "classified differently" switched on and off; each
+with the charts' panel open (as a comparison opens it: the quality chart redraws its
+selection line) and then folded; to the painted frame and to the main thread's next idle
+moment ("settled"), with Chromium's CPU time per event. Writes
+``bench/results/interaction-compare-*.json`` with the machine (CPU model, load average
+before and after: the machine may be running other work).
 """
 
 # ruff: noqa: E501  (the timed events are JavaScript, kept readable as one block)
@@ -18,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -98,17 +115,84 @@ def stats(times: list[float]) -> dict:
             "max_ms": round(ordered[-1], 2), "events": len(ordered)}  # fmt: skip
 
 
+def machine() -> dict:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {"cpu": cpu, "cores": os.cpu_count(), "arch": platform.machine(),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
+
+
+def single(page, args) -> dict:
+    """One run's glyphs: hover and brush (the original bench)."""
+    page.wait_for_function(READY, timeout=120_000)
+    page.wait_for_timeout(500)
+    facts = page.evaluate(
+        "() => { const m = window.fracdashSampleView.state().model;"
+        " return [m.n, Object.keys(m.layers).length,"
+        " document.querySelectorAll('img.fd-glyph').length]; }"
+    )
+    for kind in ("hover", "brush"):  # warm up (the first hover asks for thumbnails)
+        page.evaluate(TIME_EVENTS, [kind, 5, 99])
+    page.wait_for_timeout(1000)
+    sent = []
+    page.on("request", lambda r: "favicon" in r.url or sent.append(r.url))
+    result = {"run": args.run, "n": facts[0], "glyphs": facts[2]}
+    from interaction_compare import browser_cpu_s
+
+    for kind in ("hover", "brush"):
+        cpu = browser_cpu_s()
+        result[kind] = stats(page.evaluate(TIME_EVENTS, [kind, args.events, 7]))
+        cpu = (browser_cpu_s() - cpu) * 1000 / args.events
+        result[kind]["browser_cpu_ms_per_event"] = round(cpu, 1)
+    result["requests_during_events"] = len(sent)
+    return result
+
+
+def compared(page, args, want: dict) -> dict:
+    """Two runs side by side: hover, brush, and "classified differently" on and off,
+    with the charts' panel as the page opens it, then folded."""
+    from interaction_compare import measure
+
+    return measure(page, args.events, want, stats)
+
+
 def main(argv=None) -> int:
     from fracdash.store import default_store_dir
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=None)
     parser.add_argument("--run", default="simplification")
+    parser.add_argument(
+        "--versus", default=None, help="a second stored run: time the comparison view"
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="store two synthetic VGG16-size runs (bench/vgg_pair.py) and compare them",
+    )
+    parser.add_argument(
+        "--samples", type=int, default=10_000, help="with --compare (default 10000)"
+    )
     parser.add_argument("--events", type=int, default=50)
     args = parser.parse_args(argv)
-    store_dir = args.store or default_store_dir()
+    store_dir, want = args.store or default_store_dir(), {}
+    if args.compare:
+        import vgg_pair
+
+        store_dir = args.store or Path("/tmp") / f"fracdash-bench-vgg-pair-{args.samples}"
+        args.run, args.versus = vgg_pair.build(store_dir, n=args.samples)
+    if args.versus:
+        import vgg_pair
+
+        want = vgg_pair.expected(store_dir, args.run, args.versus)
+    from urllib.parse import urlencode
+
     from playwright.sync_api import sync_playwright
 
+    before = machine()
     proc, url = serve(store_dir, args.run)
     try:
         with sync_playwright() as playwright:
@@ -116,38 +200,72 @@ def main(argv=None) -> int:
                 executable_path=str(find_chromium()), headless=True, args=ARGS
             )
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(url)
-            page.wait_for_function(READY, timeout=120_000)
-            page.wait_for_timeout(500)
-            facts = page.evaluate(
-                "() => { const m = window.fracdashSampleView.state().model;"
-                " return [m.n, Object.keys(m.layers).length,"
-                " document.querySelectorAll('img.fd-glyph').length]; }"
-            )
-            for kind in ("hover", "brush"):  # warm up (the first hover asks for thumbnails)
-                page.evaluate(TIME_EVENTS, [kind, 5, 99])
-            page.wait_for_timeout(1000)
-            sent = []
-            page.on("request", lambda r: "favicon" in r.url or sent.append(r.url))
-            result = {"run": args.run, "n": facts[0], "glyphs": facts[2]}
-            for kind in ("hover", "brush"):
-                result[kind] = stats(page.evaluate(TIME_EVENTS, [kind, args.events, 7]))
-            result["requests_during_events"] = len(sent)
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            if args.versus:
+                page.goto(url + "?" + urlencode({"run": args.run, "vs": args.versus}))
+                result = compared(page, args, want)
+            else:
+                page.goto(url)
+                result = single(page, args)
+            result["page_errors"] = errors
             browser.close()
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    print(f"{args.run}: n={result['n']:,}, {result['glyphs']} glyphs, "
-          f"{result['requests_during_events']} requests during the events")  # fmt: skip
-    for kind in ("hover", "brush"):
-        r = result[kind]
-        print(f"  {kind:<6} median {r['median_ms']:6.2f} ms   p95 {r['p95_ms']:6.2f} ms   "
-              f"max {r['max_ms']:6.2f} ms   ({r['events']} events)")  # fmt: skip
-    out = ROOT / "bench" / "results" / f"interaction-{time.strftime('%Y%m%d-%H%M')}.json"
-    out.write_text(json.dumps({"machine": platform.processor() or platform.machine(),
-                               "store": str(store_dir), **result}, indent=1))  # fmt: skip
+    after = machine()
+    report(result, args)
+    what = "interaction-compare" if args.versus else "interaction"
+    out = ROOT / "bench" / "results" / f"{what}-{time.strftime('%Y%m%d-%H%M')}.json"
+    facts = {"machine": before["cpu"], "cores": before["cores"],
+             "load_average_before": before["load_average"],
+             "load_average_after": after["load_average"],
+             "date": time.strftime("%Y-%m-%d %H:%M %Z"), "store": str(store_dir)}  # fmt: skip
+    if args.compare or args.run.startswith("vgg-synthetic-"):
+        facts["synthetic"] = ("the runs are synthetic in their orders and predictions "
+                              "(bench/vgg_pair.py): VGG16's layer graph, random permutations")  # fmt: skip
+    out.write_text(json.dumps({**facts, **result}, indent=1))
+    print(f"machine: {before['cpu']}, {before['cores']} cores; load average "
+          f"{before['load_average']} before, {after['load_average']} after")  # fmt: skip
     print(f"written: {out}")
     return 0
+
+
+def report(result: dict, args) -> None:
+    if args.versus:
+        print(f"{result['run_a']} vs {result['run_b']}: n={result['n']:,}, "
+              f"{result['glyphs_a']} + {result['glyphs_b']} glyphs, "
+              f"{result['requests_during_events']} requests during the events")  # fmt: skip
+        if args.compare:
+            print("  (synthetic runs: VGG16's layer graph, random orders and predictions)")
+        kinds = ("hover", "brush", "diff-on", "diff-off")
+    else:
+        print(f"{args.run}: n={result['n']:,}, {result['glyphs']} glyphs, "
+              f"{result['requests_during_events']} requests during the events")  # fmt: skip
+        kinds = ("hover", "brush")
+    variants = [("", result)]
+    if args.versus:
+        variants = [(f"charts panel {'open' if result['charts_panel_open'] else 'folded'} "
+                     "(as the page opens the comparison)", result)]  # fmt: skip
+        if "charts_folded" in result:
+            variants.append(("charts panel folded (no quality chart to follow)",
+                             result["charts_folded"]))  # fmt: skip
+    for title, timed in variants:
+        if title:
+            print(f"  {title}:")
+        for kind in kinds:
+            r = timed[kind]
+            print(f"  {kind:<8} median {r['median_ms']:6.2f} ms   p95 {r['p95_ms']:6.2f} ms   "
+                  f"max {r['max_ms']:6.2f} ms   ({r['events']} events)")  # fmt: skip
+            if "settled" not in r and "browser_cpu_ms_per_event" in r:
+                print(f"  {'':<8} Chromium CPU {r['browser_cpu_ms_per_event']:.1f} ms/event")
+            if "settled" in r:
+                q = r["settled"]
+                print(f"  {'':<8} settled: median {q['median_ms']:6.2f} ms   "
+                      f"p95 {q['p95_ms']:6.2f} ms   max {q['max_ms']:6.2f} ms   "
+                      f"Chromium CPU {r['browser_cpu_ms_per_event']:.1f} ms/event")  # fmt: skip
+    if result.get("page_errors"):
+        print(f"  page errors: {result['page_errors'][:3]}")
 
 
 if __name__ == "__main__":
