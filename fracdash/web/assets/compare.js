@@ -10,13 +10,17 @@
  * of n bytes, and a glyph can be painted by correctness. */
 (function (root, factory) {
   "use strict";
-  var api = factory();
+  /* assets/samples.js, found when first needed (the page loads it after this file). */
+  var api = factory(function () {
+    return typeof module === "object" && module.exports ? require("./samples.js")
+      : root.fracdashSamples;
+  });
   if (typeof module === "object" && module.exports) {
     module.exports = api;
   } else {
     root.fracdashCompare = api;
   }
-})(typeof self !== "undefined" ? self : this, function () {
+})(typeof self !== "undefined" ? self : this, function (samples) {
   "use strict";
 
   /* The correctness codes' names and colors, in code order (the legend names them). */
@@ -26,19 +30,8 @@
   };
   var DIM = 0.22; // as assets/samples.js: unselected pixels keep this share of their color
 
-  function bytesOf(b64) {
-    if (typeof atob === "function") {
-      var text = atob(b64);
-      var out = new Uint8Array(text.length);
-      for (var i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-      return out;
-    }
-    return new Uint8Array(Buffer.from(b64, "base64"));
-  }
-
   function typed(b64, Type) {
-    var bytes = bytesOf(b64 || "");
-    return new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / Type.BYTES_PER_ELEMENT);
+    return samples().typed(b64 || "", Type);
   }
 
   /* The JSON of GET /compare/<A>/<B>.json as typed arrays; throws a one-line error when

@@ -250,7 +250,7 @@
   }
 
   return {
-    DIM: DIM, decode: decode, rankOf: rankOf, sampleAt: sampleAt, cellOf: cellOf,
+    DIM: DIM, decode: decode, typed: typed, rankOf: rankOf, sampleAt: sampleAt, cellOf: cellOf,
     rectMask: rectMask, cellMask: cellMask, wrongMask: wrongMask, count: count,
     cohesion: cohesion, paint: paint, rgb: rgb, formatSelection: formatSelection,
     parseSelection: parseSelection, maskOf: maskOf, parsePins: parsePins,
