@@ -385,3 +385,17 @@ def test_the_slider_reaches_every_step_and_only_steps():
     assert snapped(2, 1, 10, steps) == 5 and snapped(9, 5, 10, steps) is None
     assert snapped(4, 5, 10, steps) == 1 and snapped(5, 1, 10, steps) == 5
     assert snapped(6, None, 10, steps) == 5 and snapped(None, 1, 10, steps) is None
+
+
+def test_runs_under_two_metrics_are_named_with_their_metrics(cb):
+    """One model's run under another metric compares like another model, each side
+    named with its metric; runs of one metric are not."""
+    cosine = hand_made(5)
+    cosine.meta.update(metric="cosine", key=stage_key("analysis", {"compare": "cosine"}))
+    cb.store.set_bytes(cosine.meta["key"], cosine.to_bytes())
+    register(cb.store, "a-cosine", cosine)
+    state, text = note(cb.render_versus("a", "a-cosine", "", [], "compact")[3])
+    assert state == "ok"
+    assert text.startswith("comparing a (euclidean) with a-cosine (cosine) · ")
+    state, text = note(cb.render_versus("a", "b", "", [], "compact")[3])
+    assert state == "ok" and text.startswith("comparing a with b · ")

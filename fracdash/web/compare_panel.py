@@ -97,11 +97,15 @@ def note_line(state: str = "", text: str = "") -> html.Div:
     return html.Div(text or None, className="fd-compare-note", title=text, **extra)
 
 
-def ok_text(found) -> str:
-    """``comparing A with B · 8 layer pairs by name``."""
+def ok_text(found, metrics=(None, None)) -> str:
+    """``comparing A with B · 8 layer pairs by name``; each run's metric named when the
+    two differ (``comparing easy (euclidean) with easy-cosine (cosine) · …``)."""
     how = {"name": "by name", "depth": "by depth", "given": "as given"}[found.pairing]
     count = len(found.pairs)
-    return (f"comparing {found.run_a} with {found.run_b} · {count} layer "
+    a, b = found.run_a, found.run_b
+    if metrics[0] != metrics[1]:
+        a, b = f"{a} ({metrics[0]})", f"{b} ({metrics[1]})"
+    return (f"comparing {a} with {b} · {count} layer "
             f"{'pair' if count == 1 else 'pairs'} {how}")  # fmt: skip
 
 

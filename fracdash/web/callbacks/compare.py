@@ -35,7 +35,7 @@ from fracdash.web.compare_panel import (
     series_figure,
 )
 from fracdash.web.dag import dag_children, glyph_variants
-from fracdash.web.loading import load_view, run_key
+from fracdash.web.loading import analysis_by_key, load_view, run_key
 
 #: The graph area's classes, comparing or not.
 GRAPHS_CLASS, GRAPHS_COMPARING = "fd-graphs", "fd-graphs fd-compare-on"
@@ -58,6 +58,12 @@ def accepted(store, run, versus, pairing):
         return comparison(store, run, versus, pairing), "", ""
     except (CompareError, RunError) as err:
         return found, "", f"pairing not applied: {err}"
+
+
+def metrics_of(store, found) -> tuple:
+    """Both runs' metrics, from their stored analyses (the page has them loaded)."""
+    return tuple(analysis_by_key(store, run_key(store, name)).meta.get("metric", "euclidean")
+                 for name in (found.run_a, found.run_b))  # fmt: skip
 
 
 def register(app, context) -> dict:
@@ -97,16 +103,15 @@ def register(app, context) -> dict:
         if found is None:
             return (*off, note_line("refused", refused) if refused else note_line(), True,
                     True, True)  # fmt: skip
+        line = note_line("ok", ok_text(found, metrics_of(store, found)))
         if _triggered() == ids.PAIRING:  # the same graphs: run B's stays as it is laid out
-            return no_update, no_update, no_update, note_line("ok", ok_text(found)), *(
-                no_update,) * 3  # fmt: skip
+            return no_update, no_update, no_update, line, *(no_update,) * 3
         curve = curve_or_default(curve)
         view = load_view(store, found.run_b, bool(simplify), curve)
         if view is None:  # deleted since
             return (*off, note_line(), True, True, True)
         graph = dag_children(view, coloring_or_default(coloring), found.run_b, curve, side="b")
-        return (graph, glyph_variants(view), GRAPHS_COMPARING, note_line("ok", ok_text(found)),
-                False, False, False)  # fmt: skip
+        return graph, glyph_variants(view), GRAPHS_COMPARING, line, False, False, False
 
     @app.callback(
         Output(ids.COMPARE_PANEL, "hidden"),
