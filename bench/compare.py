@@ -2,6 +2,7 @@
 
     nice .venv/bin/python bench/compare.py cost [--samples 1000,2000] [--vgg-samples 500]
     nice .venv/bin/python bench/compare.py series [--samples 500] [--epochs 6]
+    nice .venv/bin/python bench/compare.py measures [--samples 2000,10000|none] [--vgg-samples 2000]
 
 *cost*: two LeNet5 (seeded, untrained: the comparison's cost does not depend on the
 weights) analyzed on the first N MNIST test images into one store, then
@@ -13,6 +14,15 @@ against itself likewise at ``--vgg-samples``. The issue's goal is LeNet5 against
 at 10,000 samples in seconds: the CKA matrix alone is n·(Σd)² (feature form) or
 n²·Σd (Gram form) flops, Σd ≈ 37,000 for LeNet5's layers, so the times are reported per
 n, for the pairs' CKA and for the whole matrix.
+
+*measures*: the measures that need activations, on activations alone (no stored runs,
+so it reaches 10,000 samples): two seeded LeNet5's layers (each distinct activation:
+a Flatten or Dropout is its input's) on the first N MNIST test images, then the CKA
+matrix, the matched pairs' CKA, and each run's exact kNN (k = 10) with the Prim tree of
+a random order (a VAT order costs the same pass), each timed; VGG16 against itself
+likewise (one set of activations given as both runs). With the multiplications each
+CKA takes and a reference dgemm's rate measured in the same process, so that a figure
+from a loaded machine can be read.
 
 *series*: LeNet5 trained ``--epochs`` epochs on 5,000 MNIST training images, the Keras
 callback recording every epoch on the first ``--samples`` test images twice: exact VAT,
@@ -141,6 +151,82 @@ def cost(args) -> dict:
     return out
 
 
+def activations(network: str, seed: int, x) -> dict[str, np.ndarray]:
+    """Every distinct layer's activations, (n, d) float32, as the comparison computes
+    them (a Flatten's or Dropout's are its input's, left out)."""
+    from functools import partial
+
+    from fracdash.core.graph import shares_input_order
+    from fracdash.models.activations import forward
+    from fracdash.sources import as_source
+
+    source = as_source(seeded(network, seed), example=x[0])
+    net = source.network(x[:1])
+    names = [g.name for g in net.nodes if not shares_input_order(g.kind, g.inputs)]
+    outputs = partial(source.layer_outputs, net)
+    with forward(net, [x], names, batch_size=256, outputs=outputs) as acts:
+        return {name: np.array(acts.array(name)).reshape(len(x), -1) for name in names}
+
+
+def stopwatch(fn):
+    """(result, [wall s, CPU s]) of fn()."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    got = fn()
+    return got, [round(time.perf_counter() - t0, 2), round(time.process_time() - c0, 2)]
+
+
+def dgemm_rate() -> float:
+    """Multiplications per second of one float64 product, 4000 x 2000 x 2000, wall."""
+    a = np.random.default_rng(0).random((4000, 2000))
+    _, (wall, _) = stopwatch(lambda: a.T @ a)
+    return round(4000 * 2000 * 2000 / max(wall, 1e-9) / 1e9, 1)
+
+
+def one_measures(network: str, n: int, pairs_too: bool = True) -> dict:
+    from fracdash.core.cka import _Layer, _plan, cka_matrix, cka_pairs
+    from fracdash.core.neighbours import exact_neighbours
+
+    x, _, _ = mnist(n, network)
+    seeds = (1, 2) if network == "lenet5" else (1,)
+    acts, forward = stopwatch(lambda: [activations(network, s, x) for s in seeds])
+    a = list(acts[0].values())
+    b = a if len(acts) == 1 else list(acts[1].values())
+    shift = 0 if b is a else len(a)  # a run with itself: one set of layers
+    layers = [_Layer(v, "x") for v in (a if b is a else a + b)]
+    grams = _plan(layers, [(i, shift + j) for i in range(len(a)) for j in range(len(b))], "auto")
+    load0, rate = os.getloadavg(), dgemm_rate()
+    _, whole = stopwatch(lambda: cka_matrix(a, b))
+    paired = None
+    if pairs_too:
+        _, paired = stopwatch(lambda: cka_pairs(a, b, [(i, i) for i in range(len(a))]))
+    order, knn = np.random.default_rng(0).permutation(n), {}
+    for side, run in enumerate(acts):
+        for name, values in run.items():
+            _, knn[f"{side}:{name}"] = stopwatch(
+                lambda v=values: exact_neighbours(v, 10, order=order)
+            )
+    total = [round(sum(t[i] for t in knn.values()), 2) for i in (0, 1)]
+    return {"network": network, "n": n, "widths": {k: v.shape[1] for k, v in acts[0].items()},
+            "forward_wall_cpu_s": forward,
+            "cka_matrix_wall_cpu_s": whole, "cka_pairs_wall_cpu_s": paired,
+            "cka_gram_form_layers": len(grams),
+            "cka_gram_mults": n * n / 2 * sum(layers[i].d for i in grams),
+            "knn_wall_cpu_s": total, "knn_per_layer_wall_cpu_s": knn,
+            "dgemm_gmul_per_s": rate, "load_average_before": load0,
+            "load_average_after": os.getloadavg()}  # fmt: skip
+
+
+def measures(args) -> dict:
+    out = {"machine": machine(), "results": []}
+    for n in args.samples:
+        out["results"].append(one_measures("lenet5", n, not args.no_pairs))
+        print(json.dumps(out["results"][-1]), flush=True)
+    if args.vgg_samples:
+        out["results"].append(one_measures("vgg16", args.vgg_samples, not args.no_pairs))
+        print(json.dumps(out["results"][-1]), flush=True)
+    return out
+
+
 def series(args) -> dict:
 
     import fracdash.keras
@@ -184,14 +270,19 @@ def series(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["cost", "series"])
+    parser.add_argument("what", choices=["cost", "series", "measures"])
     parser.add_argument("--samples", default=None)
     parser.add_argument("--vgg-samples", type=int, default=500)
     parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--no-pairs", action="store_true", help="measures: skip the pairs' CKA")
     args = parser.parse_args()
     if args.what == "cost":
         args.samples = [int(s) for s in (args.samples or "1000,2000").split(",")]
         report = cost(args)
+    elif args.what == "measures":
+        given = args.samples or "2000,10000"
+        args.samples = [] if given == "none" else [int(s) for s in given.split(",")]
+        report = measures(args)
     else:
         args.samples = int(args.samples or 500)
         report = series(args)

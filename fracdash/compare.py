@@ -27,7 +27,7 @@ from functools import partial
 import numpy as np
 
 from fracdash.core.agreement import curve_agreement, knn_overlap, tree_edge_share
-from fracdash.core.cka import cka_matrix, linear_cka
+from fracdash.core.cka import cka_matrix, cka_pairs
 from fracdash.core.graph import shares_input_order
 from fracdash.core.metrics import metric_spec
 from fracdash.core.neighbours import exact_neighbours
@@ -168,17 +168,28 @@ def _cka(acts_a, acts_b, a, b) -> np.ndarray:
     return small[np.ix_(ri, ci)]
 
 
+def _cka_pairs(acts_a, acts_b, a, b, matched) -> list[float]:
+    """CKA of the pairs ``matched`` only, in one pass (each distinct activation once)."""
+    own_a, own_b = owners(a), owners(b)
+    rows = list(dict.fromkeys(own_a[la] for la, _ in matched))
+    cols = list(dict.fromkeys(own_b[lb] for _, lb in matched))
+    wanted = [(rows.index(own_a[la]), cols.index(own_b[lb])) for la, lb in matched]
+    got = cka_pairs([acts_a[r] for r in rows], [acts_b[c] for c in cols], wanted)
+    return [float(v) for v in got]
+
+
 def measure(a, b, matched, k: int, acts=None, progress=None, cka: str = "matrix"):
     """The measures of the pairs ``matched`` of analyses ``a`` and ``b``: (pairs,
     per-sample curve agreement, per-sample kNN overlap or None, CKA matrix or None).
     ``acts``: both runs' :func:`layer_activations`, or None for the orders' measures only;
     ``cka``: one of :data:`CKA_MODES`."""
-    near_a = near_b = matrix = None
+    near_a = near_b = matrix = paired = None
     if acts is not None:
         names_a, names_b = [la for la, _ in matched], [lb for _, lb in matched]
         near_a = _neighbours(acts[0], a, k, names_a + (names_b if acts[1] is acts[0] else []))
         near_b = near_a if acts[1] is acts[0] else _neighbours(acts[1], b, k, names_b)
         matrix = _cka(acts[0], acts[1], a, b) if cka == "matrix" else None
+        paired = _cka_pairs(acts[0], acts[1], a, b, matched) if cka == "pairs" else None
     pairs, curves, knns = [], [], []
     for i, (la, lb) in enumerate(matched):
         ga, gb = a.layer(la), b.layer(lb)
@@ -191,8 +202,7 @@ def measure(a, b, matched, k: int, acts=None, progress=None, cka: str = "matrix"
             extra = {
                 "knn": knn.mean,
                 "tree_edges": tree_edge_share(near_a[la].parents, near_b[lb].parents),
-                "cka": None if cka == "none"
-                else linear_cka(acts[0][la], acts[1][lb]) if matrix is None
+                "cka": None if cka == "none" else paired[i] if matrix is None
                 else float(matrix[a.layer_names.index(la), b.layer_names.index(lb)]),
             }  # fmt: skip
         pairs.append(PairMeasures(la, lb, ga.quality, gb.quality, curve.mean, **extra))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fracdash.core import cka
-from fracdash.core.cka import cka_matrix, linear_cka
+from fracdash.core.cka import cka_matrix, cka_pairs, linear_cka
 
 
 def direct_cka(x, y) -> float:
@@ -48,10 +48,57 @@ def test_the_forms_agree_with_each_other_in_blocks(monkeypatch, keep):
     a, b = layers(rng, 70, [5, 120]), layers(rng, 70, [80, 9])
     whole = cka_matrix(a, b, form="features")
     monkeypatch.setattr(cka, "_BLOCK_BYTES", 8 * 200)  # row blocks, panels, column chunks
+    monkeypatch.setattr(cka, "_STACK_BYTES", 8 * 70 * 4 * 9)  # Gram block rows of 9 rows
     if not keep:  # centred again block by block, never kept whole
         monkeypatch.setattr(cka, "_KEEP_BYTES", 0)
     for form in ("features", "gram", "auto"):
         np.testing.assert_allclose(cka_matrix(a, b, form=form), whole, rtol=1e-12)
+
+
+def test_a_run_with_itself_is_computed_once_and_symmetric(monkeypatch):
+    rng = np.random.default_rng(5)
+    a = layers(rng, 60, [4, 70, 130, 9])
+    monkeypatch.setattr(cka, "_STACK_BYTES", 8 * 60 * 6 * 11)  # 11-row blocks: 6 of them
+    widths = []
+    real = cka._gram_block
+    monkeypatch.setattr(
+        cka, "_gram_block", lambda layer, *rest: (widths.append(layer.d), real(layer, *rest))
+    )
+    got = cka_matrix(a, a, form="gram")
+    assert sorted(set(widths)) == [4, 9, 70, 130] and len(widths) == 4 * 6  # once per block
+    want = np.array([[direct_cka(x, y) for y in a] for x in a])
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(np.diag(got), 1.0, rtol=1e-13)
+    others = [a[1], *layers(rng, 60, [65, 3])]  # B shares one of A's layers
+    want = np.array([[direct_cka(x, y) for y in others] for x in a[:2]])
+    for form in ("gram", "auto", "features"):
+        np.testing.assert_allclose(cka_matrix(a[:2], others, form=form), want, rtol=1e-12)
+    one = [[direct_cka(x, others[1])] for x in a]  # B's one layer is the one stacked
+    np.testing.assert_allclose(cka_matrix(a, others[1:2], form="gram"), one, rtol=1e-12)
+
+
+def test_the_pairs_only_equal_the_matrix_entries():
+    rng = np.random.default_rng(6)
+    a, b = layers(rng, 50, [3, 60, 8]), layers(rng, 50, [70, 2, 9])
+    whole = cka_matrix(a, b)
+    pairs = [(0, 1), (2, 2), (1, 0), (1, 0)]
+    got = cka_pairs(a, b, pairs)
+    np.testing.assert_allclose(got, [whole[i, j] for i, j in pairs], rtol=1e-12)
+    np.testing.assert_allclose(cka_pairs(a, b, pairs, form="features"), got, rtol=1e-12)
+    with pytest.raises(ValueError, match=re.escape("pairs must be (i, j) with i < 3 and j < 3")):
+        cka_pairs(a, b, [(0, 3)])
+
+
+def test_the_cost_model_takes_the_gram_form_for_wide_layers_and_features_for_narrow():
+    rng = np.random.default_rng(7)
+    n = 400
+    wide = [cka._Layer(x, "a") for x in layers(rng, n, [300, 500, 20])]
+    narrow = [cka._Layer(x, "a") for x in layers(rng, n, [3, 5, 8])]
+    every = [(i, j) for i in range(3) for j in range(3)]
+    assert cka._plan(wide + wide, [(i, 3 + j) for i, j in every], "auto") == list(range(6))
+    assert cka._plan(narrow + narrow, [(i, 3 + j) for i, j in every], "auto") == []
+    assert cka._plan(narrow, [(0, 1)], "gram") == [0, 1]
+    assert cka._plan(wide, [(0, 1)], "features") == []
 
 
 def test_cka_is_invariant_to_rotation_isotropic_scaling_and_translation():

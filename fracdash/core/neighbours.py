@@ -95,9 +95,11 @@ def pair_distances(z: np.ndarray, rows, cols) -> np.ndarray:
     cols = np.asarray(cols, dtype=np.int64).reshape(-1)
     out = np.empty(rows.size)
     step = max(1, _PAIR_BYTES // (8 * z.shape[1]))
+    buffer = np.empty(min(step, rows.size) * z.shape[1])  # reused by every chunk
     for p0 in range(0, rows.size, step):
-        diff = z[rows[p0 : p0 + step]].astype(np.float64)
-        diff -= z[cols[p0 : p0 + step]]
+        r, c = rows[p0 : p0 + step], cols[p0 : p0 + step]
+        diff = buffer[: r.size * z.shape[1]].reshape(r.size, z.shape[1])
+        np.subtract(z[r], z[c], out=diff, dtype=np.float64)  # in float64, not z's type
         np.square(diff, out=diff)
         out[p0 : p0 + step] = diff.sum(axis=1)  # numpy's pairwise sum, row by row
     return out
