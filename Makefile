@@ -10,7 +10,7 @@ ifneq ($(wildcard ../shared/datasets/mnist),)
 export FRACDASH_DATA ?= $(abspath ../shared/datasets)
 endif
 
-.PHONY: install run test test-fast bench loadtest docker-check lint clean
+.PHONY: install run test test-fast bench bench-long loadtest docker-check lint clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -48,6 +48,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/outofcore.py
 	$(BIN)/python bench/cluster.py --workers 2
 	$(BIN)/python bench/interaction.py --run simplification
+	$(BIN)/python bench/interaction.py --compare
+	$(BIN)/python bench/compare.py measures --samples 2000,10000 --vgg-samples 2000
+	$(BIN)/python bench/keras_path.py
+	$(BIN)/python bench/metrics.py
+
+# Hours on a 2-core machine: every scenario computed from an empty store, predicted vs
+# actual (bench/estimates.py), and the metrics table of docs/metrics.md.
+bench-long: $(STAMP)
+	$(BIN)/python bench/estimates.py
+	$(BIN)/python bench/metrics_table.py
 
 # locust, headless: 20 users for 60 s on 127.0.0.1 against gunicorn -w 2 on the store (read
 # only; $$FRACDASH_STORE or ~/.cache/fracdash); see docs/deploy.md. Writes
