@@ -99,11 +99,12 @@ def _(environment, **kwargs):
     if not RUNS:
         raise SystemExit("locustfile: --runs is required (run names, comma-separated)")
     with urllib.request.urlopen(host.rstrip("/") + "/_dash-dependencies", timeout=30) as r:
-        served = {
-            tuple(f"{o['id']}.{o['property']}" for o in split(dep["output"])): dep
-            for dep in json.loads(r.read())
-            if not dep.get("clientside_function")
-        }
+        deps = [d for d in json.loads(r.read()) if not d.get("clientside_function")]
+    served = {}
+    # Callbacks sharing outputs (allow_duplicate: "id.prop@hash") come after the one that
+    # owns them: the owner is the callback named here.
+    for dep in sorted(deps, key=lambda d: "@" in d["output"]):
+        served.setdefault(tuple(f"{o['id']}.{o['property']}" for o in split(dep["output"])), dep)
     missing = [name for name, outs in CALLBACKS.items() if outs not in served]
     if missing:
         raise SystemExit(f"locustfile: the server has no callback {', '.join(missing)}")

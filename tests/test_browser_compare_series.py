@@ -76,6 +76,47 @@ def test_the_slider_steps_through_a_series_keeping_the_view(browser, url, runs):
     context.close()
 
 
+#: Presses ArrowRight on the series slider in the first frame it is visible, as a quick
+#: user may (before the fix it moved a thumb still at the slider's placeholder value).
+PRESS_ON_SIGHT = """() => { window.fdPressed = null; (function look() {
+  const t = document.querySelector('#series-step [role=slider]');
+  if (t && t.checkVisibility()) {
+    window.fdPressed = t.getAttribute('aria-valuenow');
+    t.focus();
+    t.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true,
+                                                  cancelable: true}));
+    return;
+  }
+  requestAnimationFrame(look); })(); }"""
+
+
+def test_a_key_pressed_as_the_slider_appears_is_kept(browser, url, runs):
+    """Comparing easy with checkpoint 2, run A becomes checkpoint 1: its series slider
+    appears at step 2, and ArrowRight pressed in its first visible frame takes run B to
+    step 3, and it stays there."""
+    easy, second, third = runs[1][EASY], runs[1][CHECKPOINTS[1]], runs[1][CHECKPOINTS[2]]
+    context, page = open_view(browser, url, link(EASY, CHECKPOINTS[1]))
+    wait_graphs(page, easy, second)  # the comparison panel shown, no slider (easy: no series)
+    page.evaluate(PRESS_ON_SIGHT)
+    page.click("#scenario")
+    page.locator(".dash-dropdown-option", has_text=FIRST).first.click()
+    wait(page, "() => window.fdPressed !== null", what="the series slider, shown")
+    assert page.evaluate("window.fdPressed") == "2", evidence(page)  # its first frame: step 2
+    wait_graphs(page, runs[1][FIRST], third)
+    wait_query(page, "vs", CHECKPOINTS[2])
+    page.wait_for_load_state("networkidle")  # every answer in: none took the press back
+    thumb = "#series-step [role=slider]"
+    assert page.get_attribute(thumb, "aria-valuenow") == "3", evidence(page)
+    assert query(page).get("vs") == CHECKPOINTS[2] and query(page).get("run") == FIRST
+    # The slider moved by the user stays the one focused: the next key steps on.
+    assert page.eval_on_selector(thumb, "t => document.activeElement === t"), evidence(page)
+    page.keyboard.press("ArrowLeft")
+    wait_graphs(page, runs[1][FIRST], second)
+    wait_query(page, "vs", CHECKPOINTS[1])
+    assert page.errors == [], page.errors
+    context.close()
+
+
 PAIRS = [("conv2d1", "conv2d0"), ("dense0", "dense0"), ("prediction", "prediction")]
 
 

@@ -90,10 +90,12 @@ def test_healthz_is_503_with_a_reason_when_the_store_fails(dashboard, tmp_path, 
 
 def test_the_page_has_no_free_text_or_file_input(dashboard):
     page = dashboard.layout()
-    kinds = {type(c).__name__ for c in walk(page)}
-    assert not kinds & {"Input", "Textarea", "Upload"}, kinds
+    # The one text field: a pairing of layer names, checked against both runs' layers
+    # (fracdash.layer_pairs), never a path.
+    texts = [c for c in walk(page) if type(c).__name__ in {"Input", "Textarea", "Upload"}]
+    assert [(type(c).__name__, c.id) for c in texts] == [("Input", ids.PAIRING)]
     dropdowns = [c for c in walk(page) if isinstance(c, dcc.Dropdown)]
-    assert [d.id for d in dropdowns] == [ids.SCENARIO]
+    assert [d.id for d in dropdowns] == [ids.SCENARIO, ids.VERSUS]
     values = [o["value"] for o in dropdowns[0].options]
     assert "toy" in values and all(re.fullmatch(r"[\w.-]+", v) for v in values), values
     assert all(not isinstance(c, html.Iframe) for c in walk(page))
@@ -126,6 +128,11 @@ def test_unknown_runs_and_paths_get_a_message_and_open_no_file(dashboard, monkey
         assert render_legend(value) == ([], "")
         with pytest.raises(PreventUpdate):  # no scenario's run: never computed nor watched
             watch_job(1, value)
+        # As the second run, and as a pairing of layers: a one-line note, no file opened.
+        note = callbacks["render_versus"]("toy", value, "", [], "compact")[3]
+        assert note.to_plotly_json()["props"].get("data-state") == "refused"
+        note = callbacks["render_versus"]("toy", "toy", f"{value}:{value}", [], "compact")[3]
+        assert "\n" not in (note.to_plotly_json()["props"].get("children") or "")
     assert select_run("toy") == ("toy", None, "")
     monkeypatch.setattr(builtins, "open", real_open)
     monkeypatch.setattr(io, "open", real_io_open)

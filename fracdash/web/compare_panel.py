@@ -50,8 +50,8 @@ def _graph(component_id: str, class_name: str) -> dcc.Graph:
 
 def compare_panel() -> html.Div:
     """The panel's skeleton, hidden until two runs are compared; the callbacks fill it.
-    The ``pairing`` input and the ``series-step`` slider are always in the page (the
-    URL's ``pair`` restores the input)."""
+    The ``pairing`` input and a ``series-step`` slider are always in the page (the
+    URL's ``pair`` restores the input; the slider is replaced when a series shows)."""
     return html.Div(
         [
             html.H2("comparison", className="fd-panel-title"),
@@ -76,8 +76,7 @@ def compare_panel() -> html.Div:
                 [
                     html.Div("checkpoints of the series: compare with step",
                              className="fd-control-label"),  # fmt: skip
-                    dcc.Slider(id=ids.SERIES_STEP, min=0, max=1, step=1, marks={},
-                               value=None, included=False, className="fd-series-step"),  # fmt: skip
+                    html.Div(series_slider(), id=SLIDER_BOX, className="fd-series-step-box"),
                     _graph(ids.SERIES_HEATMAP, "fd-series-heatmap"),
                 ],
                 id=ids.SERIES,
@@ -89,6 +88,19 @@ def compare_panel() -> html.Div:
         className="fd-compare-panel",
         hidden=True,
     )
+
+
+#: The slider's box: the slider is built anew, its value given, whenever it is shown.
+SLIDER_BOX = "series-step-box"
+
+
+def series_slider(low=0, high=1, marks=None, value=None, step=1) -> dcc.Slider:
+    """The ``series-step`` slider, its value known when it is built. Built anew (not
+    only updated) each time it shows, so that its first frame shows that value: the
+    slider copies a changed ``value`` into its thumb only after a frame drawn with the
+    old one, and a key pressed on that frame moved the old thumb (the press lost)."""
+    return dcc.Slider(id=ids.SERIES_STEP, min=low, max=high, step=step, marks=marks or {},
+                      value=value, included=False, className="fd-series-step")  # fmt: skip
 
 
 def note_line(state: str = "", text: str = "") -> html.Div:

@@ -27,12 +27,14 @@ from fracdash.web.compare_data import (
 )
 from fracdash.web.compare_panel import (
     CKA_MISSING,
+    SLIDER_BOX,
     cka_figure,
     compare_quality_figure,
     note_line,
     ok_text,
     pairs_table,
     series_figure,
+    series_slider,
 )
 from fracdash.web.dag import dag_children, glyph_variants
 from fracdash.web.loading import analysis_by_key, load_view, run_key
@@ -142,48 +144,58 @@ def register(app, context) -> dict:
 
     @app.callback(
         Output(ids.SERIES, "hidden"),
-        Output(ids.SERIES_STEP, "min"),
-        Output(ids.SERIES_STEP, "max"),
-        Output(ids.SERIES_STEP, "marks"),
+        Output(SLIDER_BOX, "children"),
         Output(ids.SERIES_STEP, "value"),
-        Output(ids.SERIES_STEP, "step"),
         Output(ids.SERIES_HEATMAP, "figure"),
         Input(ids.RUN, "data"),
         Input(ids.VERSUS, "value"),
         Input(ids.SERIES_STEP, "value"),
         Input(ids.SERIES_HEATMAP, "clickData"),
+        State(ids.SERIES, "hidden"),
+        State(ids.SERIES_STEP, "min"),
+        State(ids.SERIES_STEP, "max"),
+        State(ids.SERIES_STEP, "marks"),
     )
-    def step_series(run, versus, step=None, click=None):
+    def step_series(run, versus, step=None, click=None, hidden=True, *shown):
         """A run of a series: its steps on the slider (but its own), the layers x steps
         quality heatmap; moving the slider (or clicking a step's column) compares with
         that step's run, setting "compare with" (by ``set_props``: the dropdown is no
         declared output, so nothing that reads it waits for this callback, the URL's
-        writer first). Nothing for another run."""
+        writer first). Nothing for another run. The slider is built anew, its value in
+        it, when it shows, its steps change (``shown``: its min, max and marks now) or
+        "compare with" changes from elsewhere: a slider's value changed by a callback
+        reaches its thumb a frame late, and a key pressed meanwhile moved the old thumb."""
         run = run_or_none(run)
         found = series_of(store, run) if run else None
-        trigger = dash.ctx.triggered_id if dash.ctx.triggered else None
         if found is None:
-            return True, 0, 1, {}, None, 1, {}
+            return True, no_update, no_update, {}
         _, steps = found
         by_step = dict(steps)
         own = by_step_of(steps, run)
-        if trigger in (ids.SERIES_STEP, ids.SERIES_HEATMAP):
-            before = by_step_of(steps, versus)
-            target = (_clicked_step(click) if trigger == ids.SERIES_HEATMAP
+        before = by_step_of(steps, versus)
+        moved = _moved()
+        if moved is not None:
+            target = (_clicked_step(click) if moved == ids.SERIES_HEATMAP
                       else snapped(step, before, own, list(by_step)))  # fmt: skip
             if target is None or target == own or target not in by_step:
                 # Nowhere to go (run A's own step, the end): the slider stays where it was.
-                return (*(no_update,) * 4, before, *(no_update,) * 2)
-            versus = by_step[target]  # compare with that step; the panels follow
-            dash.set_props(ids.VERSUS, {"value": versus})
+                return no_update, no_update, before, no_update
+            if target != before:  # compare with that step; the panels follow
+                versus = by_step[target]
+                dash.set_props(ids.VERSUS, {"value": versus})
         chosen = by_step_of(steps, versus)
+        value = chosen if chosen != own else None
         marks = {s: str(s) for s, r in steps if r != run}
+        low, high = steps[0][0], steps[-1][0]
         layers = _layers(run)
         figure = series_figure(layers, list(by_step), series_qualities(store, steps, layers),
                                chosen, own)  # fmt: skip
-        return (len(steps) < 2, steps[0][0], steps[-1][0], marks,
-                chosen if chosen != own else None, slider_step(list(by_step)),
-                figure)  # fmt: skip
+        mine = moved == ids.SERIES_STEP or step == value  # the slider moved there by the user
+        if hidden is False and _same_slider(shown, low, high, marks) and mine:
+            # Shown, and at that step already (or onto it now): kept, focus and all.
+            return False, no_update, value if step != value else no_update, figure
+        slider = series_slider(low, high, marks, value, slider_step(list(by_step)))
+        return len(steps) < 2, slider, no_update, figure
 
     def _layers(run):
         view = load_view(store, run, False)
@@ -211,6 +223,25 @@ def _triggered():
         return dash.ctx.triggered_id
     except MissingCallbackContextException:
         return None
+
+
+def _moved() -> str | None:
+    """What the user moved, if this call is theirs: the slider (first: a key pressed
+    while "compare with" changed too is kept), the series heatmap's click, or None."""
+    try:
+        fired = dash.ctx.triggered_prop_ids
+    except MissingCallbackContextException:
+        return None
+    return next((i for i in (ids.SERIES_STEP, ids.SERIES_HEATMAP)
+                 if any(p.startswith(f"{i}.") for p in fired)), None)  # fmt: skip
+
+
+def _same_slider(shown, low, high, marks) -> bool:
+    """Whether the slider ``shown`` (its min, max and marks, as the page sends them:
+    the marks' keys as text) is the one these steps make."""
+    if len(shown) != 3 or not isinstance(shown[2], dict):
+        return False
+    return (shown[0], shown[1]) == (low, high) and shown[2] == {str(k): v for k, v in marks.items()}
 
 
 def by_step_of(steps, run) -> int | None:
