@@ -58,7 +58,7 @@ def test_a_line_is_fitted_to_a_stages_measurements():
 def test_estimates_come_from_this_machines_measurements(store):
     empty = seconds_of(plan(store, "easy", None))
     assert list(empty) == ["start", "train", "forward", "order"]
-    assert 120 < sum(empty.values()) < 240  # the reference machine's figures
+    assert 600 < sum(empty.values()) < 1100  # the reference machine's figures (README)
     quick = estimate_seconds(store, "easy", 300, {"epochs": 1, "train_samples": 500})
     assert quick < 20
     assert estimate_seconds(store, "simplification", None) > sum(empty.values())

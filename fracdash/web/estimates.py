@@ -35,17 +35,20 @@ STAGES = ("start", "train", "forward", "order")
 #: Ordering work of each network's shown layers (widths + LAYER_WORK each, a reorder-only
 #: layer counted once with its predecessor); a test holds it to the built networks.
 WORK = {"lenet5": 36_604, "double_lenet5": 70_660, "vgg16": 352_188}
-#: Reference machine (2 cores, README "Performance"): seconds per unit of each stage
-#: (train: 150 s for LeNet5's 15 epochs x 60,000 samples; order: 22 s for LeNet5 at
-#: n = 10,000, which holds for the other networks within 15%).
+#: Reference machine (AMD EPYC, 2 cores, load average about 3 from other work; README
+#: "Estimates of a computation"): seconds per unit of each stage. train: 550 s for
+#: LeNet5's 15 epochs x 60,000 samples; forward: 9 s for LeNet5 at n = 10,000; order
+#: (the orders and the per-layer measures): 270 s for LeNet5 at n = 10,000, which holds
+#: for the other networks within 15%. The other networks' train and forward keep their
+#: ratios to LeNet5's of the earlier reference.
 PRIOR_RATE = {
-    ("train", "lenet5"): 150.0 / 900_000,
-    ("train", "double_lenet5"): 300.0 / 900_000,
-    ("train", "vgg16"): 240.0 / 200_000,
-    ("forward", "lenet5"): 2.0 / 10_000,
-    ("forward", "double_lenet5"): 4.0 / 10_000,
-    ("forward", "vgg16"): 30.0 / 10_000,
-    ("order", None): 22.0 / (WORK["lenet5"] * 10_000**2),
+    ("train", "lenet5"): 550.0 / 900_000,
+    ("train", "double_lenet5"): 1100.0 / 900_000,
+    ("train", "vgg16"): 880.0 / 200_000,
+    ("forward", "lenet5"): 9.0 / 10_000,
+    ("forward", "double_lenet5"): 18.0 / 10_000,
+    ("forward", "vgg16"): 135.0 / 10_000,
+    ("order", None): 270.0 / (WORK["lenet5"] * 10_000**2),
 }
 #: Fixed seconds of each stage on the reference machine (imports, loading, saving).
 PRIOR_FIXED = {"start": 8.0, "train": 3.0, "forward": 2.0, "order": 1.0}
