@@ -56,7 +56,7 @@ VIEW = f"""() => {{
     legend: [...document.querySelectorAll('.fd-legend-item')].map(e =>
       e.getAttribute('aria-pressed')),
     info: document.querySelector('.fd-selection-info').textContent,
-    model: [s.model.run, s.model.curve, s.labels, s.focus],
+    model: s.model ? [s.model.run, s.model.curve, s.labels, s.focus] : null,
   }};
 }}"""
 
