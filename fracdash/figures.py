@@ -181,6 +181,22 @@ def _depth_ticks(depths: dict[str, int]) -> tuple[list[int], list[str]]:
     return values, texts
 
 
+def depth_axis(fig: go.Figure, depths: dict[str, int], title: str) -> go.Figure:
+    """The x axis of a per-layer chart by depth (tick at each depth, its layers named)
+    and the y axis titled ``title``: the quality chart's and the measures'."""
+    ticks, texts = _depth_ticks(depths)
+    fig.update_xaxes(
+        title="depth (layers from the input, as in the graph)",
+        tickmode="array",
+        tickvals=ticks,
+        ticktext=texts,
+        tickangle=-45,
+        tickfont={"size": 10},
+    )
+    fig.update_yaxes(title=title, tickformat=".2f")
+    return fig
+
+
 def _flag_traces(analysis, depths, readings) -> tuple[list[go.Scatter], list[dict]]:
     """Markers and annotations of the onset and the degraded layers."""
     quality = {g.name: float(g.quality) for g in analysis.layers}
@@ -348,7 +364,6 @@ def quality_figure(analysis, per_class: bool = False) -> go.Figure:
         )
     flags, notes = _flag_traces(analysis, depths, readings)
     fig.add_traces(flags)
-    ticks, texts = _depth_ticks(depths)
     legend_rows = _legend_rows(names) if len(paths) > 1 else 0
     fig.update_layout(
         template="plotly_white",
@@ -387,13 +402,4 @@ def quality_figure(analysis, per_class: bool = False) -> go.Figure:
         annotations=notes,
         meta={"x_of_layer": depths, "readings": readings, "per_class": bool(per_class)},
     )
-    fig.update_xaxes(
-        title="depth (layers from the input, as in the graph)",
-        tickmode="array",
-        tickvals=ticks,
-        ticktext=texts,
-        tickangle=-45,
-        tickfont={"size": 10},
-    )
-    fig.update_yaxes(title="quality", tickformat=".2f")
-    return fig
+    return depth_axis(fig, depths, "quality")

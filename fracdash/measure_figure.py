@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from fracdash.analysis import MEASURE_FIELDS
-from fracdash.figures import _MARGIN, CLICK_HINT, PATH_INK, _depth_ticks, quality_figure
+from fracdash.figures import _MARGIN, CLICK_HINT, PATH_INK, depth_axis, quality_figure
 from fracdash.readings import branch_paths, layer_depths, path_names
 
 #: What the chart's selector offers, value -> label ("quality" first, the default).
@@ -82,7 +82,6 @@ def measure_figure(analysis, measure: str = "quality", per_class: bool = False) 
                 showlegend=len(paths) > 1,
             )
         )
-    ticks, texts = _depth_ticks(depths)
     k = analysis.meta.get("measures_k", 10)
     fig.update_layout(
         template="plotly_white",
@@ -102,13 +101,4 @@ def measure_figure(analysis, measure: str = "quality", per_class: bool = False) 
         hovermode="closest",
         meta={"x_of_layer": depths, "measure": measure, "per_class": False},
     )
-    fig.update_xaxes(
-        title="depth (layers from the input, as in the graph)",
-        tickmode="array",
-        tickvals=ticks,
-        ticktext=texts,
-        tickangle=-45,
-        tickfont={"size": 10},
-    )
-    fig.update_yaxes(title=label, tickformat=".2f")
-    return fig
+    return depth_axis(fig, depths, label)
