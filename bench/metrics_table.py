@@ -28,10 +28,7 @@ import json
 import os
 import sys
 import time
-from functools import partial
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -99,45 +96,38 @@ def _sibling_orders(store, name, base, metrics, times):
 def _layer_rows(model, x, y, analyses, metrics, k, times) -> list[dict]:
     """Per layer: its width, and per metric the quality and the comparison figures."""
     from fracdash.analysis import make_glyph
-    from fracdash.core import shares_input_order, vat_order
+    from fracdash.cli_metrics import own_order_layers
+    from fracdash.core import vat_order
     from fracdash.core.comparison import compare_metrics
-    from fracdash.models.activations import DEFAULT_BATCH, forward
-    from fracdash.sources import as_source
 
-    source = as_source(model, example=x)
-    net = source.network(x[:1])
-    nodes = [n for n in net.nodes if not shares_input_order(n.kind, n.inputs)]
     rows = []
-    with forward(net, [x], [n.name for n in nodes], batch_size=source.batch_size or DEFAULT_BATCH,
-                 outputs=partial(source.layer_outputs, net)) as acts:  # fmt: skip
-        for node in nodes:
-            t = time.perf_counter()
-            xa = np.asarray(acts.array(node.name)).reshape(len(y), -1)
-            glyphs = {m: a.layer(node.name) for m, a in analyses.items()}
-            orders = {m: g.order for m, g in glyphs.items()}
-            quality = {m: float(g.quality) for m, g in glyphs.items()}
-            relu = relu_family(node.kind, node.relu)
-            if "relu-hamming" in metrics and relu:
-                t0 = time.perf_counter()
-                orders["relu-hamming"] = vat_order(xa, "relu-hamming")
-                times["relu-hamming"] = round(times.get("relu-hamming", 0)
-                                              + time.perf_counter() - t0, 1)  # fmt: skip
-                g = glyphs["euclidean"]
-                quality["relu-hamming"] = float(make_glyph(
-                    g.name, g.kind, g.inputs, g.output_shape, orders["relu-hamming"], y,
-                    g.curve).quality)  # fmt: skip
-            figures = {}
-            for r in compare_metrics(xa, y, orders, k=k):
-                figures[r.metric] = {"quality": round(quality[r.metric], 4),
-                                     "knn_accuracy": round(r.knn_accuracy, 4),
-                                     "hubness": round(r.hubness, 3),
-                                     "trustworthiness": round(r.trustworthiness, 4),
-                                     "tree_edges": round(r.tree_edges, 4),
-                                     "curve_kept": round(r.curve_kept, 4)}  # fmt: skip
-            seconds = round(time.perf_counter() - t, 1)
-            rows.append({"layer": node.name, "kind": node.kind, "width": int(xa.shape[1]),
-                         "relu": relu, "measures_s": seconds, "metrics": figures})  # fmt: skip
-            print(f"  {node.name} ({xa.shape[1]} wide): measured in {seconds:.1f} s", flush=True)
+    for node, xa in own_order_layers(model, x):
+        t = time.perf_counter()
+        glyphs = {m: a.layer(node.name) for m, a in analyses.items()}
+        orders = {m: g.order for m, g in glyphs.items()}
+        quality = {m: float(g.quality) for m, g in glyphs.items()}
+        relu = relu_family(node.kind, node.relu)
+        if "relu-hamming" in metrics and relu:
+            t0 = time.perf_counter()
+            orders["relu-hamming"] = vat_order(xa, "relu-hamming")
+            times["relu-hamming"] = round(times.get("relu-hamming", 0)
+                                          + time.perf_counter() - t0, 1)  # fmt: skip
+            g = glyphs["euclidean"]
+            quality["relu-hamming"] = float(make_glyph(
+                g.name, g.kind, g.inputs, g.output_shape, orders["relu-hamming"], y,
+                g.curve).quality)  # fmt: skip
+        figures = {}
+        for r in compare_metrics(xa, y, orders, k=k):
+            figures[r.metric] = {"quality": round(quality[r.metric], 4),
+                                 "knn_accuracy": round(r.knn_accuracy, 4),
+                                 "hubness": round(r.hubness, 3),
+                                 "trustworthiness": round(r.trustworthiness, 4),
+                                 "tree_edges": round(r.tree_edges, 4),
+                                 "curve_kept": round(r.curve_kept, 4)}  # fmt: skip
+        seconds = round(time.perf_counter() - t, 1)
+        rows.append({"layer": node.name, "kind": node.kind, "width": int(xa.shape[1]),
+                     "relu": relu, "measures_s": seconds, "metrics": figures})  # fmt: skip
+        print(f"  {node.name} ({xa.shape[1]} wide): measured in {seconds:.1f} s", flush=True)
     return rows
 
 

@@ -96,31 +96,40 @@ def _sibling_runs(store, run, metrics, inputs, bars) -> dict:
     return analyses
 
 
-def _table(analyses, metrics, inputs, k) -> list[tuple]:
-    """One row per layer with its own order and metric: the figures of
-    :func:`fracdash.core.comparison.compare_metrics` on the layer's activations."""
-    from fracdash.core import shares_input_order, vat_order
-    from fracdash.core.comparison import compare_metrics
+def own_order_layers(model, x):
+    """Each layer of ``model`` that holds an order of its own (not a reshape of its
+    input's), with its activations on ``x`` as (n, d): ``(node, array)``, one forward
+    pass for all."""
+    from fracdash.core import shares_input_order
     from fracdash.models.activations import DEFAULT_BATCH, forward
     from fracdash.sources import as_source
 
-    _, _, model, x, y, _ = inputs
     source = as_source(model, example=x)
     net = source.network(x[:1])
     nodes = [n for n in net.nodes if not shares_input_order(n.kind, n.inputs)]
-    rows = []
     with forward(net, [x], [n.name for n in nodes], batch_size=source.batch_size or DEFAULT_BATCH,
                  outputs=partial(source.layer_outputs, net)) as acts:  # fmt: skip
         for node in nodes:
-            xa = np.asarray(acts.array(node.name)).reshape(len(y), -1)
-            orders = {m: a.layers[a.layer_names.index(node.name)].order
-                      for m, a in analyses.items()}  # fmt: skip
-            if "relu-hamming" in metrics and relu_family(node.kind, node.relu):
-                orders["relu-hamming"] = vat_order(xa, "relu-hamming")
-            for r in compare_metrics(xa, y, orders, k=k):
-                rows.append((node.name, r.metric, f"{r.knn_accuracy:.3f}", f"{r.hubness:.2f}",
-                             f"{r.trustworthiness:.3f}", f"{r.tree_edges:.3f}",
-                             f"{r.curve_kept:.3f}"))  # fmt: skip
+            yield node, np.asarray(acts.array(node.name)).reshape(len(x), -1)
+
+
+def _table(analyses, metrics, inputs, k) -> list[tuple]:
+    """One row per layer with its own order and metric: the figures of
+    :func:`fracdash.core.comparison.compare_metrics` on the layer's activations."""
+    from fracdash.core import vat_order
+    from fracdash.core.comparison import compare_metrics
+
+    _, _, model, x, y, _ = inputs
+    rows = []
+    for node, xa in own_order_layers(model, x):
+        orders = {m: a.layers[a.layer_names.index(node.name)].order
+                  for m, a in analyses.items()}  # fmt: skip
+        if "relu-hamming" in metrics and relu_family(node.kind, node.relu):
+            orders["relu-hamming"] = vat_order(xa, "relu-hamming")
+        for r in compare_metrics(xa, y, orders, k=k):
+            rows.append((node.name, r.metric, f"{r.knn_accuracy:.3f}", f"{r.hubness:.2f}",
+                         f"{r.trustworthiness:.3f}", f"{r.tree_edges:.3f}",
+                         f"{r.curve_kept:.3f}"))  # fmt: skip
     return rows
 
 
