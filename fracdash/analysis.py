@@ -81,6 +81,22 @@ class LayerGlyph:
 MEASURE_FIELDS = ("knn_accuracy", "hubness", "trustworthiness")
 
 
+def pack_npz(arrays: dict, header: dict) -> bytes:
+    """``arrays`` and a JSON ``header`` as one ``.npz`` (the header as uint8 bytes): how
+    analyses and comparisons are stored, never pickled."""
+    arrays = {**arrays, "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def unpack_npz(data: bytes) -> tuple[dict, dict]:
+    """``(header, arrays)`` of :func:`pack_npz`'s bytes (``allow_pickle=False``)."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        header = json.loads(z["header"].tobytes().decode())
+        return header, {name: z[name] for name in z.files if name != "header"}
+
+
 def _measures_of(g: LayerGlyph, curve: str) -> dict:
     """``g``'s measures, to carry onto its glyph laid on ``curve`` (the glyph's
     trustworthiness holds on its own curve only)."""
@@ -244,27 +260,23 @@ class Analysis:
             "color_by": self.color_by,
             "meta": self.meta,
         }
-        arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        return buf.getvalue()
+        return pack_npz(arrays, header)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Analysis:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            header = json.loads(z["header"].tobytes().decode())
-            labels, predictions = z["labels"], z["predictions"]
-            color = labels if header["color_by"] == "truth" else predictions
-            layers = [
-                replace(
-                    make_glyph(
-                        h["name"], h["kind"], h["inputs"], h["output_shape"], z[f"order{i}"],
-                        color,
-                    ),
-                    **{f: h.get(f) for f in MEASURE_FIELDS},
-                )
-                for i, h in enumerate(header["layers"])
-            ]  # fmt: skip
+        header, z = unpack_npz(data)
+        labels, predictions = z["labels"], z["predictions"]
+        color = labels if header["color_by"] == "truth" else predictions
+        layers = [
+            replace(
+                make_glyph(
+                    h["name"], h["kind"], h["inputs"], h["output_shape"], z[f"order{i}"],
+                    color,
+                ),
+                **{f: h.get(f) for f in MEASURE_FIELDS},
+            )
+            for i, h in enumerate(header["layers"])
+        ]  # fmt: skip
         return cls(
             layers=layers,
             labels=labels,

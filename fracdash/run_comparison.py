@@ -1,4 +1,4 @@
-"""The result of comparing two runs on the same samples (plain data, numpy only).
+"""The result of comparing two runs on the same samples (plain data).
 
 Made by :func:`fracdash.compare.compare_runs`; stored in the store as one ``.npz`` of
 arrays plus a JSON header (no pickle), like :class:`~fracdash.analysis.Analysis`.
@@ -6,12 +6,12 @@ arrays plus a JSON header (no pickle), like :class:`~fracdash.analysis.Analysis`
 
 from __future__ import annotations
 
-import io
-import json
 import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
+from fracdash.analysis import pack_npz, unpack_npz
 
 #: Each sample's correctness class (:attr:`Comparison.correctness`), by code 0..3.
 CORRECTNESS = ("both right", "only A right", "only B right", "both wrong")
@@ -169,16 +169,11 @@ class Comparison:
             "pairs": [asdict(p) for p in self.pairs], "layers_a": self.layers_a,
             "layers_b": self.layers_b, "k": self.k, "notes": self.notes, "meta": self.meta,
         }  # fmt: skip
-        arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        return buf.getvalue()
+        return pack_npz(arrays, header)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Comparison:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            header = json.loads(z["header"].tobytes().decode())
-            arrays = {name: z[name] for name in z.files if name != "header"}
+        header, arrays = unpack_npz(data)
         return cls(
             run_a=header["run_a"], run_b=header["run_b"], pairing=header["pairing"],
             pairs=[PairMeasures(**p) for p in header["pairs"]], layers_a=header["layers_a"],
