@@ -251,6 +251,11 @@ def test_a_click_on_a_name_in_run_b_enlarges_b_s_glyph(cb):
     from fracdash.web.loading import load_view
 
     assert hidden is False and image.src == load_view(cb.store, "b").glyph("dense").absolute
+    # The browser draws run B's samples over it: the glyph names its run.
+    assert props(body[1])["data-run"] == "b"
+    body, _ = triggered(f'{{"layer":"dense","type":"{ids.GLYPH_NAME}"}}.n_clicks', 1,
+                        cb.toggle_zoom, [1], 0, "a", "absolute", "compact")  # fmt: skip
+    assert props(body[1])["data-run"] == "a"
 
 
 def test_runs_under_two_metrics_are_named_with_their_metrics(cb):

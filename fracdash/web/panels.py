@@ -158,9 +158,11 @@ def coloring_key(n_classes: int, colors=None) -> html.Div:
     )
 
 
-def zoom_children(glyph: GlyphView, coloring: str, target: int = ZOOM_TARGET) -> list:
+def zoom_children(glyph: GlyphView, coloring: str, target: int = ZOOM_TARGET,
+                  run: str | None = None) -> list:  # fmt: skip
     """A glyph drawn large (its longer side up to ``target`` px), with its layer name,
-    kind, output shape and quality."""
+    kind, output shape and quality; ``run`` named on it (``data-run``) for the browser,
+    which draws that run's samples over it."""
     scale = max(1, target // max(glyph.width, glyph.height))
     facts = [
         ("layer", glyph.name),
@@ -188,6 +190,7 @@ def zoom_children(glyph: GlyphView, coloring: str, target: int = ZOOM_TARGET) ->
             ],
             className="fd-zoom-glyph",
             style={"width": f"{glyph.width * scale}px", "height": f"{glyph.height * scale}px"},
+            **({"data-run": run} if run else {}),
         ),
         html.Dl(
             [

@@ -92,16 +92,6 @@
     P().showSelection(s, S());
   });
 
-  /* A click on a layer's name enlarges its glyph: the zoomed glyph is that graph's run
-   * (any other click outside the zoom panel: run A's, as the quality chart's). */
-  document.addEventListener("click", function (ev) {
-    var name = ev.target.closest ? ev.target.closest(".fd-node-name") : null;
-    var graph = name && name.closest(".fd-dag-canvas");
-    if (V() && (name || !ev.target.closest || !ev.target.closest(".fd-zoom"))) {
-      st().zoomRun = graph ? graph.dataset.run : null;
-    }
-  }, true);
-
   /* A double-click on a glyph enlarges it, as a click on its layer's name does (the
    * name may be hidden in an overview). Its two clicks pin and unpin: nothing stays. */
   document.addEventListener("dblclick", function (ev) {

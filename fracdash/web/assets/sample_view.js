@@ -30,7 +30,7 @@
   var st = {
     model: null, modelB: null, compare: null, cache: {}, loading: {}, failed: {},
     compareKey: null, sprite: null, spriteOf: null, spriteFailed: null, labels: "truth", focus: null,
-    pins: [], sel: null, mask: null, maskId: 0, hover: null, brush: null, zoomRun: null,
+    pins: [], sel: null, mask: null, maskId: 0, hover: null, brush: null,
   };
 
   /* The panels around the glyphs (assets/sample_panels.js). */
@@ -66,10 +66,10 @@
   }
 
   /* The sample model of the graph `el` lies in (a glyph outside a graph, as the zoomed
-   * one: the nearest data-run, else the run whose layer name was clicked, else run A). */
+   * one: the nearest data-run, else run A). */
   function modelOf(el) {
     var holder = el.closest(".fd-dag-canvas") || el.closest("[data-run]");
-    var run = holder ? holder.dataset.run : el.closest(".fd-zoom") ? st.zoomRun : null;
+    var run = holder ? holder.dataset.run : null;
     if (!run) return st.model;
     if (st.model && st.model.run === run) return st.model;
     if (st.modelB && st.modelB.run === run) return st.modelB;

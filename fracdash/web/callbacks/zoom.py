@@ -29,14 +29,15 @@ def register(app, context) -> dict:
     """Declare the zoom callbacks on ``app``, reading ``context``'s store."""
 
     def zoomed(layer, run, coloring, curve):
-        view = load_view(context.store, run_or_none(run), False, curve_or_default(curve))
+        run = run_or_none(run)
+        view = load_view(context.store, run, False, curve_or_default(curve))
         if view is None or layer is None:
             raise PreventUpdate
         try:
             glyph = view.glyph(layer)
         except KeyError:  # a layer this run does not have
             raise PreventUpdate from None
-        return zoom_children(glyph, coloring_or_default(coloring)), False
+        return zoom_children(glyph, coloring_or_default(coloring), run=run), False
 
     @app.callback(
         Output(ids.GLYPH_ZOOM_BODY, "children"),
