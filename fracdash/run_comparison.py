@@ -120,6 +120,15 @@ class Comparison:
         return np.where(right_a & right_b, 0, only).astype(np.int8)
 
     @property
+    def agreement(self) -> np.ndarray:
+        """(n,) float64: each sample's mean curve agreement over the matched pairs (NaN
+        without pairs); the lowest "changed most"."""
+        curves = np.asarray(self.curve_samples, dtype=np.float64)
+        if curves.ndim != 2 or curves.shape[0] == 0:
+            return np.full(self.n, np.nan)
+        return curves.mean(axis=0)
+
+    @property
     def disagreements(self) -> np.ndarray:
         """(m,) int64: the samples the two runs classify differently."""
         return np.flatnonzero(self.predictions_a != self.predictions_b)

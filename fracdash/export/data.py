@@ -64,14 +64,6 @@ def run_tables(analysis) -> tuple[dict, dict]:
     return samples, layers
 
 
-def agreement(comparison) -> np.ndarray:
-    """Each sample's mean curve agreement over the matched pairs (NaN without pairs)."""
-    curves = np.asarray(comparison.curve_samples, dtype=np.float64)
-    if curves.ndim != 2 or curves.shape[0] == 0:
-        return np.full(comparison.n, np.nan)
-    return curves.mean(axis=0)
-
-
 def comparison_tables(comparison, a, b) -> tuple[dict, dict]:
     """(per-sample table, per-pair table) of ``comparison`` of analyses ``a`` and ``b``."""
     n = comparison.n
@@ -81,7 +73,7 @@ def comparison_tables(comparison, a, b) -> tuple[dict, dict]:
         "predicted_a": comparison.predictions_a,
         "predicted_b": comparison.predictions_b,
         "correctness": [CORRECTNESS[c] for c in comparison.correctness],
-        "agreement": agreement(comparison),
+        "agreement": comparison.agreement,
     }
     for side, analysis in (("a", a), ("b", b)):
         for g in analysis.layers:

@@ -106,11 +106,6 @@ def _held(store, run_a: str, run_b: str) -> tuple:
                  for r in (run_a, run_b))  # fmt: skip
 
 
-def agreement(found: Comparison) -> np.ndarray:
-    """(n,) float32: each sample's mean curve agreement over the matched pairs."""
-    return np.asarray(found.curve_samples, dtype=np.float64).mean(axis=0).astype(np.float32)
-
-
 def moved_samples(mean_agreement: np.ndarray) -> np.ndarray:
     """The "changed most" selection: the ``max(10, ceil(n / 100))`` samples (at most n)
     of the lowest mean curve agreement, ties to the lower index; sorted."""
@@ -130,7 +125,7 @@ def comparison_json(found: Comparison) -> dict:
     int8), the mean curve agreement (base64 of n little-endian float32) and the
     "changed most" samples."""
     summary = found.to_dict()
-    mean = agreement(found)
+    mean = found.agreement.astype(np.float32)  # as the browser reads it
     return {
         "run_a": found.run_a,
         "run_b": found.run_b,
