@@ -134,6 +134,7 @@ def _analyze_user(ctx, opts: dict, cache_dir, series=None, start=None) -> tuple[
     forward pass has given the predictions, before anything is stored). ``series``:
     ``(name, step)`` of a checkpoint's run in a series (:mod:`fracdash.series`), its
     orders begun at sample ``start`` if given."""
+    from fracdash import background_compile
     from fracdash.inputs import data as userdata
     from fracdash.runs import analyze_run, check_run_name
 
@@ -164,6 +165,8 @@ def _analyze_user(ctx, opts: dict, cache_dir, series=None, start=None) -> tuple[
 
             # What the file says of its model is checked before TensorFlow's start-up.
             check_before_loading(summarize(model_path), x, y, names, output=output)
+        background_compile.start()  # numba compiles while TensorFlow and the model load
+        if model_path.suffix.lower() != ".onnx":
             quiet_keras_import()
         model = userdata.load_model(model_path, output)
         data = userdata.prepare_data(

@@ -40,6 +40,7 @@ from functools import partial
 
 import numpy as np
 
+from fracdash import background_compile
 from fracdash.analysis import Analysis, make_glyph
 from fracdash.capacity import check_scratch_space
 from fracdash.cluster import LayerJob, LocalOrderer, check_layers, current_orderer
@@ -286,6 +287,7 @@ def analyze(
     xs = _as_inputs(x)
     y = _check_inputs(xs, y, metric, labels)
     store = _as_store(store)
+    background_compile.start()  # numba compiles the kernels while the model runs
     source = as_source(model, example=xs[0])
     net = source.network(xs[0][:1])
     k = int(net.nodes[-1].output_shape[-1])
@@ -345,6 +347,7 @@ def analyze(
                 on_partial(so_far.analysis())  # every layer in place before the first order
                 arrived = so_far.add
                 so_far.report = on_partial
+            background_compile.wait()  # the kernels, compiled while the model ran
             for name in remeasure:  # ordered before, measured now
                 measured[name] = measure_layer(store, mkeys[name], acts[name], y, orders[name],
                                                metric)  # fmt: skip

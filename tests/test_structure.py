@@ -26,7 +26,7 @@ FLOORS = [
     ("sources", ["fracdash.sources"]),
     ("inputs", ["fracdash.inputs"]),
     ("pipeline", ["fracdash.cluster", "fracdash.capacity", "fracdash.measuring",
-                  "fracdash.pipeline"]),
+                  "fracdash.background_compile", "fracdash.pipeline"]),
     ("runs", ["fracdash.runs", "fracdash.run_inputs", "fracdash.layer_pairs", "fracdash.compare",
               "fracdash.series"]),
     ("export", ["fracdash.export"]),

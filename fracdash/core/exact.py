@@ -179,8 +179,8 @@ def exact_distance(data, i, c, buf):
     scale2 = data.scale2
     fi, fc = data.factors[i], data.factors[c]
     if data.fd >= 0:
-        _load_row(data, i, 0)
-        _load_row(data, c, 1)
+        _load_row(data, i, np.intp(0))  # np.intp: one compiled version for both slots
+        _load_row(data, c, np.intp(1))
         a, b = data.rowbuf[1], data.rowbuf[0]
     else:
         a, b = data.x[c], data.x[i]
@@ -189,7 +189,7 @@ def exact_distance(data, i, c, buf):
     for k in range(buf.size):
         diff = np.float64(a[k]) * fc - np.float64(b[k]) * fi
         buf[k] = diff * diff
-    return _pairwise(buf, 0, buf.size) * scale2
+    return _pairwise(buf, np.intp(0), buf.size) * scale2
 
 
 @njit(cache=True, nogil=True)

@@ -167,7 +167,7 @@ def _measure(c, rows, limit, state, terms, data):
     err, pen = terms.err, state.pen
     own = terms.kappa * terms.sq[c]
     best = np.inf
-    row = _row(rows, c, 1)
+    row = _row(rows, c, np.intp(1))
     n = pen.size
     for lo in range(0, n, LANES):
         hi = min(n, lo + LANES)
@@ -294,7 +294,7 @@ def prim_steps(rows, k0, k1, order, state, terms, data):
         if k:
             j = nearest(high, bhigh)
             lim = _upper(high[j]) + err[j]
-            m = 0
+            m = np.intp(0)  # not the literal 0: _choose would be compiled twice
             for b in range(blow.size):  # only blocks that can hold a candidate
                 if _lower(blow[b]) - berr[b] <= lim:
                     for c in range(b * LANES, min(n, (b + 1) * LANES)):
@@ -318,7 +318,7 @@ def prim_steps(rows, k0, k1, order, state, terms, data):
             nmem = t
             state.nmem[0] = nmem
         own = kappa * sq[j]
-        row = _row(rows, j, 0)
+        row = _row(rows, j, np.intp(0))
         for s in range(nmem):
             c = members[s]
             if np.float64(row[c]) - (err[c] + own) < known_val[c]:
@@ -342,7 +342,7 @@ def first_max_row(rows, candidates, threshold, data, buf):
     n = rows.matrix.shape[1]
     best_val, best_row = -np.inf, n
     for i in candidates:
-        row = _row(rows, i, 0)
+        row = _row(rows, i, np.intp(0))
         for j in range(n):
             if row[j] >= threshold:
                 val = exact_distance(data, i, j, buf)
