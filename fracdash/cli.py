@@ -22,6 +22,7 @@ from fracdash.cli_options import (  # noqa: E402
     _cache_option,
     _cluster_options,
     _fail,
+    _marking_options,
     _metric_option,
     _orderer,
     _user_options,
@@ -353,13 +354,7 @@ def _size(n: float) -> str:
     "label, pixel and rank in every layer's order) to FILE, per layer (kind, shape, "
     "quality) beside it as <stem>-layers; .csv, or .parquet with pyarrow installed.",
 )
-@click.option(
-    "--coloring",
-    type=click.Choice(["absolute", "relative"]),
-    default="absolute",
-    show_default=True,
-    help="The PNG's glyph coloring (the HTML has a switch).",
-)
+@_marking_options
 @click.option(
     "--simplify",
     is_flag=True,
@@ -376,7 +371,7 @@ def _size(n: float) -> str:
 @_versus_options
 @_cache_option
 @click.pass_context
-def export_command(ctx, run, html_path, png_path, data_path, coloring, simplify, curve,
+def export_command(ctx, run, html_path, png_path, data_path, coloring, select, simplify, curve,
                    versus, pairs, cache_dir):  # fmt: skip
     """Export stored run RUN: a standalone HTML page (--html), a PNG of its layer graph
     (--png), folded into columns as on the page, and/or its data (--data); with --versus,
@@ -387,7 +382,7 @@ def export_command(ctx, run, html_path, png_path, data_path, coloring, simplify,
         written = export_run(
             cache_dir or default_store_dir(), run, html=html_path, png=png_path,
             data=data_path, coloring=coloring, simplify=simplify, curve=curve,
-            versus=versus, pairs=list(pairs) or None,
+            versus=versus, pairs=list(pairs) or None, select=select,
         )  # fmt: skip
     except FracdashError as err:
         _fail(ctx, str(err), err)

@@ -156,3 +156,23 @@ def _versus_options(fn):
         help="Export RUN compared with stored run RUN_B of the same samples: both graphs "
         "side by side in the PNG and HTML, the comparison's tables as --data.",
     )(fn)
+
+
+def _marking_options(fn):
+    """``--coloring`` and ``--select`` of ``fracdash export``: what its PNG and HTML draw
+    over the glyphs (:mod:`fracdash.export.selection`)."""
+    fn = click.option(
+        "--select",
+        metavar="SPEC",
+        help="Draw a selection as the page does, the other samples faded; SPEC as the "
+        "page's link writes it (sel=): wrong, cell:T-P, brush:LAYER:X0,Y0,X1,Y1, and with "
+        "--versus diff, moved or brush-b:LAYER:X0,Y0,X1,Y1.",
+    )(fn)
+    return click.option(
+        "--coloring",
+        type=click.Choice(["absolute", "relative", "correctness"]),
+        default="absolute",
+        show_default=True,
+        help="The PNG's glyph coloring (the HTML has a switch); correctness (with --versus): "
+        "both right, only A right, only B right, both wrong, in the PNG and the HTML.",
+    )(fn)

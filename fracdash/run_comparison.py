@@ -13,6 +13,28 @@ import numpy as np
 
 from fracdash.analysis import pack_npz, unpack_npz
 
+#: "Changed most" selects at least this many samples (1% of them past 1,000).
+MOVED_LEAST = 10
+
+
+def moved_samples(mean_agreement: np.ndarray) -> np.ndarray:
+    """The "changed most" selection: the ``max(10, ceil(n / 100))`` samples (at most n)
+    of the lowest mean curve agreement, ties to the lower index; sorted.
+
+    Parameters
+    ----------
+    mean_agreement : ndarray of float, shape (n,)
+        Each sample's mean curve agreement (:attr:`Comparison.agreement`, as float32
+        where it must match what the browser reads).
+
+    Returns
+    -------
+    ndarray of int64, shape (m,)
+    """
+    n = int(mean_agreement.size)
+    m = min(n, max(MOVED_LEAST, math.ceil(n / 100)))
+    return np.sort(np.argsort(mean_agreement, kind="stable")[:m])
+
 #: Each sample's correctness class (:attr:`Comparison.correctness`), by code 0..3.
 CORRECTNESS = ("both right", "only A right", "only B right", "both wrong")
 #: The measures that need the layers' activations (the model and data found again);
@@ -127,6 +149,12 @@ class Comparison:
         if curves.ndim != 2 or curves.shape[0] == 0:
             return np.full(self.n, np.nan)
         return curves.mean(axis=0)
+
+    @property
+    def moved(self) -> np.ndarray:
+        """The "changed most" samples: :func:`moved_samples` of the mean curve agreement
+        as the page reads it (float32)."""
+        return moved_samples(self.agreement.astype(np.float32))
 
     @property
     def disagreements(self) -> np.ndarray:

@@ -16,10 +16,10 @@ from tiny_models import curve_jaccard
 from web_compare_runs import DEEP, N, cb, hand_made, note, props, triggered  # noqa: F401
 
 from fracdash.analysis import Analysis
+from fracdash.run_comparison import moved_samples
 from fracdash.runs import register
 from fracdash.store import stage_key
 from fracdash.web import compare_data, ids
-from fracdash.web.compare_data import moved_samples
 
 # -- GET /compare/<A>/<B>.json -------------------------------------------------------
 

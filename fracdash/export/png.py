@@ -21,9 +21,9 @@ from fracdash.export.layout import (
     run_line,
     text_width,
 )
+from fracdash.export.marking import COLORINGS, Marking, correctness_legend, marked_glyph
 from fracdash.glyphs import RELATIVE_COLORS, absolute_png, relative_png, run_palette
 
-COLORINGS = ("absolute", "relative")
 TITLE_SIZE = 15
 MARGIN = 12
 SWATCH, LEGEND_ROW, LEGEND_GAP = 12, 18, 16
@@ -103,12 +103,14 @@ def _text_top(size: int, top: int, height: int) -> int:
 def _legend_entries(analysis, coloring: str) -> list[tuple[str, str]]:
     if coloring == "relative":
         return list(zip(RELATIVE_COLORS, RELATIVE_KEY, strict=True))
+    if coloring == "correctness":
+        return correctness_legend()
     return list(zip(run_palette(analysis), map(str, analysis.class_names), strict=True))
 
 
 def _check_coloring(coloring: str) -> None:
     if coloring not in COLORINGS:
-        raise ValueError(f"coloring must be 'absolute' or 'relative', not {coloring!r}")
+        raise ValueError(f"coloring must be one of {', '.join(COLORINGS)}, not {coloring!r}")
 
 
 def polyline(route, dx: float, dy: float) -> tuple[tuple[float, float], ...]:
@@ -191,7 +193,8 @@ def _centred(draw, text: str, band: Rect, fill) -> None:
               font=font(FONT_SIZE), fill=fill)  # fmt: skip
 
 
-def export_png(analysis, coloring: str = "absolute", *, title: str | None = None) -> bytes:
+def export_png(analysis, coloring: str = "absolute", *, title: str | None = None,
+               marking: Marking | None = None) -> bytes:  # fmt: skip
     """The whole layer graph as one PNG, folded into columns as on the page.
 
     Parameters
@@ -199,21 +202,29 @@ def export_png(analysis, coloring: str = "absolute", *, title: str | None = None
     analysis : Analysis
         Every layer of it is drawn (pass ``analysis.simplified()`` for the simplified
         network, ``analysis.on_curve("paper")`` for the paper's curve).
-    coloring : {"absolute", "relative"}
-        The glyphs' coloring; the legend shows the classes, or the relative codes.
+    coloring : {"absolute", "relative", "correctness"}
+        The glyphs' coloring; the legend shows the classes, the relative codes, or the
+        four correctness classes ("correctness": ``marking.codes`` are needed).
     title : str, optional
         Leads the title line (e.g. the run's name), before the run's note, curve,
         accuracy and number of samples.
+    marking : Marking, optional
+        A selection (the other samples faded, as on the page; its note joins the
+        title) and the correctness codes (:mod:`fracdash.export.marking`).
 
     Returns
     -------
     bytes
         An RGB PNG; the size and every position are :func:`png_layout`'s. Each glyph's
         pixels are its own PNG's (:func:`fracdash.glyphs.absolute_png` or
-        ``relative_png``) converted to RGB, each pixel a ``scale x scale`` square.
+        ``relative_png``) converted to RGB, each pixel a ``scale x scale`` square; with a
+        ``marking`` (or the correctness coloring),
+        :func:`fracdash.export.marking.marked_glyph`'s.
     """
     from PIL import Image, ImageDraw
 
+    if marking is not None and marking.note:
+        title = " · ".join(t for t in (title, marking.note) if t)
     layout = png_layout(analysis, coloring, title=title)
     picture = Image.new("RGB", (layout.width, layout.height), BACKGROUND)
     draw = ImageDraw.Draw(picture)
@@ -230,8 +241,12 @@ def export_png(analysis, coloring: str = "absolute", *, title: str | None = None
     for g in analysis.layers:
         node = layout.nodes[g.name]
         x, y, w, h = node.glyph
-        with Image.open(io.BytesIO(render(analysis, g.name))) as glyph:
-            picture.paste(glyph.convert("RGB").resize((w, h), Image.Resampling.NEAREST), (x, y))
+        if marking is not None or coloring == "correctness":
+            glyph = Image.fromarray(marked_glyph(analysis, g.name, coloring, marking))
+        else:
+            with Image.open(io.BytesIO(render(analysis, g.name))) as own:
+                glyph = own.convert("RGB")
+        picture.paste(glyph.resize((w, h), Image.Resampling.NEAREST), (x, y))
         _centred(draw, g.name, node.name_band, TEXT)
         _centred(draw, f"{g.quality:.3f}", node.quality_band, MUTED)
     out = io.BytesIO()

@@ -6,11 +6,14 @@ from functools import partial
 from pathlib import Path
 
 from fracdash.analysis import DEFAULT_CURVE
+from fracdash.compare import compare_runs
 from fracdash.core import CURVES
 from fracdash.errors import ExportError, RunError
 from fracdash.export.data import check_data_target, layers_path, run_tables, write_tables
 from fracdash.export.files import check_target, write_atomic
+from fracdash.export.marking import COLORINGS
 from fracdash.export.png import export_png
+from fracdash.export.selection import check_view, needs_comparison, view_marking
 from fracdash.export.standalone import export_html
 from fracdash.export.versus import (
     check_pair,
@@ -36,6 +39,7 @@ def export_run(
     curve: str = DEFAULT_CURVE,
     versus: str | None = None,
     pairs=None,
+    select: str | None = None,
 ) -> list[tuple[Path, int]]:
     """Write stored run ``run`` as an HTML page, a PNG and/or data tables; with
     ``versus``, its comparison with another run.
@@ -53,8 +57,9 @@ def export_run(
         Where to write the per-sample table (.csv, or .parquet with pyarrow); the
         per-layer table goes beside it (:mod:`fracdash.export.data`). At least one of
         ``html``, ``png`` and ``data``.
-    coloring : {"absolute", "relative"}
-        The PNG's coloring.
+    coloring : {"absolute", "relative", "correctness"}
+        The PNG's coloring; "correctness" (with ``versus``) colors each sample by right
+        or wrong in both runs, in the HTML too.
     simplify : bool
         Leave out reorder-only layers (``Analysis.simplified``).
     curve : {"compact", "paper"}
@@ -65,6 +70,11 @@ def export_run(
         (:mod:`fracdash.export.versus`), as ``/export/<run>.png?vs=<versus>`` answers.
     pairs : list of "A:B" strings, optional
         With ``versus``: the layer pairs instead of those matched by name or depth.
+    select : str, optional
+        A selection as the page's URL writes it (``sel=``: ``wrong``, ``diff``,
+        ``moved``, ``cell:T-P``, ``brush:LAYER:X0,Y0,X1,Y1``, ``brush-b:…``;
+        :mod:`fracdash.export.selection`), drawn in the PNG and the HTML as on the
+        page: the other samples faded.
 
     Returns
     -------
@@ -74,9 +84,9 @@ def export_run(
     Raises
     ------
     ExportError
-        No target, an unknown curve, a target that cannot be written (checked before any
-        rendering), both targets the same file, or a failed write (disk full, ...; no
-        half-written file is left).
+        No target, an unknown curve or coloring, a bad selection, a target that cannot
+        be written (checked before any rendering), both targets the same file, or a
+        failed write (disk full, ...; no half-written file is left).
     RunError
         ``run`` (or ``versus``) is not in the catalog (the message lists the stored
         runs), or its analysis is gone.
@@ -87,6 +97,9 @@ def export_run(
         raise ExportError(f"unknown curve {curve!r}; choose {' or '.join(CURVES)}")
     if pairs and versus is None:
         raise ExportError("--pair pairs the layers of two runs; add --versus RUN_B, or drop --pair")
+    if coloring not in COLORINGS:
+        raise ExportError(f"unknown coloring {coloring!r}; choose {', '.join(COLORINGS)}")
+    check_view(select, coloring, versus is not None, "--select")
     targets = [check_target(p) for p in (html, png) if p is not None]
     if data is not None:
         data = check_data_target(data)
@@ -113,20 +126,25 @@ def export_run(
         if versus is not None:
             matched, pairing = check_pair(names, full, [entries[n] for n in names], pairs)
             tables = comparison_data(store, names, pairs) if data is not None else None
+        compared = None
+        if versus is not None and needs_comparison(select, coloring):
+            compared = compare_runs(store, run, versus, pairs=pairs, activations=False,
+                                    cka="none")  # fmt: skip
     finally:
         if store is not None:
             store.close()
     analyses = [a.on_curve(curve) for a in full]
+    marking = view_marking(select, coloring, analyses, compared, where="--select")
     if simplify:
         analyses = [a.simplified() for a in analyses]
     if versus is None:
         tables = run_tables(analyses[0]) if data is not None else None
-        html_text = partial(export_html, analyses[0], run)
-        png_bytes = partial(export_png, analyses[0], coloring, title=run)
+        html_text = partial(export_html, analyses[0], run, marking)
+        png_bytes = partial(export_png, analyses[0], coloring, title=run, marking=marking)
     else:
         titles, line = side_titles(names, full), pairing_line(names, matched, pairing)
-        html_text = partial(export_html_pair, analyses, names, titles, line)
-        png_bytes = partial(export_png_pair, analyses, coloring, titles, line)
+        html_text = partial(export_html_pair, analyses, names, titles, line, marking)
+        png_bytes = partial(export_png_pair, analyses, coloring, titles, line, marking)
     # Everything rendered before anything is written: a failed render writes nothing.
     outputs = []
     if html is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from fracdash.assets import assets_folder
 from fracdash.errors import FracdashError
 from fracdash.export.layout import SPACING, graph_layout, run_line
+from fracdash.export.marking import Marking, correctness_legend, marked_glyph, rgb_png
 from fracdash.glyphs import RELATIVE_COLORS, RELATIVE_EMPTY, glyph_pngs, png_uri, run_palette
 from fracdash.version import __version__
 
@@ -128,11 +129,29 @@ def _relative_key() -> str:
     ) + "</div>"  # fmt: skip
 
 
-def glyph_variants(analysis) -> dict[str, dict]:
+def _marked_uri(analysis, layer: str, coloring: str, marking, focus=None) -> str:
+    return png_uri(rgb_png(marked_glyph(analysis, layer, coloring, marking, focus)))
+
+
+def glyph_variants(analysis, marking: Marking | None = None) -> dict[str, dict]:
     """Every layer's glyph variants as PNG data URIs: {layer: {absolute, relative,
-    focus: [one per class]}}, what the inlined script swaps."""
+    focus: [one per class]}}, what the inlined script swaps. With a ``marking``
+    (:mod:`fracdash.export.marking`), every variant shows its selection (the others
+    faded) and, where it holds correctness codes, the "absolute" variant and every
+    focus are the coloring by correctness (which no class focus changes, as on the
+    page)."""
     k = len(analysis.class_names)
     variants = {}
+    if marking is not None:
+        shown = "correctness" if marking.codes is not None else "absolute"
+        for g in analysis.layers:
+            absolute = _marked_uri(analysis, g.name, shown, marking)
+            focus = ([absolute] * k if shown == "correctness"
+                     else [_marked_uri(analysis, g.name, "absolute", marking, c)
+                           for c in range(k)])  # fmt: skip
+            relative = _marked_uri(analysis, g.name, "relative", marking)
+            variants[g.name] = {"absolute": absolute, "relative": relative, "focus": focus}
+        return variants
     for g in analysis.layers:
         p = glyph_pngs(analysis, g.name)
         variants[g.name] = {"absolute": png_uri(p["absolute"]), "relative": png_uri(p["relative"]),
@@ -214,7 +233,28 @@ def document(title: str, intro: str, analysis, body: str, footer: str, variants:
 """
 
 
-def export_html(analysis, title: str) -> str:
+def marking_intro(marking: Marking | None, names=None) -> str:
+    """The lines an export's page says its marking with: the selection's note and,
+    for the coloring by correctness, its four colors named (``names``: the two runs)."""
+    if marking is None:
+        return ""
+    esc, parts = html.escape, []
+    if marking.note:
+        parts.append(f'<p class="fd-note fd-selection-note">{esc(marking.note)} '
+                     "(the other samples faded)</p>")  # fmt: skip
+    if marking.codes is not None:
+        runs = f" in {names[0]} (A) and {names[1]} (B)" if names else ""
+        items = " · ".join(
+            f'<span class="fd-correctness-item" data-code="{i}"><span class="fd-swatch" '
+            f'style="background-color:{color}"></span> {esc(name)}</span>'
+            for i, (color, name) in enumerate(correctness_legend())
+        )
+        parts.append(f'<p class="fd-note fd-correctness-key">pixels colored by right or '
+                     f"wrong{esc(runs)}: {items}</p>")  # fmt: skip
+    return "".join(parts)
+
+
+def export_html(analysis, title: str, marking: Marking | None = None) -> str:
     """The run as one self-contained HTML page (legend hover, coloring switch).
 
     Parameters
@@ -225,6 +265,9 @@ def export_html(analysis, title: str) -> str:
         columns as on the page (:func:`fracdash.export.layout.graph_layout`).
     title : str
         The page's heading and ``<title>``, e.g. the run's name.
+    marking : Marking, optional
+        A selection baked into every glyph variant (:func:`glyph_variants`), said
+        under the heading.
 
     Returns
     -------
@@ -234,8 +277,8 @@ def export_html(analysis, title: str) -> str:
         ``#fd-variants`` and the inlined script; no external URL.
     """
     graph = graph_layout(analysis)
-    variants = glyph_variants(analysis)
-    intro = f'<p class="fd-note">{html.escape(run_line(analysis))}</p>'
+    variants = glyph_variants(analysis, marking)
+    intro = f'<p class="fd-note">{html.escape(run_line(analysis))}</p>' + marking_intro(marking)
     footer = (f"Exported by fracdash {__version__}: {graph.scale} px per sample, hover a "
               "class to show only it.")  # fmt: skip
     body = graph_markup(analysis, graph, variants)

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import html
 import io
+from dataclasses import replace
 
 from fracdash.compare import check_same_samples, compare_runs, stored_run
 from fracdash.export.data import comparison_tables
 from fracdash.export.layout import font, run_line, text_width
+from fracdash.export.marking import Marking
 from fracdash.export.png import BACKGROUND, MARGIN, TEXT, TITLE_SIZE, export_png
-from fracdash.export.standalone import document, glyph_variants, graph_markup
+from fracdash.export.standalone import document, glyph_variants, graph_markup, marking_intro
 from fracdash.layer_pairs import pair_layers
 from fracdash.version import __version__
 
@@ -95,30 +97,38 @@ def pair_png_layout(size_a, size_b, line: str) -> tuple[int, int, tuple, tuple]:
     return width, top + max(size_a[1], size_b[1]), (0, top), (size_a[0] + GAP, top)
 
 
-def export_png_pair(analyses, coloring: str, titles, line: str) -> bytes:
+def export_png_pair(analyses, coloring: str, titles, line: str,
+                    marking: Marking | None = None) -> bytes:  # fmt: skip
     """Both runs' layer graphs side by side in one PNG.
 
     Parameters
     ----------
     analyses : pair of Analysis
         As drawn (simplified, on a curve, as :func:`~fracdash.export.png.export_png`).
-    coloring : {"absolute", "relative"}
+    coloring : {"absolute", "relative", "correctness"}
     titles : pair of str
         Each side's title (:func:`side_titles`).
     line : str
         The pairing line drawn above both (:func:`pairing_line`).
+    marking : Marking, optional
+        The selection, drawn in every glyph of both runs (its note ends the pairing
+        line), and the correctness codes (:mod:`fracdash.export.marking`).
 
     Returns
     -------
     bytes
-        An RGB PNG: ``export_png(analyses[i], coloring, title=titles[i])``, pixel for
-        pixel, at :func:`pair_png_layout`'s places.
+        An RGB PNG: ``export_png(analyses[i], coloring, title=titles[i],
+        marking=marking)`` (without the note), pixel for pixel, at
+        :func:`pair_png_layout`'s places.
     """
     from PIL import Image, ImageDraw
 
+    if marking is not None and marking.note:
+        line, marking = f"{line} · {marking.note}", replace(marking, note="")
     pictures = []
     for analysis, title in zip(analyses, titles, strict=True):
-        with Image.open(io.BytesIO(export_png(analysis, coloring, title=title))) as image:
+        drawn = export_png(analysis, coloring, title=title, marking=marking)
+        with Image.open(io.BytesIO(drawn)) as image:
             pictures.append(image.convert("RGB"))
     width, height, at_a, at_b = pair_png_layout(pictures[0].size, pictures[1].size, line)
     picture = Image.new("RGB", (width, height), BACKGROUND)
@@ -133,7 +143,7 @@ def export_png_pair(analyses, coloring: str, titles, line: str) -> bytes:
     return out.getvalue()
 
 
-def export_html_pair(analyses, names, titles, line: str) -> str:
+def export_html_pair(analyses, names, titles, line: str, marking: Marking | None = None) -> str:
     """Both runs' layer graphs side by side in one self-contained HTML page.
 
     Each graph is a ``section.fd-side[data-side=a|b]`` holding its title
@@ -142,7 +152,8 @@ def export_html_pair(analyses, names, titles, line: str) -> str:
     variants JSON, ``"a/<layer>"`` or ``"b/<layer>"`` (the layer's name is its
     ``data-name``), so that equal layer names stay apart; the legend hover and the
     coloring switch change both graphs. The legend is run A's (both runs hold the same
-    labels).
+    labels). A ``marking`` is baked into both runs' glyphs
+    (:func:`fracdash.export.standalone.glyph_variants`) and said under the pairing line.
     """
     from fracdash.export.layout import graph_layout
 
@@ -151,7 +162,7 @@ def export_html_pair(analyses, names, titles, line: str) -> str:
     for side, analysis, name, title in zip(SIDES, analyses, names, titles, strict=True):
         graph = graph_layout(analysis)
         scales.append(graph.scale)
-        own = glyph_variants(analysis)
+        own = glyph_variants(analysis, marking)
         keys = {layer: f"{side}/{layer}" for layer in own}
         variants.update({keys[layer]: v for layer, v in own.items()})
         attrs = f' data-run="{esc(name)}" data-side="{side}"'
@@ -162,7 +173,7 @@ def export_html_pair(analyses, names, titles, line: str) -> str:
             f"{graph_markup(analysis, graph, own, keys, attrs)}</section>"
         )
     body = f'<div class="fd-sides">{"".join(sections)}</div>'
-    intro = f'<p class="fd-note fd-compare-note">{esc(line)}</p>'
+    intro = f'<p class="fd-note fd-compare-note">{esc(line)}</p>' + marking_intro(marking, names)
     footer = (f"Exported by fracdash {__version__}: {scales[0]} and {scales[1]} px per sample, "
               "hover a class to show only it in both graphs.")  # fmt: skip
     return document(f"{names[0]} vs {names[1]}", intro, analyses[0], body, footer, variants, CSS)

@@ -10,7 +10,6 @@ The page never loads a model here: :func:`comparison` asks
 from __future__ import annotations
 
 import base64
-import math
 import threading
 from collections import OrderedDict
 
@@ -24,8 +23,6 @@ from fracdash.series import series_catalog, series_runs
 
 #: Comparisons kept in memory (each holds a few arrays of n values per layer pair).
 CACHED = 8
-#: The "changed most" selection: at least this many samples, else 1% of them.
-MOVED_LEAST = 10
 _CACHE: OrderedDict = OrderedDict()
 _LOCK = threading.Lock()
 #: One lock per comparison asked for: computed once when asked for at once.
@@ -106,14 +103,6 @@ def _held(store, run_a: str, run_b: str) -> tuple:
                  for r in (run_a, run_b))  # fmt: skip
 
 
-def moved_samples(mean_agreement: np.ndarray) -> np.ndarray:
-    """The "changed most" selection: the ``max(10, ceil(n / 100))`` samples (at most n)
-    of the lowest mean curve agreement, ties to the lower index; sorted."""
-    n = int(mean_agreement.size)
-    m = min(n, max(MOVED_LEAST, math.ceil(n / 100)))
-    return np.sort(np.argsort(mean_agreement, kind="stable")[:m])
-
-
 def _b64(array: np.ndarray, dtype) -> str:
     return base64.b64encode(np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
                             .tobytes()).decode("ascii")  # fmt: skip
@@ -143,7 +132,7 @@ def comparison_json(found: Comparison) -> dict:
         "disagreements": summary["disagreements"],
         "correctness": _b64(found.correctness, np.int8),
         "agreement": _b64(mean, np.float32),
-        "moved": moved_samples(mean).tolist(),
+        "moved": found.moved.tolist(),
     }
 
 

@@ -8,6 +8,14 @@ reorder-only layers, as the page's "simplified network" does; ``?curve=paper`` l
 glyphs on the paper's curve (``compact`` by default), as the page's curve switch does.
 Unknown values fall back to the defaults, as on the page.
 
+``?sel=…`` draws the page's selection in every glyph (the other samples faded, as the
+page fades them), in the words the page's URL writes it (``wrong``, ``cell:T-P``,
+``brush:LAYER:X0,Y0,X1,Y1``, and while comparing ``diff``, ``moved``, ``brush-b:…``;
+:mod:`fracdash.export.selection`); ``?labels=correctness`` (with ``vs``) colors each
+sample by right or wrong in both runs, as the page's "right in A / B". A selection that
+is none of these, that names a layer or class the run has not, or a comparison's
+selection or coloring without ``vs``, is a 400 with the one-line reason.
+
 ``?vs=<B>`` (and ``&pair=a1:b1,a2:b2``) compares the run with run B, as the page's
 comparison view: the PNG and HTML show both graphs side by side
 (:mod:`fracdash.export.versus`), the CSV is the comparison's table. Runs of other
@@ -24,9 +32,10 @@ from __future__ import annotations
 
 import io
 
-from fracdash.errors import CompareError, RunError
+from fracdash.errors import CompareError, ExportError, RunError
 from fracdash.export.data import run_tables, table_bytes
 from fracdash.export.png import export_png
+from fracdash.export.selection import check_view, needs_comparison, view_marking
 from fracdash.export.standalone import export_html
 from fracdash.export.versus import (
     check_pair,
@@ -44,6 +53,7 @@ from fracdash.web.callbacks.guard import (
     run_or_none,
     unknown_run,
 )
+from fracdash.web.compare_data import comparison
 from fracdash.web.loading import load_analysis, run_key
 
 TRUE = ("1", "true", "yes", "on")
@@ -82,9 +92,51 @@ def _analysis_or_404(context, run, simplify=None):
     return analysis, None
 
 
-def _pair_or_error(context, run, versus):
-    """(names, drawn analyses, titles, pairing line) of runs ``run`` and ``versus``, or
-    an error response: 404 for an unknown run, 409 for runs that cannot be compared."""
+def _coloring(png: bool) -> str:
+    """The glyphs' coloring the query string asks for: "correctness" for the page's
+    ``labels=correctness``, else the PNG's ``coloring`` (the HTML has a switch)."""
+    from flask import request
+
+    if request.args.get("labels") == "correctness":
+        return "correctness"
+    return coloring_or_default(request.args.get("coloring")) if png else "absolute"
+
+
+def _marking_or_error(context, names, full, coloring):
+    """(Marking or None, None) of the asked ``sel`` and ``coloring`` over runs ``names``
+    (``full``: every layer, on the asked curve), or (None, error response): 400 for a
+    selection that does not apply, 404 or 409 where the runs' comparison fails."""
+    from flask import request
+
+    sel, compared = request.args.get("sel"), None
+    try:
+        if len(names) == 2 and needs_comparison(sel, coloring):
+            compared = comparison(context.store, *names, request.args.get("pair"))
+        return view_marking(sel, coloring, full, compared), None
+    except ExportError as err:
+        return None, _text(str(err), 400)
+    except RunError as err:  # deleted meanwhile
+        return None, _text(str(err), 404)
+    except CompareError as err:
+        return None, _text(str(err), 409)
+
+
+def _view_or_400(coloring):
+    """None, or the 400 response for a ``sel`` (or coloring) the export cannot draw,
+    refused before any run is read."""
+    from flask import request
+
+    try:
+        check_view(request.args.get("sel"), coloring, bool(request.args.get("vs")))
+    except ExportError as err:
+        return _text(str(err), 400)
+    return None
+
+
+def _pair_or_error(context, run, versus, png: bool):
+    """(names, drawn analyses, titles, pairing line, marking) of runs ``run`` and
+    ``versus``, or an error response: 404 for an unknown run, 409 for runs that cannot
+    be compared, 400 for a selection that does not apply."""
     from flask import request
 
     drawn, full = [], []
@@ -101,7 +153,21 @@ def _pair_or_error(context, run, versus):
                                       parse_pairing(request.args.get("pair")))  # fmt: skip
     except CompareError as err:
         return None, _text(str(err), 409)
-    return (names, drawn, side_titles(names, full), pairing_line(names, matched, pairing)), None
+    marking, failed = _marking_or_error(context, names, full, _coloring(png))
+    if failed is not None:
+        return None, failed
+    return (names, drawn, side_titles(names, full), pairing_line(names, matched, pairing),
+            marking), None  # fmt: skip
+
+
+def _run_or_error(context, run, coloring):
+    """(drawn analysis, marking) of run ``run``, or an error response (404, 400)."""
+    analysis, missing = _analysis_or_404(context, run)
+    if missing is not None:
+        return None, missing
+    full = _analysis_or_404(context, run, simplify=False)[0]
+    marking, failed = _marking_or_error(context, (run,), [full], coloring)
+    return (None, failed) if failed is not None else ((analysis, marking), None)
 
 
 def _attachment(data: bytes, mimetype: str, filename: str):
@@ -121,33 +187,39 @@ def register_routes(server, context) -> None:
     from flask import request
 
     def png(run):
-        coloring = coloring_or_default(request.args.get("coloring"))
-        versus = request.args.get("vs")
+        coloring, versus = _coloring(png=True), request.args.get("vs")
+        refused = _view_or_400(coloring)
+        if refused is not None:
+            return refused
         if versus:
-            pair, failed = _pair_or_error(context, run, versus)
+            pair, failed = _pair_or_error(context, run, versus, png=True)
             if failed is not None:
                 return failed
-            names, drawn, titles, line = pair
-            data = export_png_pair(drawn, coloring, titles, line)
+            names, drawn, titles, line, marking = pair
+            data = export_png_pair(drawn, coloring, titles, line, marking)
             return _attachment(data, "image/png", f"{names[0]}-vs-{names[1]}.png")
-        analysis, missing = _analysis_or_404(context, run)
-        if missing is not None:
-            return missing
-        return _attachment(export_png(analysis, coloring, title=run), "image/png", f"{run}.png")
+        found, failed = _run_or_error(context, run, coloring)
+        if failed is not None:
+            return failed
+        data = export_png(found[0], coloring, title=run, marking=found[1])
+        return _attachment(data, "image/png", f"{run}.png")
 
     def page(run):
         versus = request.args.get("vs")
+        refused = _view_or_400(_coloring(png=False))
+        if refused is not None:
+            return refused
         if versus:
-            pair, failed = _pair_or_error(context, run, versus)
+            pair, failed = _pair_or_error(context, run, versus, png=False)
             if failed is not None:
                 return failed
-            names, drawn, titles, line = pair
-            body = export_html_pair(drawn, names, titles, line).encode("utf-8")
+            names, drawn, titles, line, marking = pair
+            body = export_html_pair(drawn, names, titles, line, marking).encode("utf-8")
             return _attachment(body, "text/html", f"{names[0]}-vs-{names[1]}.html")
-        analysis, missing = _analysis_or_404(context, run)
-        if missing is not None:
-            return missing
-        body = export_html(analysis, run).encode("utf-8")
+        found, failed = _run_or_error(context, run, _coloring(png=False))
+        if failed is not None:
+            return failed
+        body = export_html(found[0], run, found[1]).encode("utf-8")
         return _attachment(body, "text/html", f"{run}.html")
 
     def data(run):

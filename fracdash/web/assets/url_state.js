@@ -193,22 +193,10 @@
     return want === undefined ? null : want;
   }
 
-  /* The download links of a view [png, html, csv], beside the page at `pathname`: the
-   * curve always (the export's own default may differ), coloring (PNG) and simplify;
-   * while comparing, the second run and the re-pairing after them. */
+  /* The download links of a view [png, html, csv] (assets/export_links.js, loaded first). */
   function links(view, pathname) {
-    var base = (pathname || "/").replace(/[^/]*$/, "");
-    var name = encodeURIComponent(view.run || "");
-    var curve = "curve=" + (view.curve || DEFAULTS.curve);
-    var simple = view.simplify ? ["simplify=1"] : [];
-    var versus = view.vs ? ["vs=" + encodeURIComponent(view.vs)] : [];
-    if (view.vs && view.pair) versus.push("pair=" + encodeURIComponent(view.pair));
-    var png = (view.coloring === "relative" ? ["coloring=relative"] : []).concat(curve, simple);
-    return [
-      base + "export/" + name + ".png?" + png.concat(versus).join("&"),
-      base + "export/" + name + ".html?" + [curve].concat(simple, versus).join("&"),
-      base + "export/" + name + ".csv?" + [curve].concat(versus).join("&"),
-    ];
+    return (typeof module === "object" && module.exports ? require("./export_links.js")
+      : root.fracdashExportLinks).links(view, pathname);
   }
 
   /* The history's owner on window `win`. set/setMany push one entry per change of view;
@@ -219,6 +207,7 @@
     var page = {
       started: false, ids: {}, shown: {},
       pending: null, timer: null, gesture: null, before: null, popping: null, queued: [],
+      linkIds: [], hrefs: [],
     };
 
     function current() {
@@ -243,7 +232,26 @@
       }
     }
 
+    /* The download links of the controls shown with the URL's selection and labels;
+       relink hands changed ones to the buttons (a selection moves no Dash control). */
+    function hrefsOf(shown) {
+      var v = view();
+      return links(Object.assign({}, shown || v, { sel: v.sel, labels: v.labels }),
+                   win.location.pathname);
+    }
+    function relink() {
+      var hrefs = hrefsOf(null);
+      page.linkIds.forEach(function (id, i) {
+        if (hrefs[i] !== page.hrefs[i]) win.dash_clientside.set_props(id, { href: hrefs[i] });
+        page.hrefs[i] = hrefs[i];
+      });
+    }
     function setMany(changes, gesture) {
+      write(changes, gesture);
+      relink();
+    }
+
+    function write(changes, gesture) {
       if (page.popping !== null) {
         page.queued.push([changes, gesture]); // written once the entry it follows is back
         return;
@@ -283,13 +291,16 @@
     function restore() {
       var v = view();
       var dc = win.dash_clientside;
+      var moved = 0;
       CONTROLS.forEach(function (key) {
         var want = v[key];
         if (!page.ids[key] || (key === "run" && !want) || page.shown[key] === want) return;
         page.shown[key] = want;
+        moved++;
         dc.set_props(page.ids[key], { value: controlValue(key, want) });
       });
       win.dispatchEvent(new win.CustomEvent(EVENT, { detail: v }));
+      return moved;
     }
 
     function popped() {
@@ -298,7 +309,7 @@
       page.pending = null;
       page.gesture = null;
       page.popping = null;
-      restore();
+      if (!restore()) relink(); // a moved control: the controls callback relinks
       var queued = page.queued;
       page.queued = [];
       queued.forEach(function (q) {
@@ -340,7 +351,7 @@
           }
         });
         if (Object.keys(changes).length) {
-          setMany(changes);
+          write(changes);
           /* Another run or second run dropped the re-pairing: its input is emptied. */
           var now = view();
           if (page.ids.pair && changes.pair === undefined && page.shown.pair !== now.pair) {
@@ -349,8 +360,10 @@
           }
         }
       }
-      var hrefs = links(shown, win.location.pathname);
       var outputs = ctx.outputs_list;
+      if (Array.isArray(outputs)) page.linkIds = outputs.map(function (o) { return o.id; });
+      var hrefs = hrefsOf(shown);
+      page.hrefs = hrefs.slice();
       return Array.isArray(outputs) && outputs.length ? hrefs.slice(0, outputs.length) : hrefs;
     }
 
