@@ -10,6 +10,9 @@ numba's cache. Where the cache already holds it the process is not started at al
 a stamp file beside the cache, named for everything numba's own cache depends on (the
 kernels' sources, the CPU, numba's and Python's versions), says it was filled.
 
+An install can compile them once instead (``python -m fracdash.background_compile``,
+as ``make install`` does): every run then finds them cached.
+
 Nothing changes but where the time is spent: if the process fails or is not started
 (``FRACDASH_BACKGROUND_COMPILE=0``), the run compiles what it needs itself, as before.
 """
@@ -98,3 +101,20 @@ def wait() -> None:
     except subprocess.TimeoutExpired:
         pass  # compiled here instead; the process finishes on its own
     _started["process"] = None
+
+
+def compile_now() -> Path:
+    """Compile the kernels in this process and stamp the cache (what an install step
+    runs: ``python -m fracdash.background_compile``); returns the stamp."""
+    from fracdash.core.warmup import compile_kernels
+
+    compile_kernels()
+    stamp = stamp_path()
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+    return stamp
+
+
+if __name__ == "__main__":
+    print(f"fracdash: kernels compiled and cached ({compile_now().parent})")
+

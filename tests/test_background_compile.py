@@ -69,7 +69,7 @@ def test_the_background_process_fills_the_cache_a_run_then_reads(fresh_state):
 
 def test_a_stamped_cache_starts_nothing(fresh_state):
     stamp = background_compile.stamp_path()
-    stamp.parent.mkdir(parents=True)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.touch()
     background_compile.start()
     assert background_compile._started["process"] is None
@@ -127,3 +127,12 @@ def test_the_process_ends_with_the_run_that_started_it(fresh_state):
     else:
         pytest.fail(f"the compiling process {pid} outlived its run")
     assert not background_compile.stamp_path().exists(), "stopped early, so not stamped"
+
+
+def test_an_install_step_compiles_and_stamps(fresh_state, monkeypatch):
+    compiled = []
+    monkeypatch.setattr("fracdash.core.warmup.compile_kernels", lambda: compiled.append(1))
+    stamp = background_compile.compile_now()
+    assert compiled == [1] and stamp.exists() and stamp == background_compile.stamp_path()
+    background_compile.start()
+    assert background_compile._started["process"] is None, "a stamped cache starts nothing"

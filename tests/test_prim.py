@@ -178,3 +178,15 @@ def test_kernels_read_their_arguments_by_name():
                  (rows, state, tuple(terms))]:  # fmt: skip
         with pytest.raises(TypingError):
             prim_steps(args[0], 0, 3, order, args[1], args[2], data)
+
+
+def test_the_stable_argsort_is_numpys_mergesort():
+    from fracdash.core.prim import _stable_argsort
+
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 3, 7, 8, 9, 100, 1001):
+        for trial in range(12):
+            v = rng.integers(0, 5, n).astype(np.float64)  # many ties: stability shows
+            if trial % 3 == 0:
+                v[rng.random(n) < 0.2] = np.inf
+            assert np.array_equal(_stable_argsort(v), np.argsort(v, kind="mergesort"))

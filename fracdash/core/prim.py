@@ -196,7 +196,7 @@ def _choose(m, rows, state, terms, data):
             lows[f] = _lower(state.low[c]) - err[c]
             f += 1
     nmem = state.nmem[0]
-    for t in np.argsort(lows[:f], kind="mergesort"):
+    for t in _stable_argsort(lows[:f]):
         c = cands[t]
         if lows[t] > best:
             break
@@ -213,6 +213,28 @@ def _choose(m, rows, state, terms, data):
         if known[c] and known_val[c] == best and c < chosen:
             chosen = c
     return chosen
+
+
+@njit(cache=True, nogil=True)
+def _stable_argsort(v):
+    """``np.argsort(v, kind="mergesort")`` (stable), bottom-up: numba's own takes 2 s
+    to compile, which a fresh install's first run pays."""
+    f, width = v.size, 1
+    idx, tmp = np.arange(f), np.empty(f, dtype=np.int64)
+    while width < f:
+        for lo in range(0, f, 2 * width):
+            mid, hi = min(lo + width, f), min(lo + 2 * width, f)
+            a, b = lo, mid
+            for o in range(lo, hi):
+                if b >= hi or (a < mid and v[idx[a]] <= v[idx[b]]):
+                    tmp[o] = idx[a]
+                    a += 1
+                else:
+                    tmp[o] = idx[b]
+                    b += 1
+        idx, tmp = tmp, idx
+        width *= 2
+    return idx
 
 
 @njit(cache=True, nogil=True, inline="always")
