@@ -5,10 +5,11 @@ its exact re-checks: 12 CPU seconds on 2 cores, more than the ordering of a smal
 set. :func:`start` runs :mod:`fracdash.core.warmup` in a process of its own as soon as a
 run's arguments and files have passed their checks, while this process imports
 TensorFlow, loads the model and computes the activations; :func:`wait`, just before
-the first order, lets it finish, and the ordering then reads the compiled code from
-numba's cache. Where the cache already holds it the process is not started at all:
-a stamp file beside the cache, named for everything numba's own cache depends on (the
-kernels' sources, the CPU, numba's and Python's versions), says it was filled.
+the first order, compiles the measures' kernels meanwhile and lets it finish; the
+ordering then reads the compiled code from numba's cache. Where the cache already
+holds the order's kernels the process is not started at all: a stamp file beside the
+cache, named for everything numba's own cache depends on (the kernels' sources, the
+CPU, numba's and Python's versions), says it was filled.
 
 An install can compile them once instead (``python -m fracdash.background_compile``,
 as ``make install`` does): every run then finds them cached.
@@ -80,7 +81,8 @@ def start() -> None:
         package_root = str(Path(__file__).resolve().parents[1])  # this very fracdash
         path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
         _started["process"] = subprocess.Popen(
-            [sys.executable, "-m", "fracdash.core.warmup", str(stamp), str(os.getpid())],
+            [sys.executable, "-m", "fracdash.core.warmup", str(stamp), str(os.getpid()),
+             "order"],  # the measures' kernels: compiled here while waiting (wait)
             env={**os.environ, "PYTHONPATH": path},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -96,6 +98,10 @@ def wait() -> None:
     process = _started.get("process")
     if process is None:
         return
+    if process.poll() is None:  # the measures' kernels meanwhile, here: two cores busy
+        from fracdash.core.warmup import compile_kernels
+
+        compile_kernels(parts=("measures",))
     try:
         process.wait(timeout=WAIT_S)
     except subprocess.TimeoutExpired:

@@ -4,8 +4,9 @@ A run's first ordering on a fresh install spends more time compiling Prim's loop
 its exact re-checks (``@njit(cache=True)``: :mod:`fracdash.core.prim`,
 :mod:`fracdash.core.exact`, :mod:`fracdash.core.neighbours`) than ordering a small test
 set. :mod:`fracdash.background_compile` runs this module in a process of its own
-(``python -m fracdash.core.warmup STAMP PARENT_PID``) while the run loads its model and computes its
-activations; the run then finds the compiled code in the cache.
+(``python -m fracdash.core.warmup STAMP PARENT_PID [PART ...]``) while the run loads
+its model and computes its activations; the run then finds the compiled code in the
+cache.
 
 The problem is chosen to take the routes a run in memory takes, with the types a run
 passes: float32 activations (what every model source returns) ordered under the
@@ -27,21 +28,30 @@ import numpy as np
 SAMPLES, WIDTH = 64, 12
 
 
-def compile_kernels() -> None:
-    """Order and measure one tiny random float32 layer: every kernel of the in-memory
-    route is compiled (or read from numba's cache) on the way."""
-    from fracdash.core.measures import layer_measures
-    from fracdash.core.vat import vat_order
+#: The kernels' two groups: VAT's order (Prim's loop, the exact re-checks), and the
+#: measures' exact neighbours and ranks.
+PARTS = ("order", "measures")
 
+
+def compile_kernels(parts=PARTS) -> None:
+    """Order (``"order"``) and measure (``"measures"``) one tiny random float32 layer:
+    the kernels of the in-memory route are compiled (or read from numba's cache) on
+    the way."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((SAMPLES, WIDTH)).astype(np.float32)
     x[1] = x[0]  # a duplicate: exact ties take the re-checking branches
-    order = vat_order(x)
-    layer_measures(x, np.arange(SAMPLES) % 3, order, k=3)
+    if "order" in parts:
+        from fracdash.core.vat import vat_order
+
+        vat_order(x)
+    if "measures" in parts:
+        from fracdash.core.measures import layer_measures
+
+        layer_measures(x, np.arange(SAMPLES) % 3, rng.permutation(SAMPLES), k=3)
 
 
-def main(stamp: str, parent: int) -> None:
-    """Compile the kernels, then create ``stamp``; end at once if process ``parent``
+def main(stamp: str, parent: int, parts=PARTS) -> None:
+    """Compile the kernels of ``parts``, then create ``stamp``; end at once if process ``parent``
     (the run that started this one) ends first: a stopped run leaves nothing behind."""
 
     def watch():
@@ -50,9 +60,9 @@ def main(stamp: str, parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True).start()
-    compile_kernels()
+    compile_kernels(parts)
     Path(stamp).touch()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), tuple(sys.argv[3:]) or PARTS)
