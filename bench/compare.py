@@ -3,6 +3,7 @@
     nice .venv/bin/python bench/compare.py cost [--samples 1000,2000] [--vgg-samples 500]
     nice .venv/bin/python bench/compare.py series [--samples 500] [--epochs 6]
     nice .venv/bin/python bench/compare.py measures [--samples 2000,10000|none] [--vgg-samples 2000]
+                                                    [--stored-samples 2000]
 
 *cost*: two LeNet5 (seeded, untrained: the comparison's cost does not depend on the
 weights) analyzed on the first N MNIST test images into one store, then
@@ -22,7 +23,12 @@ matrix, the matched pairs' CKA, and each run's exact kNN (k = 10) with the Prim 
 a random order (a VAT order costs the same pass), each timed; VGG16 against itself
 likewise (one set of activations given as both runs). With the multiplications each
 CKA takes and a reference dgemm's rate measured in the same process, so that a figure
-from a loaded machine can be read.
+from a loaded machine can be read. ``--stored-samples``: the comparison from the
+neighbours the measures stage stores: both seeded LeNet5 analyzed into one store (timed,
+the measures stage's share apart), then ``compare_runs(..., cka="none")`` with no model
+(kNN overlap and tree edges from the stored neighbours: a store read), its stages timed;
+and, on one layer with its run's own order, the measures pass without and with the Prim
+tree (what keeping the tree adds); ``--tree-samples``: that one-layer figure alone.
 
 *series*: LeNet5 trained ``--epochs`` epochs on 5,000 MNIST training images, the Keras
 callback recording every epoch on the first ``--samples`` test images twice: exact VAT,
@@ -216,8 +222,67 @@ def one_measures(network: str, n: int, pairs_too: bool = True) -> dict:
             "load_average_after": os.getloadavg()}  # fmt: skip
 
 
+def one_stored(n: int, layer: str = "relu0") -> dict:
+    from fracdash import measuring
+    from fracdash.runs import analyze_run, catalog, load_run
+
+    x, y, names = mnist(n)
+    runs, spent = [f"lenet5-{s}-{n}" for s in (1, 2)], {}
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(folder)
+        kept = timed(measuring, "measures_and_neighbours", spent)
+        _, analyzed = stopwatch(lambda: [
+            analyze_run(store, seeded("lenet5", s), x, y, names, name=r, keep_labels=True)
+            for s, r in zip((1, 2), runs, strict=True)])  # fmt: skip
+        measuring.measures_and_neighbours = kept
+        split: dict = {}
+        stages = ("_stored_neighbours", "_neighbours", "layer_activations")
+        originals = {fn: timed(compare_module, fn, split) for fn in stages}
+        got, compared = stopwatch(lambda: compare_module.compare_runs(store, *runs, cka="none"))
+        for fn, original in originals.items():
+            setattr(compare_module, fn, original)
+        assert got.has_activations and not got.notes, got.notes
+        uses = catalog(store)[runs[0]]["uses"]
+        labels = load_run(store, runs[0]).labels
+        entries = set(measuring.measure_keys({u: u for u in uses}, "euclidean", labels).values())
+        entries &= set(uses)
+        size = sum(store.size_of(k) for k in entries)
+        order = load_run(store, runs[0]).layer(layer).order
+        store.close()
+    return {"network": "lenet5", "n": n, "analyze_both_wall_cpu_s": analyzed,
+            "measures_stage_wall_cpu_s": [round(v, 2) for v in spent["measures_and_neighbours"]],
+            "compare_stored_cka_none_wall_cpu_s": compared,
+            "compare_split_wall_cpu_s": {k: [round(v, 3) for v in t] for k, t in split.items()},
+            "knn_mean": [round(p.knn, 4) for p in got.pairs],
+            "stored_entries_per_run": len(entries),
+            "stored_bytes_per_run": size,
+            "one_layer": one_tree(n, layer, order),
+            "load_average_after": os.getloadavg()}  # fmt: skip
+
+
+def one_tree(n: int, layer: str = "relu0", order=None) -> dict:
+    """The measures pass on one layer of a seeded LeNet5 without and with the Prim tree
+    of the layer's VAT order (``order``, else computed here)."""
+    from fracdash.core import vat_order
+    from fracdash.core.measures import layer_measures, measures_and_neighbours
+
+    x, y, _ = mnist(n)
+    values = activations("lenet5", 1, x)[layer]
+    order = vat_order(values) if order is None else order
+    _, plain = stopwatch(lambda: layer_measures(values, y, order, k=10))
+    _, tree = stopwatch(lambda: measures_and_neighbours(values, y, order, k=10))
+    return {"n": n, "layer": layer, "width": int(values.shape[1]),
+            "measures_wall_cpu_s": plain, "measures_and_tree_wall_cpu_s": tree}  # fmt: skip
+
+
 def measures(args) -> dict:
     out = {"machine": machine(), "results": []}
+    for n in args.stored_samples:
+        out.setdefault("stored", []).append(one_stored(n))
+        print(json.dumps(out["stored"][-1]), flush=True)
+    for n in args.tree_samples:
+        out.setdefault("tree", []).append(one_tree(n))
+        print(json.dumps(out["tree"][-1]), flush=True)
     for n in args.samples:
         out["results"].append(one_measures("lenet5", n, not args.no_pairs))
         print(json.dumps(out["results"][-1]), flush=True)
@@ -275,6 +340,8 @@ def main() -> None:
     parser.add_argument("--vgg-samples", type=int, default=500)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--no-pairs", action="store_true", help="measures: skip the pairs' CKA")
+    parser.add_argument("--stored-samples", default="", help="measures: from stored neighbours")
+    parser.add_argument("--tree-samples", default="", help="measures: the tree's cost, one layer")
     args = parser.parse_args()
     if args.what == "cost":
         args.samples = [int(s) for s in (args.samples or "1000,2000").split(",")]
@@ -282,6 +349,8 @@ def main() -> None:
     elif args.what == "measures":
         given = args.samples or "2000,10000"
         args.samples = [] if given == "none" else [int(s) for s in given.split(",")]
+        args.stored_samples = [int(s) for s in args.stored_samples.split(",") if s]
+        args.tree_samples = [int(s) for s in args.tree_samples.split(",") if s]
         report = measures(args)
     else:
         args.samples = int(args.samples or 500)

@@ -7,10 +7,13 @@ labels. Their layers are matched by name where the networks have the same layers
 by relative depth, or as the caller pairs them (:mod:`fracdash.layer_pairs`). Per pair:
 both qualities and their difference, and how far the two layers agree
 (docs/method.md §3.4, §6.5): the curve agreement of the two glyphs, from the stored
-orders alone; the kNN overlap and the shared Prim-tree edges, from the layers'
-activations; and linear CKA, exact, between every layer of one run and every layer of
-the other (:mod:`fracdash.core.cka`). The activations are computed again from the runs'
-models and inputs where those are found (:mod:`fracdash.run_inputs`); where not, those
+orders alone; the kNN overlap and the shared Prim-tree edges, from the neighbours the
+measures stage stored with each layer (:func:`fracdash.measuring.stored_neighbours`: for
+k up to its 10, in the run's metric) or else from the layers' activations; and linear
+CKA, exact, between every layer of one run and every layer of the other
+(:mod:`fracdash.core.cka`). The activations are computed again from the runs' models
+and inputs where those are found (:mod:`fracdash.run_inputs`) and needed (CKA, or
+neighbours not stored: runs measured before they were kept); where not found, those
 measures are left out and a note says why. Per sample: both predictions, the samples
 the runs classify differently, and a correctness class (both right, only A, only B,
 both wrong).
@@ -33,6 +36,7 @@ from fracdash.core.metrics import metric_spec
 from fracdash.core.neighbours import exact_neighbours
 from fracdash.errors import CompareError, DatasetError, FracdashError, RunError
 from fracdash.layer_pairs import pair_layers
+from fracdash.measuring import stored_neighbours
 from fracdash.run_comparison import NEED_ACTIVATIONS, Comparison, PairMeasures
 from fracdash.run_inputs import check_predictions, find_inputs
 from fracdash.runs import add_to_runs, catalog, data_digest, load_run
@@ -146,15 +150,36 @@ def layer_activations(inputs, analysis, progress=None) -> dict[str, np.ndarray] 
     return {name: found[owner] for name, owner in own.items()}
 
 
-def _neighbours(acts, analysis, k: int, names) -> dict:
+def _neighbours(acts, analysis, k: int, names, stored=None) -> dict:
     """kNN and Prim tree of the layers ``names`` (a shared order's once), in the run's
-    metric."""
+    metric: those of ``stored`` (:func:`_stored_neighbours`), the others computed from
+    ``acts``."""
     metric, own, cache = analysis.meta.get("metric", "euclidean"), owners(analysis), {}
+    cache.update(stored or {})
     for name in dict.fromkeys(names):
         if own[name] not in cache:
             order = analysis.layer(name).order
             cache[own[name]] = exact_neighbours(acts[name], k, metric, order=order)
     return {name: cache[own[name]] for name in names}
+
+
+def _stored_neighbours(store, entry: dict, analysis, k: int) -> dict:
+    """Owner layer -> its stored neighbours cut to ``k`` (the k nearest of the stored
+    nearest, by (distance, index), are the k nearest), for the layers stored with k or
+    more."""
+    own = owners(analysis)
+    orders = {name: analysis.layer(name).order for name in dict.fromkeys(own.values())}
+    found = stored_neighbours(store, entry.get("uses", ()), analysis.meta.get("metric",
+                              "euclidean"), analysis.labels, orders)  # fmt: skip
+    return {name: near._replace(indices=near.indices[:, :k])
+            for name, near in found.items() if near.indices.shape[1] >= k}  # fmt: skip
+
+
+def _covers(stored, a, b, matched) -> bool:
+    """Whether ``stored`` (both runs' :func:`_stored_neighbours`) holds every matched
+    layer's neighbours."""
+    own_a, own_b = owners(a), owners(b)
+    return all(own_a[la] in stored[0] and own_b[lb] in stored[1] for la, lb in matched)
 
 
 def _cka(acts_a, acts_b, a, b) -> np.ndarray:
@@ -178,16 +203,22 @@ def _cka_pairs(acts_a, acts_b, a, b, matched) -> list[float]:
     return [float(v) for v in got]
 
 
-def measure(a, b, matched, k: int, acts=None, progress=None, cka: str = "matrix"):
+def measure(a, b, matched, k: int, acts=None, progress=None, cka: str = "matrix",
+            stored=None):  # fmt: skip
     """The measures of the pairs ``matched`` of analyses ``a`` and ``b``: (pairs,
     per-sample curve agreement, per-sample kNN overlap or None, CKA matrix or None).
-    ``acts``: both runs' :func:`layer_activations`, or None for the orders' measures only;
-    ``cka``: one of :data:`CKA_MODES`."""
+    ``acts``: both runs' :func:`layer_activations`, or None; ``stored``: both runs'
+    :func:`_stored_neighbours`, or None; the kNN overlap and tree edges are measured
+    with either (each layer from its stored neighbours where there are), CKA with
+    ``acts`` only; ``cka``: one of :data:`CKA_MODES`."""
     near_a = near_b = matrix = paired = None
-    if acts is not None:
+    neighbours = acts is not None or stored is not None
+    if neighbours:
+        (acts_a, acts_b), (kept_a, kept_b) = acts or (None, None), stored or ({}, {})
         names_a, names_b = [la for la, _ in matched], [lb for _, lb in matched]
-        near_a = _neighbours(acts[0], a, k, names_a + (names_b if acts[1] is acts[0] else []))
-        near_b = near_a if acts[1] is acts[0] else _neighbours(acts[1], b, k, names_b)
+        near_a = _neighbours(acts_a, a, k, names_a + (names_b if b is a else []), kept_a)
+        near_b = near_a if b is a else _neighbours(acts_b, b, k, names_b, kept_b)
+    if acts is not None:
         matrix = _cka(acts[0], acts[1], a, b) if cka == "matrix" else None
         paired = _cka_pairs(acts[0], acts[1], a, b, matched) if cka == "pairs" else None
     pairs, curves, knns = [], [], []
@@ -196,19 +227,19 @@ def measure(a, b, matched, k: int, acts=None, progress=None, cka: str = "matrix"
         curve = curve_agreement(ga.positions, gb.positions)
         curves.append(curve.per_sample)
         extra = {}
-        if acts is not None:
+        if neighbours:
             knn = knn_overlap(near_a[la].indices, near_b[lb].indices)
             knns.append(knn.per_sample)
             extra = {
                 "knn": knn.mean,
                 "tree_edges": tree_edge_share(near_a[la].parents, near_b[lb].parents),
-                "cka": None if cka == "none" else paired[i] if matrix is None
+                "cka": None if cka == "none" or acts is None else paired[i] if matrix is None
                 else float(matrix[a.layer_names.index(la), b.layer_names.index(lb)]),
             }  # fmt: skip
         pairs.append(PairMeasures(la, lb, ga.quality, gb.quality, curve.mean, **extra))
         if progress:
             progress("measures", i + 1, len(matched), f"{la} ~ {lb}")
-    knn_samples = np.array(knns) if acts is not None else None
+    knn_samples = np.array(knns) if neighbours else None
     return pairs, np.array(curves), knn_samples, matrix
 
 
@@ -272,7 +303,9 @@ def compare_runs(
         measures that need the activations (checked against the run).
     cka : {"matrix", "pairs", "none"}
         Linear CKA of every layer of A with every layer of B, of the matched pairs only,
-        or none (a stored comparison that holds more is returned as it is).
+        or none (a stored comparison that holds more is returned as it is). With
+        "none" and both runs' neighbours stored by their measures stage (for ``k`` up
+        to 10), no model is looked for.
     activations : bool
         False: the measures of the stored orders only (no model is looked for, no
         forward pass: what a page can answer at once); a stored comparison that holds
@@ -294,7 +327,7 @@ def compare_runs(
     if cka not in CKA_MODES:
         raise CompareError(f"unknown cka={cka!r}; choose one of {', '.join(CKA_MODES)}")
     entry_a, a = stored_run(store, run_a)
-    entry_b, b = stored_run(store, run_b)
+    entry_b, b = (entry_a, a) if run_b == run_a else stored_run(store, run_b)
     check_same_samples(run_a, a, entry_a, run_b, b, entry_b)
     if not isinstance(k, int | np.integer) or not 1 <= k < a.n:
         raise CompareError(f"k={k!r} must be from 1 to {a.n - 1} (the runs hold {a.n} "
@@ -310,21 +343,30 @@ def compare_runs(
     full_key = key
     unrouted = [m for m in (a.meta.get("metric"), b.meta.get("metric"))
                 if m and metric_spec(m).kernel != "rows"]  # fmt: skip
+    stored = None
+    if activations and not unrouted:  # the measures stage's neighbours, where stored
+        stored = tuple(_stored_neighbours(store, e, r, int(k))
+                       for e, r in ((entry_a, a), (entry_b, b)))  # fmt: skip
+    covered = stored is not None and _covers(stored, a, b, matched)
     acts = ("not asked for" if not activations
             else f"metric {unrouted[0]} has no exact kNN route" if unrouted
+            else None if covered and cka == "none"  # no model needed
             else _both_activations(store, (run_a, run_b), (a, b), inputs, progress))  # fmt: skip
     notes, key = [], full_key
     if not activations:
         notes = [f"{', '.join(NEED_ACTIVATIONS)} need the layers' activations; "
                  f"`fracdash compare {run_a} {run_b}` computes and stores them"]  # fmt: skip
     elif isinstance(acts, str):
+        hint = ("; with cka none, the stored neighbours give knn and tree_edges without the "
+                "models" if covered else "")  # fmt: skip
         notes = [f"{', '.join(NEED_ACTIVATIONS)} need the layers' activations, not found "
-                 f"again ({acts}); left out"]  # fmt: skip
+                 f"again ({acts}); left out{hint}"]  # fmt: skip
     if isinstance(acts, str):
-        acts, key = None, stage_key("comparison", {**params, "activations": False}, keys)
+        acts, stored = None, None
+        key = stage_key("comparison", {**params, "activations": False}, keys)
         if (found := _stored(store, key, run_a, run_b)) is not None:
             return found
-    per_pair, curves, knns, matrix = measure(a, b, matched, int(k), acts, progress, cka)
+    per_pair, curves, knns, matrix = measure(a, b, matched, int(k), acts, progress, cka, stored)
     comparison = Comparison(
         run_a=run_a, run_b=run_b, pairing=pairing, pairs=per_pair, layers_a=a.layer_names,
         layers_b=b.layer_names, labels=a.labels, predictions_a=a.predictions,

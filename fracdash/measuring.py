@@ -1,15 +1,27 @@
 """The measures stage of the pipeline: each ordered layer's kNN accuracy, hubness and
-trustworthiness (:func:`fracdash.core.measures.layer_measures`), stored with the run.
+trustworthiness (:func:`fracdash.core.measures.layer_measures`), stored with the run,
+and the exact neighbours they were found from, kept for comparisons.
 
 Each layer's measures are computed right after its order arrives, while its
 activations are still at hand (:class:`MeasuringActivations` holds them back from the
-orderer's release until then), and stored (three float64s) under a key chained to the
-layer's order key, with k, the metric, the curve, the labels and :data:`MEASURES_VERSION`. A
+orderer's release until then), and stored under a key chained to the layer's order
+key, with k, the metric, the curve, the labels and :data:`MEASURES_VERSION`. A
 reorder-only layer shares its predecessor's measures, as it shares its order. Metrics
 that are not a Euclidean distance between transformed rows (manhattan,
 local-scaling) have no exact neighbours here: their runs carry no measures; nor do
 layers too large for memory (spilled to scratch files), whose measures would read the
 whole layer into memory.
+
+The stored entry (since version 2) is one array: a record (0-d structured array) of
+``measures`` (three float64s), and, from the same pass over the distances, ``indices``
+((n, k) int32: each sample's k nearest others by (float64 distance, index)) and
+``parents`` ((n,) int32: the Prim tree of the layer's own order, -1 at its first
+sample); k is the indices' width, the metric is in the key. A layer not measured
+stores an empty float64 array. The comparison of two runs (:mod:`fracdash.compare`)
+reads the neighbours (:func:`stored_neighbours`) instead of running the model and the
+neighbour pass again. The entry is in the run's ``uses``, so deleting the run frees it.
+Both routes store it: this process measures each layer as its order arrives, a Dask
+cluster's run measures them all after the last order (:class:`Measurer`).
 """
 
 from __future__ import annotations
@@ -18,15 +30,21 @@ import numpy as np
 
 from fracdash.analysis import DEFAULT_CURVE
 from fracdash.core.chunked import ChunkedMatrix
-from fracdash.core.measures import LayerMeasures, layer_measures
+from fracdash.core.measures import (
+    LayerMeasures,
+    LayerNeighbours,
+    layer_measures,
+    measures_and_neighbours,
+)
 from fracdash.core.metrics import metric_spec
 from fracdash.store import array_digest, stage_key
 
 #: Neighbours per sample for all three measures.
 MEASURE_K = 10
 
-#: Bump when the measures change meaning; older stored measures are then recomputed.
-MEASURES_VERSION = 1
+#: Bump when the measures change meaning or form; older stored measures are then
+#: recomputed (2: the entry keeps the layer's neighbours and Prim tree too).
+MEASURES_VERSION = 2
 
 
 def measure_k(n: int, k: int = MEASURE_K) -> int | None:
@@ -59,24 +77,80 @@ def stored_measures(store, keys: dict) -> dict:
     for name, key in keys.items() if store is not None else ():
         stored = store.get_array(key)
         if stored is not None:
-            found[name] = LayerMeasures(*map(float, stored)) if stored.size else None
+            values = stored["measures"] if stored.dtype.names else stored
+            found[name] = LayerMeasures(*map(float, values)) if values.size else None
+    return found
+
+
+def stored_neighbours(store, uses, metric: str, labels, orders: dict) -> dict:
+    """Layer -> :class:`LayerNeighbours` stored by the measures stage for a run.
+
+    Parameters
+    ----------
+    store : Store
+    uses : iterable of str
+        The run's store entries (its catalog entry's ``uses``): its orders' keys and
+        their measures' keys among them.
+    metric : str
+        The run's metric.
+    labels : array_like, shape (n,)
+        The run's labels (its measures' keys are chained to them).
+    orders : dict
+        Layer -> its order ((n,) int), for the layers wanted: each is matched to the
+        stored order it was measured on.
+
+    Returns
+    -------
+    dict
+        Only the layers whose neighbours are stored, and whose order no other wanted
+        layer has too (an order shared by two layers could not say whose they are).
+    """
+    uses = set(uses)
+    candidates = measure_keys({u: u for u in uses}, metric, labels)
+    by_order = {}
+    for name, order in orders.items():
+        by_order.setdefault(array_digest(np.asarray(order, dtype=np.int64)), []).append(name)
+    found = {}
+    for order_key, key in candidates.items():
+        if key not in uses or (order := store.get_array(order_key)) is None:
+            continue
+        names = by_order.get(array_digest(np.asarray(order, dtype=np.int64)), [])
+        stored = store.get_array(key) if len(names) == 1 else None
+        if stored is not None and "indices" in (stored.dtype.names or ()):
+            found[names[0]] = LayerNeighbours(stored["indices"], stored["parents"])
     return found
 
 
 def measure_layer(store, key: str, x, labels, order, metric: str) -> LayerMeasures | None:
-    """One layer's measures on its activations ``x`` (n, d), stored under ``key``.
+    """One layer's measures on its activations ``x`` (n, d), stored under ``key`` with
+    its neighbours and Prim tree (see the module's docstring).
 
     A layer spilled to a scratch file (:class:`~fracdash.core.chunked.ChunkedMatrix`:
     too large for memory) is not measured: None, stored as such so that no later run
     asks again.
     """
-    found = None
+    found = near = None
+    k = measure_k(len(labels))
     if not isinstance(x, ChunkedMatrix):
-        found = layer_measures(x, labels, order, k=measure_k(len(labels)), metric=metric,
-                               curve=DEFAULT_CURVE)  # fmt: skip
-    if store is not None:  # (kNN accuracy, hubness, trustworthiness), or none: empty
-        store.set_array(key, np.array(found if found is not None else [], dtype=np.float64))
+        if store is None:  # nothing keeps the neighbours: no tree
+            found = layer_measures(x, labels, order, k=k, metric=metric, curve=DEFAULT_CURVE)
+        else:
+            found, near = measures_and_neighbours(x, labels, order, k=k, metric=metric,
+                                                  curve=DEFAULT_CURVE)  # fmt: skip
+    if store is not None:
+        store.set_array(key, _entry(found, near))
     return found
+
+
+def _entry(found: LayerMeasures | None, near) -> np.ndarray:
+    """The stored form of one layer's measures and neighbours (the module's docstring)."""
+    if found is None:
+        return np.array([], dtype=np.float64)
+    n, k = near.indices.shape
+    entry = np.zeros((), dtype=[("measures", "<f8", (3,)), ("indices", "<i4", (n, k)),
+                                ("parents", "<i4", (n,))])  # fmt: skip
+    entry["measures"], entry["indices"], entry["parents"] = found, near.indices, near.parents
+    return entry
 
 
 class MeasuringActivations:

@@ -5,6 +5,10 @@ The space's neighbours are :func:`fracdash.core.neighbours.exact_neighbours`'s: 
 nearest other samples by (float64 distance, index). The glyph's neighbours are the k
 samples nearest on its grid: squared Euclidean distance between pixels, ties to the
 lower sample index (:func:`grid_neighbours`).
+
+:func:`measures_and_neighbours` also returns what the same pass found of the space
+(:class:`LayerNeighbours`: the k nearest and the order's Prim tree), for whatever keeps
+them (:mod:`fracdash.measuring` stores them, :mod:`fracdash.compare` reads them back).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from fracdash.core.neighbours import Metric, exact_neighbours, order_ranks
 
 __all__ = [
     "LayerMeasures",
+    "LayerNeighbours",
     "grid_neighbours",
     "hubness",
     "knn_accuracy",
     "knn_predictions",
     "layer_measures",
+    "measures_and_neighbours",
     "sample_positions",
     "trustworthiness",
 ]
@@ -226,6 +232,17 @@ class LayerMeasures(NamedTuple):
     trustworthiness: float
 
 
+class LayerNeighbours(NamedTuple):
+    """What :func:`measures_and_neighbours` finds of a layer's space besides its measures."""
+
+    #: (n, k) int32: each sample's k nearest other samples, by (float64 distance,
+    #: index), nearest first (:func:`fracdash.core.neighbours.exact_neighbours`).
+    indices: np.ndarray
+    #: (n,) int32: each sample's parent in the Prim tree of the layer's order, -1 for
+    #: the order's first sample (:func:`fracdash.core.neighbours.prim_parents`).
+    parents: np.ndarray
+
+
 def layer_measures(
     x, labels, order, *, k: int = 10, metric: Metric = "euclidean", curve: str = "compact"
 ) -> LayerMeasures:
@@ -250,6 +267,25 @@ def layer_measures(
     -------
     LayerMeasures
     """
+    return _measured(x, labels, order, k, metric, curve, tree=False)[0]
+
+
+def measures_and_neighbours(
+    x, labels, order, *, k: int = 10, metric: Metric = "euclidean", curve: str = "compact"
+) -> tuple[LayerMeasures, LayerNeighbours]:
+    """:func:`layer_measures` and, from the same pass over the distances, the layer's k
+    nearest neighbours and the Prim tree of ``order`` (one more nearest-earlier search).
+
+    Parameters are :func:`layer_measures`'.
+
+    Returns
+    -------
+    (LayerMeasures, LayerNeighbours)
+    """
+    return _measured(x, labels, order, k, metric, curve, tree=True)
+
+
+def _measured(x, labels, order, k, metric, curve, tree):
     labels = np.asarray(labels).reshape(-1)
     n = labels.size
     if np.asarray(x).shape[:1] != (n,):
@@ -257,9 +293,13 @@ def layer_measures(
     if not 1 <= k < n / 2:
         raise ValueError(f"k={k} must be at least 1 and below n / 2 = {n / 2:g}")
     layout = grid_neighbours(sample_positions(order, curve), k)
-    found = exact_neighbours(x, k, metric, targets=layout)
-    return LayerMeasures(
+    found = exact_neighbours(x, k, metric, targets=layout, order=order if tree else None)
+    measures = LayerMeasures(
         knn_accuracy=knn_accuracy(found.indices, labels),
         hubness=hubness(found.indices, n),
         trustworthiness=trustworthiness(found.ranks, k),
     )
+    near = None
+    if tree:
+        near = LayerNeighbours(found.indices.astype(np.int32), found.parents.astype(np.int32))
+    return measures, near
