@@ -20,7 +20,9 @@
    and file checks, TensorFlow's import, model load, the data checks (probe), graph,
    digest, forward pass, ordering, storing, and exit.
 4. The Keras file's first run with an empty numba cache (``NUMBA_CACHE_DIR`` a fresh
-   folder) against a second run on that cache.
+   folder), the kernels compiled in the background as fracdash does by default, and
+   with ``FRACDASH_BACKGROUND_COMPILE=0`` (compiled in the run itself), against a
+   second run on the filled cache (``--numba-only``: this part alone).
 5. A shape error (x of 27x27 images for a 28x28 model) through the console script:
    ``fracdash analyze --model m.keras --data bad.npz`` until its one-line refusal.
 6. With ``--before TREE`` (a folder holding another ``fracdash/``, say a checkout of the
@@ -207,24 +209,34 @@ def compare(case: dict, repeats: int, scratch: Path, env: dict, before: dict | N
 
 
 def cold_numba(case: dict, repeats: int, scratch: Path, env: dict) -> dict:
-    """The Keras file's run with an empty numba cache, then again on that cache."""
-    cold, warm = [], []
+    """The Keras file's run with an empty numba cache, the kernels compiled in the
+    background while the model loads (fracdash.background_compile, the default) and in
+    the run itself (``FRACDASH_BACKGROUND_COMPILE=0``), then a run on a filled cache;
+    interleaved. CPU time counts the compiling process too (reaped by the run)."""
+    variants = {"cold": {}, "cold_inline": {"FRACDASH_BACKGROUND_COMPILE": "0"}, "warm": {}}
+    rows: dict[str, list[dict]] = {tag: [] for tag in variants}
     for r in range(repeats):
-        cache = scratch / f"numba-{r}"
-        cache.mkdir()
-        numba_env = {**env, "NUMBA_CACHE_DIR": str(cache)}
-        for rows, tag in ((cold, "cold"), (warm, "warm")):
+        for tag, extra in variants.items():
+            cache = scratch / f"numba-{r}-{'warm' if tag == 'warm' else tag}"
+            if tag == "warm":  # the cache the first variant filled
+                cache = scratch / f"numba-{r}-cold"
+            else:
+                cache.mkdir()
+            numba_env = {**env, "NUMBA_CACHE_DIR": str(cache), **extra}
             store = scratch / f"store-numba-{tag}-{r}"
-            rows.append(timed_run(case["keras"], case["data"], store, numba_env))
+            rows[tag].append(timed_run(case["keras"], case["data"], store, numba_env))
             shutil.rmtree(store, ignore_errors=True)
-            print(f"  numba {tag} run {r + 1}: {rows[-1]['wall']['total']:.2f} s "
-                  f"({rows[-1]['cpu']['total']:.2f} s CPU)", flush=True)  # fmt: skip
-        shutil.rmtree(cache, ignore_errors=True)
-    cold_m, warm_m = medians(cold), medians(warm)
-    compiled = sorted(cold[0]["compiled_cpu_s"].items(), key=lambda item: -item[1])
-    return {"cold": cold_m, "warm": warm_m, "ratio_cold_to_warm": ratio(cold_m, warm_m),
-            "compiled_cpu_s_first_cold_run": dict(compiled),
-            "runs": {"cold": cold, "warm": warm}}  # fmt: skip
+            print(f"  numba {tag} run {r + 1}: {rows[tag][-1]['wall']['total']:.2f} s "
+                  f"({rows[tag][-1]['cpu']['total']:.2f} s CPU)", flush=True)  # fmt: skip
+        for tag in ("cold", "cold_inline"):
+            shutil.rmtree(scratch / f"numba-{r}-{tag}", ignore_errors=True)
+    found = {tag: medians(tag_rows) for tag, tag_rows in rows.items()}
+    compiled = sorted(rows["cold_inline"][0]["compiled_cpu_s"].items(), key=lambda i: -i[1])
+    return {**found, "ratio_cold_to_warm": ratio(found["cold"], found["warm"]),
+            "ratio_cold_inline_to_warm": ratio(found["cold_inline"], found["warm"]),
+            "compiled_cpu_s_first_cold_inline_run": dict(compiled),
+            "compiled_cpu_s_in_run_first_cold_run": rows["cold"][0]["compiled_cpu_s"],
+            "runs": rows}  # fmt: skip
 
 
 def shape_error(model: Path, bad: Path, repeats: int, envs: dict) -> dict:
@@ -261,6 +273,8 @@ def main(argv=None) -> int:
     parser.add_argument("--easy-samples", type=int, default=10_000)
     parser.add_argument("--easy-epochs", type=int, default=1)
     parser.add_argument("--skip-easy", action="store_true")
+    parser.add_argument("--numba-only", action="store_true", help="Only the runs on an "
+                        "empty numba cache against a filled one (the cnn case).")
     parser.add_argument("--work", type=Path, help="Keep the models and data here (reused).")
     parser.add_argument("--before", type=Path, help="A tree holding another fracdash/ (say, "
                         "the last commit's): its Keras runs interleaved with this tree's.")
@@ -284,11 +298,12 @@ def main(argv=None) -> int:
             store = scratch / f"store-warm-up-{tag}"
             timed_run(cases["cnn"]["keras"], cases["cnn"]["data"], store, env)
         env, before_env = envs["this"], envs.get("before")
-        print(f"shape error ({work / 'bad.npz'})", flush=True)
-        report["shape_error"] = shape_error(
-            cases["cnn"]["keras"], work / "bad.npz", 2 * args.repeats, envs
-        )
-        for name in cases:
+        if not args.numba_only:
+            print(f"shape error ({work / 'bad.npz'})", flush=True)
+            report["shape_error"] = shape_error(
+                cases["cnn"]["keras"], work / "bad.npz", 2 * args.repeats, envs
+            )
+        for name in () if args.numba_only else cases:
             print(f"{name}: {cases[name]['keras'].name} vs {cases[name]['onnx'].name}", flush=True)
             report[name] = compare(cases[name], args.repeats, scratch, env, before_env)
         print("numba cache: empty vs warm (cnn, .keras)", flush=True)
@@ -307,7 +322,8 @@ def print_table(report: dict) -> None:
     columns = [(f"{name} {kind.replace('keras_before', 'before')}", report[name][kind])
                for name in ("cnn", "easy") if name in report
                for kind in ("keras", "onnx", "keras_before") if kind in report[name]]  # fmt: skip
-    columns += [(f"numba {tag}", report["numba_cache"][tag]) for tag in ("cold", "warm")]
+    columns += [(f"numba {tag}", report["numba_cache"][tag])
+                for tag in ("cold", "cold_inline", "warm")]  # fmt: skip
     for clock in ("wall", "cpu"):
         print(f"{'median ' + clock + ' s':>18}" + "".join(f"{label:>13}" for label, _ in columns))
         for stage in (*STAGES, "other", "total", "numba_compile"):
@@ -321,9 +337,12 @@ def print_table(report: dict) -> None:
                 print(f"{name}: before / onnx = {r['ratio_keras_before_to_onnx']}, "
                       f"before / keras = {r['ratio_keras_before_to_keras']}")  # fmt: skip
     numba = report["numba_cache"]
-    print(f"numba: empty cache / warm = {numba['ratio_cold_to_warm']}; compiled (CPU s): "
+    print(f"numba: empty cache / warm = {numba['ratio_cold_to_warm']} (compiled in the run "
+          f"itself: {numba['ratio_cold_inline_to_warm']}); compiled in the run (CPU s): "
           + ", ".join(f"{k.rsplit('.', 1)[-1]} {v}"
-                      for k, v in list(numba["compiled_cpu_s_first_cold_run"].items())[:8]))
+                      for k, v in list(numba["compiled_cpu_s_first_cold_inline_run"].items())[:8]))
+    if "shape_error" not in report:
+        return
     shape = report["shape_error"]
     for tag in ("this", "before"):
         if tag in shape:

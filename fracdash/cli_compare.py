@@ -67,8 +67,10 @@ def compare_command(ctx, run_a, run_b, pairs, k, cka, as_json, data_path, cache_
     """Compare stored runs RUN_A and RUN_B on their common samples: per layer pair both
     qualities and their difference, the agreement of the two layers (curve neighbours
     kept, kNN overlap, shared spanning-tree edges) and their linear CKA; per sample the
-    predictions. kNN, tree and CKA need the layers' activations, computed again where
-    the runs' models and data are found (scenario runs, runs of fracdash analyze).
+    predictions. kNN overlap and tree edges come from the neighbours each run stored
+    when it was ordered (--k up to 10); CKA, and runs stored without them, need the
+    layers' activations, computed again where the runs' models and data are found
+    (scenario runs, runs of fracdash analyze): --cka none answers from the store alone.
     Runs of different samples exit with code 2."""
     from fracdash.compare import compare_runs, stored_run
     from fracdash.export.data import check_data_target, comparison_tables, write_tables
