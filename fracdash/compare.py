@@ -344,10 +344,17 @@ def compare_runs(
     unrouted = [m for m in (a.meta.get("metric"), b.meta.get("metric"))
                 if m and metric_spec(m).kernel != "rows"]  # fmt: skip
     stored = None
-    if activations and not unrouted:  # the measures stage's neighbours, where stored
+    if not unrouted:  # the measures stage's neighbours, where stored
         stored = tuple(_stored_neighbours(store, e, r, int(k))
                        for e, r in ((entry_a, a), (entry_b, b)))  # fmt: skip
     covered = stored is not None and _covers(stored, a, b, matched)
+    if not activations and covered:  # the page's: kNN and trees from the store, no model
+        key = stage_key("comparison", {**params, "activations": False, "stored": True}, keys)
+        if (found := _stored(store, key, run_a, run_b)) is not None:
+            return found
+        return _made(store, (key, keys), a, b, (run_a, run_b), matched, pairing, int(k), stored, [
+            f"cka needs the layers' activations; `fracdash compare {run_a} {run_b}` "
+            "computes and stores it"])  # fmt: skip
     acts = ("not asked for" if not activations
             else f"metric {unrouted[0]} has no exact kNN route" if unrouted
             else None if covered and cka == "none"  # no model needed
@@ -357,21 +364,29 @@ def compare_runs(
         notes = [f"{', '.join(NEED_ACTIVATIONS)} need the layers' activations; "
                  f"`fracdash compare {run_a} {run_b}` computes and stores them"]  # fmt: skip
     elif isinstance(acts, str):
-        hint = ("; with cka none, the stored neighbours give knn and tree_edges without the "
-                "models" if covered else "")  # fmt: skip
-        notes = [f"{', '.join(NEED_ACTIVATIONS)} need the layers' activations, not found "
-                 f"again ({acts}); left out{hint}"]  # fmt: skip
-    if isinstance(acts, str):
-        acts, stored = None, None
-        key = stage_key("comparison", {**params, "activations": False}, keys)
+        left = ("cka needs" if covered else f"{', '.join(NEED_ACTIVATIONS)} need")
+        notes = [f"{left} the layers' activations, not found again ({acts}); left out"]
+    if isinstance(acts, str):  # kNN and trees from the store where it holds them
+        acts, stored = None, stored if covered else None
+        extra = {"stored": True} if covered else {}
+        key = stage_key("comparison", {**params, "activations": False, **extra}, keys)
         if (found := _stored(store, key, run_a, run_b)) is not None:
             return found
-    per_pair, curves, knns, matrix = measure(a, b, matched, int(k), acts, progress, cka, stored)
+    return _made(store, (key, keys), a, b, (run_a, run_b), matched, pairing, int(k), stored,
+                 notes, acts, progress, cka)  # fmt: skip
+
+
+def _made(store, keys, a, b, names, matched, pairing, k, stored, notes, acts=None,
+          progress=None, cka="none") -> Comparison:  # fmt: skip
+    """The comparison measured (:func:`measure`), stored under ``keys[0]`` and freed
+    with either run (``keys[1]``: both runs' keys)."""
+    per_pair, curves, knns, matrix = measure(a, b, matched, k, acts, progress, cka, stored)
+    key, keys = keys
     comparison = Comparison(
-        run_a=run_a, run_b=run_b, pairing=pairing, pairs=per_pair, layers_a=a.layer_names,
-        layers_b=b.layer_names, labels=a.labels, predictions_a=a.predictions,
-        predictions_b=b.predictions, curve_samples=curves, knn_samples=knns, cka=matrix,
-        k=int(k), notes=notes, meta={"key": key, "keys": list(keys)},
+        run_a=names[0], run_b=names[1], pairing=pairing, pairs=per_pair,
+        layers_a=a.layer_names, layers_b=b.layer_names, labels=a.labels,
+        predictions_a=a.predictions, predictions_b=b.predictions, curve_samples=curves,
+        knn_samples=knns, cka=matrix, k=k, notes=notes, meta={"key": key, "keys": list(keys)},
     )  # fmt: skip
     store.set_bytes(key, comparison.to_bytes())
     for analysis_key in dict.fromkeys(keys):

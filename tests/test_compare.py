@@ -169,13 +169,18 @@ def test_without_the_models_the_orders_measures_remain(runs):
     store = Store(cache)
     given = {n: models[n] for n in ("a", "deep")}
     with_models = compare_runs(store, "a", "deep", k=4, inputs=given)
-    orders_only = compare_runs(store, "a", "deep", k=7)  # ONNX objects given in Python: gone
+    orders_only = compare_runs(store, "a", "deep", k=11)  # ONNX objects given in Python: gone
+    from_store = compare_runs(store, "a", "deep", k=3)  # k <= 10: the stored neighbours
+    recomputed = compare_runs(store, "a", "deep", k=3, inputs=given)
     wrong = compare_runs(store, "a", "deep", k=6, inputs={**given, "a": models["b"]})
     store.close()
     assert orders_only.knn_samples is None and orders_only.cka is None
     assert all(p.knn is None and p.tree_edges is None and p.cka is None for p in orders_only.pairs)
     assert "knn, tree_edges, cka need the layers' activations" in orders_only.notes[0]
     assert "pass inputs= from Python" in orders_only.notes[0]
+    assert from_store.cka is None and "cka needs the layers' activations" in from_store.notes[0]
+    np.testing.assert_array_equal(from_store.knn_samples, recomputed.knn_samples)
+    assert [p.tree_edges for p in from_store.pairs] == [p.tree_edges for p in recomputed.pairs]
     assert [p.curve for p in orders_only.pairs] == [p.curve for p in with_models.pairs]
     assert "predicts" in wrong.notes[0] and wrong.cka is None  # b's model is not a's
 

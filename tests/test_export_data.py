@@ -95,8 +95,8 @@ def test_a_comparison_as_csv(store_dir, tmp_path):
     rows = read_csv(tmp_path / "ab.csv")
     columns = ["index", "label", "predicted_a", "predicted_b", "correctness", "agreement"]
     columns += [f"rank_a:{n}" for n in a.layer_names] + [f"rank_b:{n}" for n in b.layer_names]
-    columns += [f"curve:{n}~{n}" for n in a.layer_names]
-    assert list(rows[0]) == columns and len(rows) == N  # no kNN: the models are not found
+    columns += [c for n in a.layer_names for c in (f"curve:{n}~{n}", f"knn:{n}~{n}")]
+    assert list(rows[0]) == columns and len(rows) == N  # kNN: from the stored neighbours
     curves = {n: curve_jaccard(a.layer(n).positions, b.layer(n).positions) for n in a.layer_names}
     for i, row in enumerate(rows):
         pa, pb, truth = a.predictions[i], b.predictions[i], a.labels[i]
@@ -115,4 +115,8 @@ def test_a_comparison_as_csv(store_dir, tmp_path):
     for r in layers:
         assert float(r["quality_b"]) == b.layer(r["layer_b"]).quality
         assert float(r["curve"]) == pytest.approx(np.mean(curves[r["layer_a"]]))
-        assert r["knn"] == r["cka"] == ""  # left out: no model to compute them from
+        assert r["cka"] == ""  # left out: no model to compute it from
+        knn = [float(row[f"knn:{r['layer_a']}~{r['layer_b']}"]) for row in rows]
+        assert 0 <= min(knn) and max(knn) <= 1
+        assert float(r["knn"]) == pytest.approx(np.mean(knn))  # the stored neighbours'
+        assert 0 <= float(r["tree_edges"]) <= 1
