@@ -181,6 +181,37 @@ test("correctness paint: four distinct colors per sample, empty cells, dimmed un
   assert.equal(C.DIM, S.DIM);
 });
 
+test("correctness paint under a run of selections and of two comparisons' codes", () => {
+  const r = makePair(50, 4, 23), rand = rng(9); // B: 9 x 6 cells, 4 of them empty
+  const c = C.decode(payloadOf(r));
+  const other = Int8Array.from(c.correctness, (k) => (k + 1) % 4); // another comparison's codes
+  const rgb = C.CORRECTNESS.colors.map(S.rgb);
+  const run = r.b, layer = "dense 2";
+  const out = new Uint8ClampedArray(run.W * run.H * 4);
+  const at = new Map();
+  run.orders[layer].forEach((s, rank) => at.set(run.slots[rank], s));
+  for (const codes of [c.correctness, other, c.correctness]) {
+    for (const share of [0, 0.1, 0.5, 0.9, 1, null]) {
+      const mask = share === null ? null : Uint8Array.from({ length: r.n }, () => (rand() < share ? 1 : 0));
+      C.paintCorrectness(run.model, layer, codes, mask, out);
+      for (let cell = 0; cell < run.W * run.H; cell++) {
+        const px = Array.from(out.slice(4 * cell, 4 * cell + 4));
+        if (!at.has(cell)) {
+          assert.deepEqual(px, [0, 0, 0, 255]);
+          continue;
+        }
+        const s = at.get(cell), f = mask && !mask[s] ? C.DIM : 1;
+        assert.deepEqual(px, [...rgb[codes[s]].map((v) => Math.round(v * f)), 255]);
+      }
+    }
+  }
+  /* The same layer painted by its classes after the correctness: that palette's pixels. */
+  const byClass = S.paint(run.model, layer, { labels: "truth", coloring: "absolute" });
+  for (const [cell, s] of at) {
+    assert.deepEqual(Array.from(byClass.slice(4 * cell, 4 * cell + 3)), S.rgb(COLORS.classes[run.model.labels[s]]));
+  }
+});
+
 test("the info line's words for the comparison's selections", () => {
   assert.equal(C.selectionText({ kind: "diff" }, 1234, "A"), "1,234 classified differently");
   assert.equal(C.selectionText({ kind: "moved" }, 100, "A"), "100 changed most");

@@ -139,6 +139,64 @@ test("paint: class colors, focus dim, relative codes, empty cells, dimmed unsele
   }
 });
 
+/* The glyph's pixels by the book, sample by sample from the raw arrays: each cell the
+ * color of its sample's class (or its relative code), dimmed by DIM outside the mask. */
+function brutePaint(r, layer, opts) {
+  const c = r.payload.colors, order = r.orders[layer], rel = opts.coloring === "relative";
+  const labels = opts.labels === "predicted" ? r.predictions : r.labels;
+  const out = [];
+  for (let cell = 0; cell < r.W * r.H; cell++) out.push(S.rgb(rel ? c.relative_empty : c.empty));
+  order.forEach((s, rank) => {
+    let color;
+    if (rel) {
+      const same = (rank > 0 && labels[order[rank - 1]] === labels[s]) +
+                   (rank < r.n - 1 && labels[order[rank + 1]] === labels[s]);
+      color = S.rgb(c.relative[same]);
+    } else {
+      const focused = opts.focus === null || opts.focus === undefined || labels[s] === opts.focus;
+      color = S.rgb(focused ? c.classes[labels[s]] : c.focus_dim);
+    }
+    const f = opts.mask && !opts.mask[s] ? S.DIM : 1;
+    out[r.slots[rank]] = color.map((v) => Math.round(v * f));
+  });
+  return out;
+}
+
+test("paint under a run of selections and palettes equals painting by the book", () => {
+  const r = makeRun(40, 7, 7, 4, 21), rand = rng(5);
+  const masks = [null, new Uint8Array(r.n), new Uint8Array(r.n).fill(1)];
+  for (const share of [0.05, 0.3, 0.5, 0.7, 0.95]) {
+    masks.push(Uint8Array.from({ length: r.n }, () => (rand() < share ? 1 : 0)));
+  }
+  const palettes = [{ labels: "truth", coloring: "absolute" },
+                    { labels: "predicted", coloring: "absolute" },
+                    { labels: "truth", coloring: "absolute", focus: 2 },
+                    { labels: "truth", coloring: "relative" },
+                    { labels: "predicted", coloring: "relative" }];
+  const out = new Uint8ClampedArray(r.W * r.H * 4); // reused, as the page reuses its ImageData
+  out.fill(7);
+  /* Each palette twice (its kept images, then anew after another), every mask in turn
+     on both layers: the kept images and the pixel lists must never show a stale pixel. */
+  for (const opts of [...palettes, ...palettes]) {
+    for (const mask of masks) {
+      for (const layer of ["a", "b"]) {
+        const got = S.paint(r.model, layer, { ...opts, mask }, out);
+        assert.equal(got, out);
+        const want = brutePaint(r, layer, { ...opts, mask });
+        for (let cell = 0; cell < r.W * r.H; cell++) {
+          assert.deepEqual(Array.from(out.slice(4 * cell, 4 * cell + 4)), [...want[cell], 255],
+                           `${JSON.stringify(opts)} ${layer} cell ${cell}`);
+        }
+      }
+    }
+  }
+  const listed = S.samplesOf(masks[4]);
+  assert.equal(S.samplesOf(masks[4]), listed); // listed once per mask
+  assert.deepEqual([...listed.on, ...listed.off].sort((x, y) => x - y), [...Array(r.n).keys()]);
+  assert.ok([...listed.on].every((s) => masks[4][s] === 1));
+  assert.ok([...listed.off].every((s) => masks[4][s] === 0));
+});
+
 test("selections survive the URL; malformed ones are ignored", () => {
   for (const sel of [{ kind: "wrong" }, { kind: "cell", truth: 6, predicted: 0 },
                      { kind: "brush", layer: "block1:conv", rect: [3, 4, 10, 12] },

@@ -123,25 +123,29 @@
   }
 
   /* RGBA pixels (width·height·4) of a layer's glyph, each sample in its correctness
-   * code's color, unselected samples dimmed when `mask` is given. */
+   * code's color, unselected samples dimmed when `mask` is given. The two images of the
+   * codes (full and dimmed) are kept on the layer (assets/samples.js layerImages). */
   function paintCorrectness(model, layer, codes, mask, out) {
-    var W = model.width, H = model.height;
-    var px = out || new Uint8ClampedArray(W * H * 4);
-    var words = new Uint32Array(px.buffer, px.byteOffset, W * H);
-    words.fill(pack(rgb(model.colors.empty), 1));
-    var colors = CORRECTNESS.colors.map(rgb);
-    var full = colors.map(function (c) {
-      return pack(c, 1);
+    var S = samples();
+    var images = S.layerImages(model, layer, "correctness", codes, function (full, faded) {
+      var empty = pack(rgb(model.colors.empty), 1);
+      full.fill(empty);
+      faded.fill(empty);
+      var colors = CORRECTNESS.colors.map(rgb);
+      var bright = colors.map(function (c) {
+        return pack(c, 1);
+      });
+      var dimmed = colors.map(function (c) {
+        return pack(c, DIM);
+      });
+      var order = model.layers[layer].order, slots = model.slots;
+      for (var r = 0; r < order.length; r++) {
+        var k = codes[order[r]] & 3;
+        full[slots[r]] = bright[k];
+        faded[slots[r]] = dimmed[k];
+      }
     });
-    var faded = colors.map(function (c) {
-      return pack(c, DIM);
-    });
-    var order = model.layers[layer].order, slots = model.slots;
-    for (var r = 0; r < order.length; r++) {
-      var s = order[r], k = codes[s] & 3;
-      words[slots[r]] = mask && !mask[s] ? faded[k] : full[k];
-    }
-    return px;
+    return S.compose(model, layer, images, mask || null, out);
   }
 
   /* The info line's words for a selection of `count` samples while comparing. */

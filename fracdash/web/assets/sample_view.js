@@ -18,14 +18,14 @@
  * element.closest(".fd-dag-canvas").dataset.run: layer names may repeat in both.
  *
  * The logic is in assets/samples.js and assets/compare.js (pure, tested in node); this
- * file holds the view's state, loads and draws it; assets/sample_input.js is the
- * pointer and keys, assets/sample_panels.js the tooltip, info line and charts' side. */
+ * file holds the view's state and loads it; assets/sample_draw.js draws the glyphs'
+ * overlays and marks, assets/sample_input.js is the pointer and keys,
+ * assets/sample_panels.js the tooltip, info line and charts' side. */
 (function () {
   "use strict";
 
   var S = null; // window.fracdashSamples, taken once the page runs
   var C = null; // window.fracdashCompare
-  var images = new WeakMap(); // overlay canvas -> its ImageData, reused
   var KEEP = 4; // sample models kept (those shown, and the last ones shown)
   var st = {
     model: null, modelB: null, compare: null, cache: {}, loading: {}, failed: {},
@@ -46,11 +46,6 @@
   }
   function base() {
     return window.location.pathname.replace(/[^/]*$/, "");
-  }
-
-  function coloring() {
-    var checked = document.querySelector("#coloring input:checked");
-    return checked ? checked.value : "absolute";
   }
 
   /* -- which run an element belongs to ------------------------------------------------ */
@@ -102,8 +97,10 @@
     setMask(S.parseSelection(v.sel)); // a rule this run cannot apply: none
   }
 
-  /* Back, Forward or the page opening: the URL's state, drawn. */
+  /* Back, Forward or the page opening: the URL's state, drawn (a selection not yet
+     written there is dropped: the URL's view wins). */
   window.addEventListener("fracdash:url", function () {
+    selQueued = undefined;
     if (!st.model || !S) return;
     readUrl();
     drawAll(false);
@@ -244,77 +241,15 @@
     img.src = base() + "samples/" + encodeURIComponent(m.run) + "/thumbs.png";
   }
 
-  /* -- drawing ---------------------------------------------------------------------- */
-  /* The server's PNGs show the true labels in either coloring; the browser draws
-   * over them what they cannot show: predicted labels, correctness, a focused class, a
-   * selection. */
-  function drawn() {
-    return labels() !== "truth" || !!st.mask || (st.focus !== null && coloring() === "absolute");
+  /* -- drawing: the glyphs' overlays and marks (assets/sample_draw.js) ------------- */
+  function D() {
+    return window.fracdashSampleDraw;
   }
-
   function drawGlyphs(force) {
-    var lab = labels(), col = coloring(), show = drawn();
-    var key = [lab, col, st.focus, S.formatSelection(st.sel), st.maskId,
-               lab === "correctness" ? st.compareKey : ""].join("|");
-    document.querySelectorAll("canvas.fd-overlay[data-layer]").forEach(function (cv) {
-      var layer = cv.dataset.layer, m = modelOf(cv);
-      if (!m || !m.layers[layer] || !show) {
-        cv.hidden = true;
-        cv.dataset.drawn = "";
-        return;
-      }
-      var mine = key + "|" + m.run + "|" + m.curve;
-      if (!force && cv.dataset.drawn === mine) return;
-      cv.hidden = false;
-      if (cv.width !== m.width) cv.width = m.width;
-      if (cv.height !== m.height) cv.height = m.height;
-      var ctx = cv.getContext("2d");
-      var image = images.get(cv);
-      if (!image || image.width !== m.width || image.height !== m.height) {
-        image = ctx.createImageData(m.width, m.height); // kept: a redraw allocates nothing
-        images.set(cv, image);
-      }
-      if (lab === "correctness") {
-        C.paintCorrectness(m, layer, st.compare.correctness, st.mask, image.data);
-      } else {
-        S.paint(m, layer, { labels: lab, coloring: col, focus: st.focus, mask: st.mask }, image.data);
-      }
-      ctx.putImageData(image, 0, 0);
-      cv.dataset.drawn = mine;
-    });
+    D().drawGlyphs(api, force);
   }
-
-  function mark(m, sample, layer, kind) {
-    var c = S.cellOf(m, layer, sample);
-    var e = document.createElement("span");
-    e.className = "fd-mark fd-mark-" + kind;
-    e.dataset.sample = String(sample);
-    e.dataset.x = String(c.x);
-    e.dataset.y = String(c.y);
-    e.style.left = ((c.x + 0.5) / m.width) * 100 + "%";
-    e.style.top = ((c.y + 0.5) / m.height) * 100 + "%";
-    return e;
-  }
-
-  /* Marks are redrawn only where they differ from what is wanted (every DOM change
-   * wakes this script's observer: it must settle). The inverse orders they read are
-   * built once per run and layer (assets/samples.js rankOf). */
   function drawMarks() {
-    var marks = st.pins.join(",") + "|" + (st.hover ? st.hover.sample : "");
-    document.querySelectorAll(".fd-marks[data-layer]").forEach(function (holder) {
-      var layer = holder.dataset.layer, m = st.model ? modelOf(holder) : null;
-      var want = m ? m.run + "|" + m.curve + "|" + marks : "";
-      if (holder.dataset.marks === want) return;
-      holder.dataset.marks = want;
-      holder.querySelectorAll(".fd-mark").forEach(function (e) {
-        e.remove();
-      });
-      if (!m || !m.layers[layer]) return;
-      st.pins.forEach(function (s) {
-        holder.appendChild(mark(m, s, layer, "pin"));
-      });
-      if (st.hover !== null) holder.appendChild(mark(m, st.hover.sample, layer, "hover"));
-    });
+    D().drawMarks(api);
   }
 
   var cohesionQueued = false;
@@ -337,14 +272,33 @@
       }, 0);
     });
   }
+  /* A selection is drawn first and written to the URL just after that frame: its
+     history entry and the download links (a Dash update) cost ~10 ms of a loaded
+     machine's frame. Any input event, and any other write from here, writes it first:
+     the history keeps its order. */
+  var selQueued; // the selection's text for the URL (null: none), undefined when written
+  function writeSel() {
+    if (selQueued === undefined) return;
+    var text = selQueued;
+    selQueued = undefined;
+    U().set("sel", text);
+  }
+  ["pointerdown", "click", "keydown", "wheel", "change"].forEach(function (type) {
+    window.addEventListener(type, writeSel, true);
+  });
   function setSelection(sel) {
     setMask(sel);
-    U().set("sel", S.formatSelection(st.sel) || null);
+    selQueued = S.formatSelection(st.sel) || null;
     drawAll(false);
+    window.requestAnimationFrame(function () {
+      window.setTimeout(writeSel, 0);
+    });
+    window.setTimeout(writeSel, 250); // a hidden page draws no frames
   }
 
   /* The labels the buttons ask for: "truth", "predicted" or "correctness". */
   function setLabels(value) {
+    writeSel();
     st.labels = value === "predicted" || value === "correctness" ? value : "truth";
     U().set("labels", st.labels === "truth" ? null : st.labels);
     drawAll(false);
@@ -379,7 +333,7 @@
         pending = false;
         S = window.fracdashSamples;
         C = window.fracdashCompare;
-        if (!S || !C || !P() || !E() || !U()) return;
+        if (!S || !C || !P() || !E() || !U() || !D()) return;
         sync();
         P().hookConfusion(st, setSelection);
         if (st.model) queueCohesion();
