@@ -78,12 +78,14 @@ def start() -> None:
         stamp = stamp_path()
         if stamp.exists():
             return
-        package_root = str(Path(__file__).resolve().parents[1])  # this very fracdash
-        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+        # This very fracdash: `-m` puts the working folder first on the path, before
+        # $PYTHONPATH and an editable install's finder, so the process runs from there
+        # (numba's cache is per source path: another copy's kernels would not be found).
+        package_root = str(Path(__file__).resolve().parents[1])
         _started["process"] = subprocess.Popen(
             [sys.executable, "-m", "fracdash.core.warmup", str(stamp), str(os.getpid()),
              "order"],  # the measures' kernels: compiled here while waiting (wait)
-            env={**os.environ, "PYTHONPATH": path},
+            cwd=package_root,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,26 @@ def test_an_install_step_compiles_and_stamps(fresh_state, monkeypatch):
     assert compiled == [1] and stamp.exists() and stamp == background_compile.stamp_path()
     background_compile.start()
     assert background_compile._started["process"] is None, "a stamped cache starts nothing"
+
+
+def test_the_process_compiles_this_copy_of_fracdash(fresh_state, monkeypatch, tmp_path):
+    """Started from a copy of the package (another checkout, a snapshot), the process
+    must import that copy: numba's cache is per source path."""
+    copy = tmp_path / "copy"
+    shutil.copytree(background_compile.CORE.parent, copy / "fracdash",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    (copy / "fracdash" / "core" / "warmup.py").write_text(
+        "import sys, pathlib, time\n"
+        "def compile_kernels(parts=()):\n    pass\n"
+        "if __name__ == '__main__':\n"
+        "    time.sleep(0.5)\n"  # still running when the run waits
+        "    pathlib.Path(sys.argv[1]).write_text(__file__)\n"
+    )
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from fracdash import background_compile as b; b.start(); b.wait(); "
+            "print(b.stamp_path())")  # fmt: skip
+    run = subprocess.run([sys.executable, "-c", code, str(copy)], env=os.environ.copy(),
+                         capture_output=True, text=True, cwd=background_compile.CORE.parent.parent)
+    assert run.returncode == 0, run.stderr
+    stamp = run.stdout.split()[-1]
+    assert Path(stamp).read_text() == str(copy / "fracdash" / "core" / "warmup.py")
