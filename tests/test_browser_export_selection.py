@@ -10,7 +10,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from helpers import served_dashboard
+from helpers import cell_point, served_dashboard
 from tiny_models import mlp, samples
 
 from fracdash.web import ids
@@ -68,14 +68,6 @@ def fetch_png(url: str, page) -> bytes:
     with urllib.request.urlopen(url.rstrip("/") + href, timeout=60) as response:
         assert response.headers["Content-Type"] == "image/png"
         return response.read()
-
-
-def cell_point(page, layer, x, y, width, height):
-    box = page.eval_on_selector(
-        f"img.fd-glyph[data-layer='{layer}']",
-        "e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }",
-    )
-    return box[0] + (x + 0.5) * box[2] / width, box[1] + (y + 0.5) * box[3] / height
 
 
 def test_the_download_links_carry_the_selection_and_the_correctness_coloring(browser, served):

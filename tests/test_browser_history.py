@@ -14,7 +14,7 @@ import time
 import urllib.parse
 
 import pytest
-from helpers import served_dashboard, store_toy
+from helpers import cell_point, served_dashboard, store_toy
 
 from fracdash.store import Store
 from fracdash.web import ids
@@ -101,14 +101,6 @@ def wait_for_view(page, want, timeout=30.0):
 
 def query(page) -> dict:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlparse(page.url).query))
-
-
-def cell_point(page, layer, x, y, width, height):
-    box = page.eval_on_selector(
-        f"img.fd-glyph[data-layer='{layer}']",
-        "e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }",
-    )
-    return box[0] + (x + 0.5) * box[2] / width, box[1] + (y + 0.5) * box[3] / height
 
 
 def test_back_and_forward_restore_eight_views_exactly(browser, served):

@@ -10,7 +10,7 @@ import urllib.parse
 
 import numpy as np
 import pytest
-from helpers import served_dashboard, store_toy
+from helpers import cell_point, served_dashboard, store_toy
 
 from fracdash.glyphs import CLASS_COLORS
 from fracdash.store import Store
@@ -71,15 +71,6 @@ def open_page(browser, url, query=""):
         lambda r: "favicon" in r.url or page.requests.append(f"{r.method} {r.url}"),
     )
     return context, page
-
-
-def cell_point(page, layer, x, y, width, height):
-    """Screen point at the centre of grid cell (x, y) of ``layer``'s glyph."""
-    box = page.eval_on_selector(
-        f"img.fd-glyph[data-layer='{layer}']",
-        "e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }",
-    )
-    return box[0] + (x + 0.5) * box[2] / width, box[1] + (y + 0.5) * box[3] / height
 
 
 def marks(page, kind):

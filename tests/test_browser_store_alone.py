@@ -17,7 +17,7 @@ from contextlib import ExitStack
 
 import numpy as np
 import pytest
-from helpers import served_dashboard
+from helpers import cell_point, served_dashboard
 
 from fracdash.datasets import load_dataset
 from fracdash.store import Store
@@ -119,15 +119,6 @@ def open_page(browser, url, layers):
         " return !!s.sprite || !s.model.thumbs; }"
     )
     return context, page
-
-
-def cell_point(page, layer, x, y, width, height):
-    """Screen point at the centre of grid cell (x, y) of ``layer``'s glyph."""
-    box = page.eval_on_selector(
-        f"img.fd-glyph[data-layer='{layer}']",
-        "e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }",
-    )
-    return box[0] + (x + 0.5) * box[2] / width, box[1] + (y + 0.5) * box[3] / height
 
 
 def hover(page, g, sample):

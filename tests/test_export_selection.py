@@ -9,7 +9,6 @@ assets/samples.js), the fading as the browser rounds it."""
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 import subprocess
@@ -19,8 +18,7 @@ import numpy as np
 import pytest
 from compare_runs import by_name, changed_most, correctness, differently
 from compare_runs import pixels as sample_pixels
-from helpers import assert_refused, run_cli
-from PIL import Image
+from helpers import assert_refused, png_pixels, run_cli
 from tiny_models import mlp, samples
 
 from fracdash.export.png import png_layout
@@ -80,11 +78,6 @@ def client(cache):
     from fracdash.web import create_app
 
     return create_app(cache_dir=cache, default_run="a").server.test_client()
-
-
-def image_of(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def drawn(picture: np.ndarray, analysis, layout, at=(0, 0)) -> dict[str, list[tuple]]:
@@ -159,7 +152,7 @@ def test_a_brush_keeps_its_samples_and_fades_the_rest_in_every_glyph(client, run
             if rect[0] <= x <= rect[2] and rect[1] <= y <= rect[3]}  # fmt: skip
     assert 0 < len(want) < N
     title = f"a · selection: {len(want)} brushed on dense1"
-    colors = drawn(image_of(response.data), a, png_layout(a, title=title))
+    colors = drawn(png_pixels(response.data), a, png_layout(a, title=title))
     palette = [hex_rgb(c) for c in run_palette(a)]
 
     def color(s):
@@ -171,7 +164,7 @@ def test_a_brush_keeps_its_samples_and_fades_the_rest_in_every_glyph(client, run
     # two curve neighbours (ranks r - 1 and r + 1) share its class.
     relative = client.get("/export/a.png?coloring=relative&sel=brush:dense1:1,0,4,3").data
     codes = [hex_rgb(c) for c in RELATIVE_COLORS]
-    shown = drawn(image_of(relative), a, png_layout(a, "relative", title=title))
+    shown = drawn(png_pixels(relative), a, png_layout(a, "relative", title=title))
     for g in a.layers:
         order, labels, same = [int(v) for v in g.order], a.labels, {}
         for r, s in enumerate(order):
@@ -191,7 +184,7 @@ def test_a_comparison_colors_by_correctness_and_selects_in_both_graphs(client, r
     line = ("comparing a with b · 5 layer pairs by name · "
             f"selection: {len(diff)} classified differently")
     layouts = [png_layout(r, "correctness", title=t) for r, t in ((a, "a"), (b, "b"))]
-    picture = image_of(response.data)
+    picture = png_pixels(response.data)
     *_, at_a, at_b = pair_png_layout(*[(lay.width, lay.height) for lay in layouts], line)
 
     def color(s):
@@ -215,7 +208,7 @@ def test_changed_most_is_the_pages_changed_most(client, runs):
     *_, at_a, at_b = pair_png_layout(*[(lay.width, lay.height) for lay in layouts], line)
     palette = [hex_rgb(c) for c in run_palette(a)]
     for run, layout, at in ((a, layouts[0], at_a), (b, layouts[1], at_b)):
-        colors = drawn(image_of(response.data), run, layout, at)
+        colors = drawn(png_pixels(response.data), run, layout, at)
         for layer, got in colors.items():
             full = {s for s, c in enumerate(got) if c == palette[int(a.labels[s])]}
             assert full == want, layer
@@ -230,8 +223,8 @@ def test_the_html_bakes_the_selection_into_every_variant(client, runs):
     palette = [hex_rgb(c) for c in run_palette(a)]
     for g in a.layers:
         pos = sample_pixels(g.order, a.curve)
-        absolute = image_of(base64.b64decode(variants[g.name]["absolute"].split(",", 1)[1]))
-        focus = image_of(base64.b64decode(variants[g.name]["focus"][0].split(",", 1)[1]))
+        absolute = png_pixels(base64.b64decode(variants[g.name]["absolute"].split(",", 1)[1]))
+        focus = png_pixels(base64.b64decode(variants[g.name]["focus"][0].split(",", 1)[1]))
         for s, (x, y) in enumerate(pos):
             full = palette[int(a.labels[s])]
             assert tuple(absolute[y, x]) == (full if s in wrong else fade(full)), (g.name, s)

@@ -15,8 +15,7 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
-from helpers import GLYPH_COLORS_JS, assert_refused, run_cli, store_toy
-from PIL import Image
+from helpers import GLYPH_COLORS_JS, assert_refused, png_pixels, run_cli, store_toy
 from tiny_models import curve_jaccard, mlp, samples
 
 from fracdash.export import export_png
@@ -72,15 +71,10 @@ def client(cache):
     return create_app(cache_dir=cache, default_run="a").server.test_client()
 
 
-def pixels(png: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(png)) as image:
-        return np.asarray(image.convert("RGB"))
-
-
 def assert_side_by_side(got: bytes, left: bytes, right: bytes) -> None:
     """``got`` holds picture ``left`` at its left edge and ``right`` GAP px to its
     right, both bottom-aligned under a header line, pixel for pixel."""
-    whole, a, b = pixels(got), pixels(left), pixels(right)
+    whole, a, b = png_pixels(got), png_pixels(left), png_pixels(right)
     top = whole.shape[0] - max(a.shape[0], b.shape[0])
     assert top > 10 and whole.shape[1] >= a.shape[1] + GAP + b.shape[1]
     np.testing.assert_array_equal(whole[top : top + a.shape[0], : a.shape[1]], a)
