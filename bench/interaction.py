@@ -3,6 +3,7 @@
     .venv/bin/python bench/interaction.py [--store DIR] [--run simplification] [--events 50]
     .venv/bin/python bench/interaction.py --compare [--store DIR] [--samples 10000]
     .venv/bin/python bench/interaction.py --run A --versus B [--store DIR]
+    .venv/bin/python bench/interaction.py --compare --assets OLD/fracdash/web/assets
 
 Serves ``app.py`` on the run (loopback), opens it at 1600x1000, waits for the sample
 data, then times in the page, for ``--events`` events each:
@@ -27,6 +28,11 @@ selection line) and then folded; to the painted frame and to the main thread's n
 moment ("settled"), with Chromium's CPU time per event. Writes
 ``bench/results/interaction-compare-*.json`` with the machine (CPU model, load average
 before and after: the machine may be running other work).
+
+Before and after a change of the page's scripts: ``--assets DIR`` serves them from DIR (a
+copy of the older ``fracdash/web/assets/``, e.g. ``git archive``d), the result named
+``*-assets.json``; run it and the plain bench alternately, back to back, and compare the
+pairs (and ``browser_cpu_ms_per_event``, which other work on the machine inflates less).
 """
 
 # ruff: noqa: E501  (the timed events are JavaScript, kept readable as one block)
@@ -177,7 +183,20 @@ def main(argv=None) -> int:
         "--samples", type=int, default=10_000, help="with --compare (default 10000)"
     )
     parser.add_argument("--events", type=int, default=50)
+    parser.add_argument(
+        "--assets",
+        type=Path,
+        default=None,
+        help="serve the page's scripts and stylesheets from this folder (FRACDASH_ASSETS),"
+        " e.g. a copy of an older fracdash/web/assets/ to time before and after a change",
+    )
     args = parser.parse_args(argv)
+    if args.assets:
+        if not (args.assets / "fracdash.js").is_file():
+            parser.error(
+                f"--assets {args.assets} holds no fracdash.js: give a copy of fracdash/web/assets/"
+            )
+        os.environ["FRACDASH_ASSETS"] = str(args.assets.resolve())
     store_dir, want = args.store or default_store_dir(), {}
     if args.compare:
         import vgg_pair
@@ -216,11 +235,13 @@ def main(argv=None) -> int:
     after = machine()
     report(result, args)
     what = "interaction-compare" if args.versus else "interaction"
-    out = ROOT / "bench" / "results" / f"{what}-{time.strftime('%Y%m%d-%H%M')}.json"
+    stamp = time.strftime("%Y%m%d-%H%M%S" if args.assets else "%Y%m%d-%H%M")
+    out = ROOT / "bench" / "results" / f"{what}-{stamp}{'-assets' if args.assets else ''}.json"
     facts = {"machine": before["cpu"], "cores": before["cores"],
              "load_average_before": before["load_average"],
              "load_average_after": after["load_average"],
-             "date": time.strftime("%Y-%m-%d %H:%M %Z"), "store": str(store_dir)}  # fmt: skip
+             "date": time.strftime("%Y-%m-%d %H:%M %Z"), "store": str(store_dir),
+             "assets": str(args.assets.resolve()) if args.assets else "fracdash/web/assets"}  # fmt: skip
     if args.compare or args.run.startswith("vgg-synthetic-"):
         facts["synthetic"] = ("the runs are synthetic in their orders and predictions "
                               "(bench/vgg_pair.py): VGG16's layer graph, random permutations")  # fmt: skip

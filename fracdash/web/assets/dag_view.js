@@ -321,6 +321,17 @@
     }
   });
 
+  /* Every edge's dots start an animation and end one cycle of it every 0.8 s, each an
+   * event that reached the page's React root (which listens to every event type): 100
+   * dispatches in one frame, 5-10 ms, every 0.8 s. Nothing here listens to them: they
+   * stop at the window. */
+  ["animationstart", "animationiteration"].forEach(function (type) {
+    window.addEventListener(type, function (ev) {
+      var t = ev.target;
+      if (t && t.classList && t.classList.contains("fd-edge")) ev.stopPropagation();
+    }, true);
+  });
+
   function start() {
     new MutationObserver(schedule).observe(document.body, {
       childList: true,

@@ -98,9 +98,10 @@
   }
 
   /* Back, Forward or the page opening: the URL's state, drawn (a selection not yet
-     written there is dropped: the URL's view wins). */
+     written there is written first: a brush made while the page was still opening
+     stays, as it did when it was written at once). */
   window.addEventListener("fracdash:url", function () {
-    selQueued = undefined;
+    writeSel();
     if (!st.model || !S) return;
     readUrl();
     drawAll(false);
