@@ -10,7 +10,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from helpers import cell_point, served_dashboard
+from drawn import cell_point
+from helpers import served_dashboard
 from tiny_models import mlp, samples
 
 from fracdash.web import ids

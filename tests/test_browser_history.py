@@ -14,7 +14,8 @@ import time
 import urllib.parse
 
 import pytest
-from helpers import cell_point, served_dashboard, store_toy
+from drawn import cell_point
+from helpers import served_dashboard, store_toy
 
 from fracdash.store import Store
 from fracdash.web import ids

@@ -10,7 +10,8 @@ import urllib.parse
 
 import numpy as np
 import pytest
-from helpers import cell_point, served_dashboard, store_toy
+from drawn import cell_point
+from helpers import served_dashboard, store_toy
 
 from fracdash.glyphs import CLASS_COLORS
 from fracdash.store import Store

@@ -17,7 +17,8 @@ from contextlib import ExitStack
 
 import numpy as np
 import pytest
-from helpers import cell_point, served_dashboard
+from drawn import cell_point
+from helpers import served_dashboard
 
 from fracdash.datasets import load_dataset
 from fracdash.store import Store

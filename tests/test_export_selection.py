@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from compare_runs import by_name, changed_most, correctness, differently
 from compare_runs import pixels as sample_pixels
-from helpers import assert_refused, png_pixels, run_cli
+from drawn import png_pixels
+from helpers import assert_refused, run_cli
 from tiny_models import mlp, samples
 
 from fracdash.export.png import png_layout

@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
-from helpers import GLYPH_COLORS_JS, assert_refused, png_pixels, run_cli, store_toy
+from drawn import png_pixels
+from helpers import GLYPH_COLORS_JS, assert_refused, run_cli, store_toy
 from tiny_models import curve_jaccard, mlp, samples
 
 from fracdash.export import export_png
