@@ -24,8 +24,11 @@
     return V().state();
   }
 
-  function cellAt(img, m, ev) {
-    var r = img.getBoundingClientRect();
+  /* The grid cell under the pointer; `rect`: the glyph's box if already read (a brush
+   * keeps its pointer-down box: reading it again after moving the brush's outline
+   * would force a layout on every move). */
+  function cellAt(img, m, ev, rect) {
+    var r = rect || img.getBoundingClientRect();
     return {
       x: Math.floor(((ev.clientX - r.left) / r.width) * m.width),
       y: Math.floor(((ev.clientY - r.top) / r.height) * m.height),
@@ -105,12 +108,14 @@
     if (!g) return;
     ev.preventDefault();
     hideHover();
-    var c = cellAt(g.img, g.model, ev);
+    var rect = g.img.getBoundingClientRect();
+    var c = cellAt(g.img, g.model, ev, rect);
     var holder = g.img.parentElement.querySelector(".fd-marks");
     var box = document.createElement("div");
     box.className = "fd-brush";
     holder.appendChild(box);
-    st().brush = { img: g.img, model: g.model, x0: c.x, y0: c.y, x1: c.x, y1: c.y, box: box };
+    st().brush = { img: g.img, model: g.model, x0: c.x, y0: c.y, x1: c.x, y1: c.y, box: box,
+                   rect: rect };
     placeBrush();
   });
 
@@ -134,10 +139,18 @@
   window.addEventListener("pointermove", function (ev) {
     var b = V() && st().brush;
     if (!b) return;
-    var c = clampCell(b.model, cellAt(b.img, b.model, ev));
+    var c = clampCell(b.model, cellAt(b.img, b.model, ev, b.rect));
     b.x1 = c.x;
     b.y1 = c.y;
     placeBrush();
+  });
+
+  /* A zoom or a resize moves the glyph under a brush: read its box again. */
+  ["wheel", "resize", "scroll"].forEach(function (type) {
+    window.addEventListener(type, function () {
+      var b = V() && st().brush;
+      if (b) b.rect = null;
+    }, { passive: true, capture: true });
   });
 
   /* A brush in the second run's graph is written "brush-b:…" (assets/samples.js). */
