@@ -252,7 +252,11 @@ def test_a_signal_to_the_server_leaves_no_process_of_it(tmp_path, signum):
     port = free_port()
     command = [sys.executable, "-c", SERVE, str(tmp_path / "store"), str(port)]
     log = open(tmp_path / "server.log", "w+b")  # noqa: SIM115 (closed below)
-    server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    # As from a terminal: a suite started in the background (`make test &`) has SIGINT
+    # ignored, which its children would inherit, and a server that ignores Ctrl-C keeps
+    # serving once its jobs are stopped.
+    server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         url = f"http://127.0.0.1:{port}"
         calls = wait_until(lambda: dependencies(url), timeout=60, step=0.3)
