@@ -135,9 +135,9 @@ def test_two_pages_on_one_uncomputed_run_share_one_job_and_one_progress(browser,
         second_context, second = open_page(browser, url)
         for page in (first, second):
             wait_for_glyph(page, "conv2d1")
-            page.wait_for_function(
+            page.wait_for_function(  # the last layers and every layer's measures after it
                 "id => document.getElementById(id).innerText.startsWith('computed easy-300')",
-                arg=ids.PROGRESS, timeout=60_000,
+                arg=ids.PROGRESS, timeout=240_000,
             )  # fmt: skip
         first_seen, second_seen = seen(first), seen(second)
         assert_monotone(first_seen)
