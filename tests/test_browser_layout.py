@@ -17,7 +17,7 @@ import pytest
 from helpers import served_dashboard
 
 from fracdash.analysis import Analysis, make_glyph
-from fracdash.figures import confusion_min_height
+from fracdash.confusion_figure import confusion_min_height
 from fracdash.runs import register
 from fracdash.store import Store, stage_key
 from fracdash.web import ids

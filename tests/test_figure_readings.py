@@ -12,11 +12,8 @@ import plotly.io as pio
 import pytest
 from test_figures import chain, diamond, kind, make_analysis, skipping_chain  # noqa: F401  (shared helpers and fixtures)
 
-from fracdash.figures import (
-    READING_MEANS,
-    confusion_figure,
-    quality_figure,
-)
+from fracdash.confusion_figure import confusion_figure
+from fracdash.figures import READING_MEANS, quality_figure
 from fracdash.readings import (
     DEGRADATION,
     branch_paths,

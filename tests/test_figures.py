@@ -9,15 +9,14 @@ import plotly.graph_objects as go
 import pytest
 
 from fracdash.analysis import Analysis, make_glyph
-from fracdash.core import class_quality
-from fracdash.figures import (
+from fracdash.confusion_figure import (
     MAX_CELL_TEXT,
-    QUALITY_EXPLAINED,
     confusion_figure,
     confusion_min_height,
     confusion_variants,
-    quality_figure,
 )
+from fracdash.core import class_quality
+from fracdash.figures import QUALITY_EXPLAINED, quality_figure
 from fracdash.glyphs import class_color
 from fracdash.readings import (
     MAX_PATHS,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dash import Input, Output, State, no_update
 
-from fracdash.figures import confusion_figure
+from fracdash.confusion_figure import confusion_figure
 from fracdash.measure_figure import has_measures, measure_figure
 from fracdash.web import ids
 from fracdash.web.callbacks.guard import curve_or_default, run_or_none
