@@ -167,10 +167,9 @@ def _stored_neighbours(store, entry: dict, analysis, k: int) -> dict:
     """Owner layer -> its stored neighbours cut to ``k`` (the k nearest of the stored
     nearest, by (distance, index), are the k nearest), for the layers stored with k or
     more."""
-    own = owners(analysis)
-    orders = {name: analysis.layer(name).order for name in dict.fromkeys(own.values())}
-    found = stored_neighbours(store, entry.get("uses", ()), analysis.meta.get("metric",
-                              "euclidean"), analysis.labels, orders)  # fmt: skip
+    measured = entry.get("measured", {})
+    found = stored_neighbours(store, {name: measured[name] for name in set(owners(analysis)
+                                      .values()) if name in measured})  # fmt: skip
     return {name: near._replace(indices=near.indices[:, :k])
             for name, near in found.items() if near.indices.shape[1] >= k}  # fmt: skip
 

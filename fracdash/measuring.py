@@ -82,42 +82,15 @@ def stored_measures(store, keys: dict) -> dict:
     return found
 
 
-def stored_neighbours(store, uses, metric: str, labels, orders: dict) -> dict:
-    """Layer -> :class:`LayerNeighbours` stored by the measures stage for a run.
-
-    Parameters
-    ----------
-    store : Store
-    uses : iterable of str
-        The run's store entries (its catalog entry's ``uses``): its orders' keys and
-        their measures' keys among them.
-    metric : str
-        The run's metric.
-    labels : array_like, shape (n,)
-        The run's labels (its measures' keys are chained to them).
-    orders : dict
-        Layer -> its order ((n,) int), for the layers wanted: each is matched to the
-        stored order it was measured on.
-
-    Returns
-    -------
-    dict
-        Only the layers whose neighbours are stored, and whose order no other wanted
-        layer has too (an order shared by two layers could not say whose they are).
-    """
-    uses = set(uses)
-    candidates = measure_keys({u: u for u in uses}, metric, labels)
-    by_order = {}
-    for name, order in orders.items():
-        by_order.setdefault(array_digest(np.asarray(order, dtype=np.int64)), []).append(name)
+def stored_neighbours(store, keys: dict) -> dict:
+    """Layer -> :class:`LayerNeighbours` stored by the measures stage, for the layers of
+    ``keys`` (layer -> its measures' key: a run's catalog entry's ``measured``) whose
+    entry holds them (entries stored before neighbours were kept hold none)."""
     found = {}
-    for order_key, key in candidates.items():
-        if key not in uses or (order := store.get_array(order_key)) is None:
-            continue
-        names = by_order.get(array_digest(np.asarray(order, dtype=np.int64)), [])
-        stored = store.get_array(key) if len(names) == 1 else None
+    for name, key in keys.items():
+        stored = store.get_array(key)
         if stored is not None and "indices" in (stored.dtype.names or ()):
-            found[names[0]] = LayerNeighbours(stored["indices"], stored["parents"])
+            found[name] = LayerNeighbours(stored["indices"], stored["parents"])
     return found
 
 

@@ -382,4 +382,6 @@ def analyze(
         analysis.meta["key"] = key
         # What this run's entries in the store are (fracdash.runs deletes by them).
         analysis.meta["uses"] = sorted({pred_key, *keys.values(), *(mkeys[m] for m in measured)})
+        # Which of them holds each ordered layer's measures and neighbours (compare reads them).
+        analysis.meta["measured"] = {m: mkeys[m] for m in measured if m in mkeys}
     return analysis

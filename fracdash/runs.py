@@ -98,6 +98,7 @@ def register(store: Store, name: str, analysis: Analysis, **about) -> None:
             "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
             "uses": uses,
             "size": sum(store.size_of(k) for k in uses),
+            **({"measured": analysis.meta["measured"]} if analysis.meta.get("measured") else {}),
             **{k: str(v) for k, v in about.items()},
         }
         store.set_json(CATALOG_KEY, entries)

@@ -66,10 +66,7 @@ def layer_values(store, name, given) -> dict:
 
 
 def kept(store, name) -> dict:
-    analysis = load_run(store, name)
-    orders = {g.name: g.order for g in analysis.layers}
-    return stored_neighbours(store, catalog(store)[name]["uses"], "euclidean", analysis.labels,
-                             orders)  # fmt: skip
+    return stored_neighbours(store, catalog(store)[name]["measured"])
 
 
 def assert_brute_force(found, acts, analysis):
@@ -110,8 +107,8 @@ def test_a_clusters_route_stores_them_too(runs, tmp_path):
         got = pipeline.analyze(mlp(1), x, y, store=store, orderer=NotLocal())
         measured = measure_keys({u: u for u in got.meta["uses"]}, "euclidean", y).values()
         assert len(set(measured) & set(got.meta["uses"])) == len(got.layers)
-        orders = {g.name: g.order for g in got.layers}
-        found = stored_neighbours(store, got.meta["uses"], "euclidean", y, orders)
+        assert set(got.meta["measured"].values()) <= set(got.meta["uses"])
+        found = stored_neighbours(store, got.meta["measured"])
     finally:
         store.close()
     reference = Store(cache)
