@@ -93,13 +93,16 @@ def _sibling_orders(store, name, base, metrics, times):
     return model, x, y, analyses
 
 
-def _layer_rows(model, x, y, analyses, metrics, k, times) -> list[dict]:
-    """Per layer: its width, and per metric the quality and the comparison figures."""
+def _layer_rows(store, model, x, y, analyses, metrics, k, times) -> list[dict]:
+    """Per layer: its width, and per metric the quality and the comparison figures (a
+    metric's stored measures and tree, from its analysis, taken as they are)."""
     from fracdash.analysis import make_glyph
     from fracdash.cli_metrics import own_order_layers
     from fracdash.core import vat_order
     from fracdash.core.comparison import compare_metrics
+    from fracdash.measuring import known_figures
 
+    known = {m: known_figures(store, a, k) for m, a in analyses.items()}
     rows = []
     for node, xa in own_order_layers(model, x):
         t = time.perf_counter()
@@ -117,7 +120,8 @@ def _layer_rows(model, x, y, analyses, metrics, k, times) -> list[dict]:
                 g.name, g.kind, g.inputs, g.output_shape, orders["relu-hamming"], y,
                 g.curve).quality)  # fmt: skip
         figures = {}
-        for r in compare_metrics(xa, y, orders, k=k):
+        given = {m: found[node.name] for m, found in known.items() if node.name in found}
+        for r in compare_metrics(xa, y, orders, k=k, known=given):
             figures[r.metric] = {"quality": round(quality[r.metric], 4),
                                  "knn_accuracy": round(r.knn_accuracy, 4),
                                  "hubness": round(r.hubness, 3),
@@ -148,7 +152,7 @@ def scenario_figures(store, scenario: str, samples: int, metrics, k: int) -> dic
     order_times: dict[str, float] = {}
     model, x, y, analyses = _sibling_orders(store, name, base, metrics, order_times)
     t = time.perf_counter()
-    rows = _layer_rows(model, x, y, analyses, metrics, k, order_times)
+    rows = _layer_rows(store, model, x, y, analyses, metrics, k, order_times)
     measures_s = round(time.perf_counter() - t, 1)
     return {"run": name, "samples": int(base.n), "full": base.n == 10_000,
             "accuracy": round(base.accuracy, 4), "note": base.meta.get("note"),

@@ -113,20 +113,24 @@ def own_order_layers(model, x):
             yield node, np.asarray(acts.array(node.name)).reshape(len(x), -1)
 
 
-def _table(analyses, metrics, inputs, k) -> list[tuple]:
+def _table(store, analyses, metrics, inputs, k) -> list[tuple]:
     """One row per layer with its own order and metric: the figures of
-    :func:`fracdash.core.comparison.compare_metrics` on the layer's activations."""
+    :func:`fracdash.core.comparison.compare_metrics` on the layer's activations (the
+    figures each analysis stored when it measured its layers taken as they are)."""
     from fracdash.core import vat_order
     from fracdash.core.comparison import compare_metrics
+    from fracdash.measuring import known_figures
 
     _, _, model, x, y, _ = inputs
+    known = {m: known_figures(store, a, k) for m, a in analyses.items()}
     rows = []
     for node, xa in own_order_layers(model, x):
         orders = {m: a.layers[a.layer_names.index(node.name)].order
                   for m, a in analyses.items()}  # fmt: skip
         if "relu-hamming" in metrics and relu_family(node.kind, node.relu):
             orders["relu-hamming"] = vat_order(xa, "relu-hamming")
-        for r in compare_metrics(xa, y, orders, k=k):
+        given = {m: found[node.name] for m, found in known.items() if node.name in found}
+        for r in compare_metrics(xa, y, orders, k=k, known=given):
             rows.append((node.name, r.metric, f"{r.knn_accuracy:.3f}", f"{r.hubness:.2f}",
                          f"{r.trustworthiness:.3f}", f"{r.tree_edges:.3f}",
                          f"{r.curve_kept:.3f}"))  # fmt: skip
@@ -156,7 +160,7 @@ def metrics_command(ctx, run, names, k, cache_dir):
                            "pass a smaller --k")  # fmt: skip
         analyses = _sibling_runs(store, run, metrics, inputs, bars)
         bars.close()
-        rows = [_COLUMNS, *_table(analyses, metrics, inputs, k)]
+        rows = [_COLUMNS, *_table(store, analyses, metrics, inputs, k)]
     except FracdashError as err:
         bars.close()
         _fail(ctx, str(err), err)

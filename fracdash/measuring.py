@@ -94,6 +94,18 @@ def stored_neighbours(store, keys: dict) -> dict:
     return found
 
 
+def known_figures(store, analysis, k: int, curve: str = DEFAULT_CURVE) -> dict:
+    """Layer -> (its stored :class:`LayerMeasures`, its order's Prim parents) of a run
+    analyzed into ``store``: what :func:`fracdash.core.comparison.compare_metrics` takes
+    as ``known`` instead of measuring the layer again. Empty unless the run was measured
+    with this k and curve; a layer whose entry holds no tree is left out."""
+    keys = analysis.meta.get("measured") or {}
+    if store is None or curve != DEFAULT_CURVE or measure_k(analysis.n) != k:
+        return {}
+    measures, near = stored_measures(store, keys), stored_neighbours(store, keys)
+    return {name: (measures[name], near[name].parents) for name in near if measures.get(name)}
+
+
 def measure_layer(store, key: str, x, labels, order, metric: str) -> LayerMeasures | None:
     """One layer's measures on its activations ``x`` (n, d), stored under ``key`` with
     its neighbours and Prim tree (see the module's docstring).

@@ -113,6 +113,32 @@ def test_sibling_runs_under_two_metrics(toy_sequential, tmp_path):
     store.close()
 
 
+def test_compare_metrics_takes_a_runs_stored_figures(toy_sequential, tmp_path, monkeypatch):
+    """``fracdash metrics`` reuses what each run measured when it was analyzed: given
+    as ``known``, the figures equal those measured again, and no neighbour pass runs."""
+    from fracdash.core import comparison
+    from fracdash.measuring import known_figures
+    from fracdash.runs import analyze_run
+    from fracdash.store import Store
+
+    rng = np.random.default_rng(2)
+    x = rng.random((40, 5, 5, 1), dtype=np.float32)
+    y = np.arange(40) % 4
+    store = Store(tmp_path / "store")
+    runs = {m: analyze_run(store, toy_sequential, x, y, name=f"toy-{m}", metric=m)
+            for m in ("euclidean", "correlation")}  # fmt: skip
+    layer = next(g.name for g in runs["euclidean"].layers if g.kind == "InputLayer")
+    orders = {m: a.layer(layer).order for m, a in runs.items()}
+    known = {m: known_figures(store, a, 10)[layer] for m, a in runs.items()}
+    assert known_figures(store, runs["euclidean"], 5) == {}  # measured with k = 10 only
+    measured = comparison.compare_metrics(x.reshape(40, -1), y, orders, k=10)
+    monkeypatch.setattr(comparison, "_figures", lambda *a: pytest.fail("measured again"))
+    given = comparison.compare_metrics(x.reshape(40, -1), y, orders, k=10, known=known)
+    assert given == measured
+    assert measured[1].tree_edges < 1.0  # correlation's tree differs: the trees are read
+    store.close()
+
+
 @pytest.mark.slow
 def test_a_dask_local_cluster_orders_under_the_new_metrics(tmp_path):
     rng = np.random.default_rng(2)

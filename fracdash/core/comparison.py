@@ -9,6 +9,8 @@ neighbours come from :func:`fracdash.core.neighbours.exact_neighbours` on the me
 rows (:func:`fracdash.core.metrics.row_transform`); ``manhattan`` and
 ``local-scaling`` are not Euclidean on any rows, so theirs come from their own float64
 matrix (:mod:`fracdash.core.pairwise`), ordered by (distance, index) in the same way.
+A metric whose figures are already known for the layer (a run's stored measures and
+Prim tree, :mod:`fracdash.measuring`) is given them (``known``) and not measured again.
 """
 
 from __future__ import annotations
@@ -100,7 +102,15 @@ def _figures(x, order, metric, k, curve):
     return indices, ranks, matrix_parents(dist, np.asarray(order, np.int64))
 
 
-def compare_metrics(x, labels, orders: dict, *, k: int = 10, curve: str = "compact"):
+def _measured(x, labels, order, metric, k, curve):
+    """((kNN accuracy, hubness, trustworthiness), Prim parents) of one metric."""
+    indices, ranks, parents = _figures(x, order, metric, k, curve)
+    n = labels.size
+    return (knn_accuracy(indices, labels), hubness(indices, n), trustworthiness(ranks, k)), parents
+
+
+def compare_metrics(x, labels, orders: dict, *, k: int = 10, curve: str = "compact",
+                    known: dict | None = None):  # fmt: skip
     """The figures of one layer under each metric of ``orders``.
 
     Parameters
@@ -113,6 +123,11 @@ def compare_metrics(x, labels, orders: dict, *, k: int = 10, curve: str = "compa
     k : int
         Neighbourhood size, 1 <= k < n / 2.
     curve : {"compact", "paper"}
+    known : dict of str to (measures, parents), optional
+        Metrics whose figures were found before for this layer, ``orders``' order, k
+        and curve: ``measures`` its (kNN accuracy, hubness, trustworthiness), ``parents``
+        ((n,) int) its order's Prim tree (:func:`fracdash.core.neighbours.prim_parents`).
+        They are used as given; the other metrics are measured here.
 
     Returns
     -------
@@ -124,15 +139,16 @@ def compare_metrics(x, labels, orders: dict, *, k: int = 10, curve: str = "compa
     if not 1 <= k < n / 2:
         raise ValueError(f"k={k} must be at least 1 and below n / 2 = {n / 2:g}")
     x = np.asarray(x).reshape(n, -1)
-    base = _figures(x, orders["euclidean"], "euclidean", k, curve)
+    known = known or {}
+    found = {m: known[m] if m in known else _measured(x, labels, order, m, k, curve)
+             for m, order in orders.items()}  # fmt: skip
+    base_parents = np.asarray(found["euclidean"][1])
     base_positions = sample_positions(orders["euclidean"], curve)
     rows = []
     for metric, order in orders.items():
-        indices, ranks, parents = base if metric == "euclidean" else _figures(
-            x, order, metric, k, curve)  # fmt: skip
+        measures, parents = found[metric]
         rows.append(MetricComparison(
-            metric, knn_accuracy(indices, labels), hubness(indices, n),
-            trustworthiness(ranks, k), tree_edge_share(base[2], parents),
+            metric, *map(float, measures), tree_edge_share(base_parents, np.asarray(parents)),
             curve_agreement(base_positions, sample_positions(order, curve)).mean,
         ))  # fmt: skip
     return rows
