@@ -19,6 +19,7 @@ from fracdash.core.metrics import (
     correlation_rows,
     metric_spec,
     on_off_rows,
+    pow2_scaled,
     standardized_rows,
 )
 
@@ -155,9 +156,9 @@ class Centring:
                     # Centring on a float32 mean is a translation too: only the rounding
                     # of each difference (|δ| <= u|x - m|) adds error, which kappa covers.
                     np.subtract(part, m.astype(np.float32), out=c32)
-                    np.ldexp(c32, -self.exponent, out=c32)
+                    pow2_scaled(c32, -self.exponent, out=c32)
                 else:
-                    c32[...] = np.ldexp(part - m, -self.exponent)
+                    c32[...] = pow2_scaled(part - m, -self.exponent)
                 yield c32
 
     def errors(self, sq: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from numba import njit
 
 from fracdash.core.centring import Centring
 from fracdash.core.chunked import ArrayChunks
+from fracdash.core.metrics import pow2_scaled
 
 __all__ = ["GramBlocks", "candidates", "rank_bounds"]
 
@@ -56,10 +57,11 @@ class GramBlocks:
     def __init__(self, z: np.ndarray, wide: bool = False):
         n, d = z.shape
         if wide:
-            rows = np.asarray(z, dtype=np.float64) - z.mean(axis=0, dtype=np.float64)
-            peak = float(np.abs(rows).max())
+            rows = z.astype(np.float64)  # one copy, centred and scaled in place
+            rows -= rows.mean(axis=0)
+            peak = max(float(rows.max()), -float(rows.min()))
             exponent = int(np.frexp(peak)[1]) if peak > 0 else 0
-            self.rows = np.ldexp(rows, -exponent, out=rows)
+            self.rows = pow2_scaled(rows, -exponent, out=rows)
             self.scale2 = float(np.ldexp(1.0, -2 * exponent))
             # A float64 dot product is off by at most d·u·|x|·|y|; the re-measured
             # distances by 2 (d + 3) u (|x_i|² + |x_j|²); centring and adds: the rest.

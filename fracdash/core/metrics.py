@@ -47,6 +47,7 @@ __all__ = [
     "correlation_rows",
     "metric_spec",
     "on_off_rows",
+    "pow2_scaled",
     "relu_family",
     "row_transform",
     "standardized_rows",
@@ -202,6 +203,18 @@ def _exponents(peak: np.ndarray) -> np.ndarray:
     return np.frexp(np.where(peak > 0, peak, 1.0))[1]
 
 
+def pow2_scaled(a: np.ndarray, e, out: np.ndarray | None = None) -> np.ndarray:
+    """``np.ldexp(a, e)`` bit for bit (``e`` ints broadcasting against ``a``, a float
+    array), as one multiplication by ``2**e`` wherever every such factor is a normal
+    number of ``a``'s type: a product by a power of two is rounded once, as ldexp's
+    result is; ldexp itself is about 30 times slower."""
+    e = np.asarray(e)
+    info = np.finfo(a.dtype)
+    if e.size == 0 or not info.minexp <= e.min() <= e.max() < info.maxexp:
+        return np.ldexp(a, e, out=out)
+    return np.multiply(a, np.ldexp(np.ones(e.shape, a.dtype), e), out=out)
+
+
 def correlation_rows(src) -> tuple[np.ndarray, np.ndarray]:
     """``(c, f)``: the row-centred rows ``c = x - mean(x, axis=1)`` in float64 and each
     row's factor ``f = 1 / |c|`` (1 for a constant row, which is set to exactly zero:
@@ -214,7 +227,7 @@ def correlation_rows(src) -> tuple[np.ndarray, np.ndarray]:
     c -= c.mean(axis=1, keepdims=True)
     c[constant] = 0.0
     e = _exponents(np.abs(c).max(axis=1))
-    scaled = np.ldexp(c, -e[:, None])
+    scaled = pow2_scaled(c, -e[:, None])
     norms = np.sqrt(np.cumsum(scaled * scaled, axis=1)[:, -1])  # feature order, as cosine
     f = np.ldexp(1.0 / np.where(norms > 0, norms, 1.0), -e)
     return c, _finite(np.where(norms > 0, f, 1.0))
@@ -228,7 +241,7 @@ def standardized_rows(src) -> np.ndarray:
     z = _finite(_float64_rows(src))
     constant = z.max(axis=0) == z.min(axis=0)
     z -= z.mean(axis=0)
-    z = np.ldexp(z, -_exponents(np.abs(z).max(axis=0)), out=z)
+    z = pow2_scaled(z, -_exponents(np.abs(z).max(axis=0)), out=z)
     sd = np.sqrt((z * z).mean(axis=0))
     z /= np.where(constant, 1.0, sd)
     z[:, constant] = 0.0
