@@ -2,13 +2,13 @@
 trustworthiness (:func:`fracdash.core.measures.layer_measures`), stored with the run,
 and the exact neighbours they were found from, kept for comparisons.
 
-Each layer's measures are computed right after its order arrives, while its
-activations are still at hand (:class:`MeasuringActivations` holds them back from the
-orderer's release until then), and stored under a key chained to the layer's order
-key, with k, the metric, the curve, the labels and :data:`MEASURES_VERSION`. A
-reorder-only layer shares its predecessor's measures, as it shares its order. Metrics
-that are not a Euclidean distance between transformed rows (manhattan,
-local-scaling) have no exact neighbours here: their runs carry no measures; nor do
+Each layer's measures are computed after the last order has arrived (every glyph
+first), while its activations are still at hand (:class:`MeasuringActivations` holds
+them back from the orderer's release until then), and stored under a key chained to
+the layer's order key, with k, the metric, the curve, the labels and
+:data:`MEASURES_VERSION`. A reorder-only layer shares its predecessor's measures, as it
+shares its order. Metrics that are not a Euclidean distance between transformed rows
+(manhattan, local-scaling) have no exact neighbours here: their runs carry no measures; nor do
 layers too large for memory (spilled to scratch files), whose measures would read the
 whole layer into memory.
 
@@ -20,8 +20,7 @@ sample); k is the indices' width, the metric is in the key. A layer not measured
 stores an empty float64 array. The comparison of two runs (:mod:`fracdash.compare`)
 reads the neighbours (:func:`stored_neighbours`) instead of running the model and the
 neighbour pass again. The entry is in the run's ``uses``, so deleting the run frees it.
-Both routes store it: this process measures each layer as its order arrives, a Dask
-cluster's run measures them all after the last order (:class:`Measurer`).
+Both routes store it, measuring every layer after the last order (:class:`Measurer`).
 """
 
 from __future__ import annotations
@@ -41,6 +40,10 @@ from fracdash.store import array_digest, stage_key
 
 #: Neighbours per sample for all three measures.
 MEASURE_K = 10
+
+#: A layer's measures against its ordering, in the "order" stage's work of the pipeline's
+#: progress (2-3x at n = 10,000, more on narrow layers).
+MEASURE_WORK = 3
 
 #: Bump when the measures change meaning or form; older stored measures are then
 #: recomputed (2: the entry keeps the layer's neighbours and Prim tree too).
@@ -170,41 +173,61 @@ class MeasuringActivations:
 
 
 class Measurer:
-    """The order stage's ``arrived(name, order)`` hook: measures each layer of ``keys``
-    not in ``found`` (adding it there) and releases its activations, then calls
-    ``then(name, order)`` if given.
+    """The order stage's ``arrived(name, order)`` hook: hands each order on to
+    ``then(name, order)`` at once (its glyph is shown) and keeps it; :meth:`finish`,
+    after the last order, measures each layer of ``keys`` not in ``found`` (adding it
+    there) and releases its activations.
 
-    With ``now`` (this process orders the layers one by one) a layer is measured as its
-    order arrives, its activations released before the next layer is ordered. Without
-    (a Dask cluster orders them) the measures wait for :meth:`finish`, after the last
-    order: measuring between arrivals would leave finished results on the workers,
-    where a lost worker loses them.
+    Every glyph comes first, then the measures (about three times a layer's ordering):
+    a page shows the whole network a few times sooner. Measuring between arrivals would
+    not save memory (the forward pass holds every layer's activations from the start,
+    and they are released as they are measured), and on a Dask cluster it would leave
+    finished orders on the workers, where a lost worker loses them.
     """
 
-    def __init__(self, store, keys, found, acts, labels, metric, now, then=None):
+    def __init__(self, store, keys, found, acts, labels, metric, then=None):
         self.store, self.keys, self.found, self.acts = store, keys, found, acts
-        self.labels, self.metric, self.now, self.then = labels, metric, now, then
+        self.labels, self.metric, self.then = labels, metric, then
         self.waiting = []
 
     def __call__(self, name, order) -> None:
-        if self.now:
-            self._measure(name, order)
-        else:
-            self.waiting.append((name, order))
+        self.waiting.append((name, order))
         if self.then is not None:
             self.then(name, order)
 
-    def finish(self) -> None:
-        """Measure the layers that waited for the last order."""
+    def finish(self, measuring=None) -> None:
+        """Measure the layers that arrived, calling ``measuring(name)`` before each."""
         while self.waiting:
-            self._measure(*self.waiting.pop(0))
+            name, order = self.waiting.pop(0)
+            if name in self.keys and name not in self.found:
+                if measuring is not None:
+                    measuring(name)
+                x = self.acts[name]
+                self.found[name] = measure_layer(self.store, self.keys[name], x, self.labels,
+                                                 order, self.metric)  # fmt: skip
+            self.acts.measured(name)
 
-    def _measure(self, name, order) -> None:
-        if name in self.keys and name not in self.found:
-            x = self.acts[name]
-            self.found[name] = measure_layer(self.store, self.keys[name], x, self.labels,
-                                             order, self.metric)  # fmt: skip
-        self.acts.measured(name)
+
+class OrderThenMeasure:
+    """The pipeline's "order" stage progress when the measures follow the orders: the
+    orders' work as the orderer counts it, then the measures of the layers of ``later``
+    (layer -> its ordering's work), each weighing :data:`MEASURE_WORK` times that."""
+
+    def __init__(self, progress, later: dict):
+        self.progress = progress
+        self.later = {name: MEASURE_WORK * work for name, work in later.items()}
+        self.extra, self.total, self.done = sum(self.later.values()), 0, 0
+
+    def __call__(self, stage: str, done: int, total: int, detail: str = "") -> None:
+        self.total = total
+        self.progress(stage, done, total + self.extra, detail)
+
+    def measuring(self, name: str | None) -> None:
+        """Layer ``name``'s measures begin (None: all are done)."""
+        whole = self.total + self.extra
+        done = whole if name is None else self.total + self.done
+        self.progress("order", done, whole, "" if name is None else f"measuring {name}")
+        self.done += self.later.get(name, 0)
 
 
 def glyph_fields(measures: LayerMeasures | None) -> dict:

@@ -6,8 +6,9 @@ Stages, each keyed by content (see :mod:`fracdash.store`):
                 :mod:`fracdash.sources`; not cached: cheap and needs the model);
 2. *forward*    activations of the layers still to order, and the predictions;
 3. *order*      exact VAT order per layer, key = (model, data, layer, metric);
-   *measures*   each layer's kNN accuracy, hubness, trustworthiness as its order
-                arrives, key = (order, labels, k, metric, curve) (:mod:`fracdash.measuring`);
+   *measures*   each layer's kNN accuracy, hubness, trustworthiness, once every order
+                has arrived (every glyph first), key = (order, labels, k, metric,
+                curve) (:mod:`fracdash.measuring`);
 4. *glyph*      Hilbert placement, colorings, quality (cheap; from the orders);
 5. *analysis*   the assembled result, stored so the dashboard can open it without
                 tensorflow.
@@ -51,6 +52,7 @@ from fracdash.glyphs import palette_meta
 from fracdash.measuring import (
     Measurer,
     MeasuringActivations,
+    OrderThenMeasure,
     glyph_fields,
     measure_k,
     measure_keys,
@@ -61,8 +63,9 @@ from fracdash.store import Store, array_digest, stage_key, store_argument
 
 #: progress(stage, done, total, detail): stage "forward" counts batches; stage "order"
 #: counts work, each layer weighing its width plus ``LAYER_WORK`` (the Gram's cost grows
-#: with the width), so that an ETA holds across layers 100x apart in size; its detail
-#: names the layer being ordered.
+#: with the width), so that an ETA holds across layers 100x apart in size, then each
+#: layer's measures (:class:`fracdash.measuring.OrderThenMeasure`); its detail names the
+#: layer being ordered, or "measuring NAME".
 Progress = Callable[[str, int, int, str], None]
 
 #: What ordering a layer costs beyond its Gram matrix (mirror, norms, Prim's loop), in
@@ -351,10 +354,13 @@ def analyze(
             for name in remeasure:  # ordered before, measured now
                 measured[name] = measure_layer(store, mkeys[name], acts[name], y, orders[name],
                                                metric)  # fmt: skip
-            arrived = Measurer(store, mkeys, measured, acts, y, metric,
-                               isinstance(orderer, LocalOrderer), arrived)  # fmt: skip
-            found = _order_stage(store, keys, todo, acts, metric, orderer, work, progress, arrived)
-            arrived.finish()
+            arrived = Measurer(store, mkeys, measured, acts, y, metric, arrived)
+            later = {n: work[n] for n in todo if n in mkeys and n not in measured}
+            stage = OrderThenMeasure(progress, later) if progress else None
+            found = _order_stage(store, keys, todo, acts, metric, orderer, work, stage, arrived)
+            arrived.finish(stage.measuring if stage else None)  # every glyph first
+            if stage:
+                stage.measuring(None)
             orders.update(found)
 
     if so_far is None:  # (a partial run has laid most glyphs already)

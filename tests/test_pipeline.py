@@ -257,8 +257,11 @@ def test_spilled_activations_give_the_same_orders(toy_branched, toy_data, monkey
 
 def test_order_progress_counts_work_by_layer_width(toy_branched, toy_data):
     """Each layer with an order of its own is announced before it is ordered and
-    weighs its width plus LAYER_WORK; the last call reports all the work done."""
+    weighs its width plus LAYER_WORK; then each one's measures, announced as
+    "measuring NAME" after the last order and weighing MEASURE_WORK times as much; the
+    last call reports all the work done."""
     from fracdash.core import REORDER_KINDS
+    from fracdash.measuring import MEASURE_WORK
 
     x, y, _, _ = toy_data
     calls = []
@@ -267,18 +270,39 @@ def test_order_progress_counts_work_by_layer_width(toy_branched, toy_data):
     own = [g for g in a.layers if not (g.kind in REORDER_KINDS and len(g.inputs) == 1)]
     assert "rotate" not in {g.name for g in own} and len(own) < len(a.layers)
     weights = [int(np.prod(g.output_shape)) + pipeline.LAYER_WORK for g in own]
-    total = sum(weights)
+    total = sum(weights) * (1 + MEASURE_WORK)
     # Layer by layer (the names in order, each repeated while its progress moves inside
     # it), each announced at the work done before it, never backwards, all at the end.
     names = [call[3] for call in order]
     assert [n for i, n in enumerate(names) if i == 0 or n != names[i - 1]] == [
-        g.name for g in own
-    ] + [""]
+        *(g.name for g in own), "", *(f"measuring {g.name}" for g in own), ""
+    ]
     starts = [int(w) for w in np.cumsum([0, *weights])]
     firsts = [call[1] for i, call in enumerate(order) if i == 0 or call[3] != names[i - 1]]
-    assert firsts == starts
+    assert firsts == starts + [starts[-1] + MEASURE_WORK * s for s in starts]
     assert [call[1] for call in order] == sorted(call[1] for call in order)
     assert all(call[2] == total for call in order)
+    assert all(g.knn_accuracy is not None for g in a.layers)  # measured, every one
+
+
+def test_every_glyph_arrives_before_the_first_measure(toy_branched, toy_data, tmp_path,
+                                                     monkeypatch):  # fmt: skip
+    """The measures wait for the last order: when the first layer is measured, the
+    analysis so far has every glyph in place and none pending."""
+    from fracdash import measuring
+
+    x, y, _, _ = toy_data
+    seen, pending = [], []
+    real = measuring.measure_layer
+
+    def spy(*args, **kwargs):
+        pending.append(list(seen[-1].meta.get("pending", ["?"])))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(measuring, "measure_layer", spy)
+    final = fracdash.analyze(toy_branched, x, y, store=tmp_path, on_partial=seen.append)
+    assert len(pending) == len(final.meta["measured"]) > 1
+    assert all(p == [] for p in pending)
 
 
 def test_the_analysis_so_far_arrives_layer_by_layer(toy_branched, toy_data, tmp_path):
