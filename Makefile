@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/compare.py measures --samples 2000,10000 --vgg-samples 2000
 	$(BIN)/python bench/keras_path.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/glyphs_first.py --repeats 1
 
 # Hours on a 2-core machine: every scenario computed from an empty store, predicted vs
 # actual (bench/estimates.py), and the metrics table of docs/metrics.md.

@@ -6,7 +6,7 @@ included, and its peak resident memory.
 Each ``--code`` folder is a checkout of fracdash (``git worktree add DIR REV``; by
 default this one), run in turn ``--repeats`` times, interleaved, so that two versions
 compare on one machine under the same load. The model is the easy scenario's, from
-the store (``fracdash precompute easy`` trains it).
+the store (trained there first if missing, as ``fracdash precompute easy`` does).
 
     nice python bench/glyphs_first.py [--samples 5000] [--repeats 2] [--code DIR ...]
         [--store DIR]
@@ -28,13 +28,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 from metrics import machine  # noqa: E402
 
 CHILD = """
-import glob, json, resource, sys, time
+import json, resource, sys, time
+from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-import keras
 import fracdash
+from fracdash.models.training import trained_model
 from fracdash.scenarios import SCENARIOS, test_data
 n, store = int(sys.argv[2]), sys.argv[3]
-model = keras.saving.load_model(glob.glob(store + "/models/lenet5-*.keras")[0], safe_mode=True)
+model, _ = trained_model(SCENARIOS["easy"], Path(store) / "models")
 x, y, _ = test_data(SCENARIOS["easy"], n)
 t0, marks = time.perf_counter(), []
 fracdash.analyze(model, x, y, on_partial=lambda a: marks.append(
