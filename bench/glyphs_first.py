@@ -45,7 +45,7 @@ first = next(t for t, p in marks if p < marks[0][1])
 every = next(t for t, p in marks if p == 0)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 print(json.dumps({"first_glyph_s": round(first, 1), "all_glyphs_s": round(every, 1),
-                  "total_s": round(total, 1), "peak_rss_gb": round(peak, 2)}))
+                  "total_s": round(total, 1), "peak_rss_gib": round(peak, 2)}))
 """
 
 

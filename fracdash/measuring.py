@@ -106,20 +106,21 @@ def known_figures(store, analysis, k: int, curve: str = DEFAULT_CURVE) -> dict:
     if store is None or curve != DEFAULT_CURVE or measure_k(analysis.n) != k:
         return {}
     measures, near = stored_measures(store, keys), stored_neighbours(store, keys)
-    return {name: (measures[name], near[name].parents) for name in near if measures.get(name)}
+    return {name: (measures[name], near[name].parents) for name in near
+            if measures.get(name) and near[name].indices.shape[1] == k}  # fmt: skip
 
 
 def measure_layer(store, key: str, x, labels, order, metric: str) -> LayerMeasures | None:
     """One layer's measures on its activations ``x`` (n, d), stored under ``key`` with
     its neighbours and Prim tree (see the module's docstring).
 
-    A layer spilled to a scratch file (:class:`~fracdash.core.chunked.ChunkedMatrix`:
-    too large for memory) is not measured: None, stored as such so that no later run
-    asks again.
+    A layer spilled to a scratch file (``x`` a
+    :class:`~fracdash.core.chunked.ChunkedMatrix`, or None: too large for memory) is
+    not measured: None, stored as such so that no later run asks again.
     """
     found = near = None
     k = measure_k(len(labels))
-    if not isinstance(x, ChunkedMatrix):
+    if x is not None and not isinstance(x, ChunkedMatrix):
         if store is None:  # nothing keeps the neighbours: no tree
             found = layer_measures(x, labels, order, k=k, metric=metric, curve=DEFAULT_CURVE)
         else:
@@ -179,15 +180,19 @@ class Measurer:
     there) and releases its activations.
 
     Every glyph comes first, then the measures (about three times a layer's ordering):
-    a page shows the whole network a few times sooner. Measuring between arrivals would
-    not save memory (the forward pass holds every layer's activations from the start,
-    and they are released as they are measured), and on a Dask cluster it would leave
-    finished orders on the workers, where a lost worker loses them.
+    a page shows the whole network a few times sooner. The forward pass holds every
+    layer's activations from the start, released here as they are measured; what
+    waiting costs is a ReLU layer computed from a layer still held (its copy, while it
+    is ordered, where it would have taken over its input's memory). Layers ``on_disk``
+    (spilled to scratch files) are not measured, so their files are not held. On a
+    Dask cluster, measuring between arrivals would leave finished orders on the
+    workers, where a lost worker loses them.
     """
 
-    def __init__(self, store, keys, found, acts, labels, metric, then=None):
+    def __init__(self, store, keys, found, acts, labels, metric, then=None, on_disk=()):
         self.store, self.keys, self.found, self.acts = store, keys, found, acts
         self.labels, self.metric, self.then = labels, metric, then
+        self.on_disk = set(on_disk)  # spilled layers: not measured, their files not held
         self.waiting = []
 
     def __call__(self, name, order) -> None:
@@ -196,37 +201,45 @@ class Measurer:
             self.then(name, order)
 
     def finish(self, measuring=None) -> None:
-        """Measure the layers that arrived, calling ``measuring(name)`` before each."""
+        """Measure the layers that arrived, calling ``measuring(name)`` before each one
+        not on disk."""
         while self.waiting:
             name, order = self.waiting.pop(0)
             if name in self.keys and name not in self.found:
-                if measuring is not None:
+                if measuring is not None and name not in self.on_disk:
                     measuring(name)
-                x = self.acts[name]
+                x = None if name in self.on_disk else self.acts[name]
                 self.found[name] = measure_layer(self.store, self.keys[name], x, self.labels,
                                                  order, self.metric)  # fmt: skip
             self.acts.measured(name)
 
 
 class OrderThenMeasure:
-    """The pipeline's "order" stage progress when the measures follow the orders: the
-    orders' work as the orderer counts it, then the measures of the layers of ``later``
-    (layer -> its ordering's work), each weighing :data:`MEASURE_WORK` times that."""
+    """The pipeline's "order" stage progress when the measures follow the orders. The
+    stage keeps the orderer's total (the orders' work, which the estimates count), and
+    the orders fill its first part, the measures of ``later`` (layer -> its ordering's
+    work; each measure weighing :data:`MEASURE_WORK` times that) the rest."""
 
     def __init__(self, progress, later: dict):
         self.progress = progress
         self.later = {name: MEASURE_WORK * work for name, work in later.items()}
         self.extra, self.total, self.done = sum(self.later.values()), 0, 0
 
+    def _report(self, done: int, detail: str) -> None:
+        whole = self.total + self.extra
+        share = done / whole if whole else 1.0
+        self.progress("order", round(share * self.total), self.total, detail)
+
     def __call__(self, stage: str, done: int, total: int, detail: str = "") -> None:
         self.total = total
-        self.progress(stage, done, total + self.extra, detail)
+        self._report(done, detail)
 
     def measuring(self, name: str | None) -> None:
         """Layer ``name``'s measures begin (None: all are done)."""
-        whole = self.total + self.extra
-        done = whole if name is None else self.total + self.done
-        self.progress("order", done, whole, "" if name is None else f"measuring {name}")
+        if name is None:
+            self._report(self.total + self.extra, "")
+            return
+        self._report(self.total + self.done, f"measuring {name}")
         self.done += self.later.get(name, 0)
 
 

@@ -336,7 +336,9 @@ def analyze(
         check_scratch_space(net, wanted, todo, len(y), isinstance(orderer, LocalOrderer))
         outputs = partial(source.layer_outputs, net)
         with forward(net, xs, wanted, batch_size=batch, progress=report, outputs=outputs) as raw:
-            acts = MeasuringActivations(raw, mkeys)  # each layer held until measured
+            on_disk = {name for name in mkeys if raw.on_disk(name)}  # never measured
+            held = [name for name in mkeys if name not in measured and name not in on_disk]
+            acts = MeasuringActivations(raw, held)  # each layer held until measured
             predictions = np.argmax(acts.array(nodes[-1].name), axis=1).astype(np.int64)
             if check_predictions is not None:
                 check_predictions(predictions)
@@ -351,11 +353,13 @@ def analyze(
                 arrived = so_far.add
                 so_far.report = on_partial
             background_compile.wait()  # the kernels, compiled while the model ran
-            for name in remeasure:  # ordered before, measured now
+            for name in remeasure:  # ordered before, measured now, then released
                 measured[name] = measure_layer(store, mkeys[name], acts[name], y, orders[name],
                                                metric)  # fmt: skip
-            arrived = Measurer(store, mkeys, measured, acts, y, metric, arrived)
-            later = {n: work[n] for n in todo if n in mkeys and n not in measured}
+                acts.measured(name)
+                raw.release(name)
+            arrived = Measurer(store, mkeys, measured, acts, y, metric, arrived, on_disk)
+            later = {n: work[n] for n in todo if n in held}
             stage = OrderThenMeasure(progress, later) if progress else None
             found = _order_stage(store, keys, todo, acts, metric, orderer, work, stage, arrived)
             arrived.finish(stage.measuring if stage else None)  # every glyph first

@@ -255,11 +255,38 @@ def test_spilled_activations_give_the_same_orders(toy_branched, toy_data, monkey
         np.testing.assert_array_equal(a.order, b.order)
 
 
+def test_spilled_layers_are_not_held_for_measures(toy_branched, toy_data, monkeypatch):
+    """A layer spilled to a scratch file is not measured, so its file is removed as
+    soon as it is ordered, not kept until the measures; the progress has no measures."""
+    from fracdash.core import chunked
+    from fracdash.models import activations
+
+    x, y, _, _ = toy_data
+    monkeypatch.setattr(activations, "DEFAULT_MEMORY_BUDGET", 0)
+    monkeypatch.setattr(activations.Activations, "SMALL_LAYER", 0)
+    events = []
+    real = chunked.ChunkedMatrix.remove
+
+    def remove(self):
+        events.append("removed")
+        return real(self)
+
+    monkeypatch.setattr(chunked.ChunkedMatrix, "remove", remove)
+    progress = lambda stage, done, total, detail: events.append(detail)  # noqa: E731
+    a = fracdash.analyze(toy_branched, x, y, progress=progress)
+    details = [e for e in events if e != "removed"]
+    assert not any(d.startswith("measuring") for d in details)
+    assert all(g.knn_accuracy is None for g in a.layers)
+    last_order = max(i for i, e in enumerate(events) if e == a.layers[-1].name)
+    assert "removed" in events[:last_order]  # released while later layers were ordered
+
+
 def test_order_progress_counts_work_by_layer_width(toy_branched, toy_data):
     """Each layer with an order of its own is announced before it is ordered and
     weighs its width plus LAYER_WORK; then each one's measures, announced as
-    "measuring NAME" after the last order and weighing MEASURE_WORK times as much; the
-    last call reports all the work done."""
+    "measuring NAME" after the last order and weighing MEASURE_WORK times as much. The
+    stage's total stays the orders' work (what the estimates count): the orders fill
+    its first quarter, the measures the rest; the last call reports it all done."""
     from fracdash.core import REORDER_KINDS
     from fracdash.measuring import MEASURE_WORK
 
@@ -270,7 +297,7 @@ def test_order_progress_counts_work_by_layer_width(toy_branched, toy_data):
     own = [g for g in a.layers if not (g.kind in REORDER_KINDS and len(g.inputs) == 1)]
     assert "rotate" not in {g.name for g in own} and len(own) < len(a.layers)
     weights = [int(np.prod(g.output_shape)) + pipeline.LAYER_WORK for g in own]
-    total = sum(weights) * (1 + MEASURE_WORK)
+    total = sum(weights)
     # Layer by layer (the names in order, each repeated while its progress moves inside
     # it), each announced at the work done before it, never backwards, all at the end.
     names = [call[3] for call in order]
@@ -278,10 +305,12 @@ def test_order_progress_counts_work_by_layer_width(toy_branched, toy_data):
         *(g.name for g in own), "", *(f"measuring {g.name}" for g in own), ""
     ]
     starts = [int(w) for w in np.cumsum([0, *weights])]
+    whole = total * (1 + MEASURE_WORK)
+    expected = [*starts, *(total + MEASURE_WORK * s for s in starts)]
     firsts = [call[1] for i, call in enumerate(order) if i == 0 or call[3] != names[i - 1]]
-    assert firsts == starts + [starts[-1] + MEASURE_WORK * s for s in starts]
+    assert firsts == [round(e / whole * total) for e in expected]
     assert [call[1] for call in order] == sorted(call[1] for call in order)
-    assert all(call[2] == total for call in order)
+    assert all(call[2] == total for call in order) and order[-1][1] == total
     assert all(g.knn_accuracy is not None for g in a.layers)  # measured, every one
 
 

@@ -108,6 +108,11 @@ class Activations:
         else:
             target[start : start + len(block)] = block
 
+    def on_disk(self, name: str) -> bool:
+        """Whether layer ``name`` is read from a scratch file (a ReLU computed from its
+        input: whether the input is)."""
+        return isinstance(self.arrays.get(self.relu_of.get(name, name)), ChunkedMatrix)
+
     def release(self, name: str) -> None:
         """Drop one layer's activations once it has been ordered (a ReLU computed from
         them takes over their memory)."""
