@@ -102,7 +102,7 @@ def _layer_rows(store, model, x, y, analyses, metrics, k, times) -> list[dict]:
     from fracdash.core.comparison import compare_metrics
     from fracdash.measuring import known_figures
 
-    known = {m: known_figures(store, a, k) for m, a in analyses.items()}
+    known = known_figures(store, analyses, k)
     rows = []
     for node, xa in own_order_layers(model, x):
         t = time.perf_counter()
@@ -120,8 +120,7 @@ def _layer_rows(store, model, x, y, analyses, metrics, k, times) -> list[dict]:
                 g.name, g.kind, g.inputs, g.output_shape, orders["relu-hamming"], y,
                 g.curve).quality)  # fmt: skip
         figures = {}
-        given = {m: found[node.name] for m, found in known.items() if node.name in found}
-        for r in compare_metrics(xa, y, orders, k=k, known=given):
+        for r in compare_metrics(xa, y, orders, k=k, known=known.get(node.name)):
             figures[r.metric] = {"quality": round(quality[r.metric], 4),
                                  "knn_accuracy": round(r.knn_accuracy, 4),
                                  "hubness": round(r.hubness, 3),

@@ -122,15 +122,14 @@ def _table(store, analyses, metrics, inputs, k) -> list[tuple]:
     from fracdash.measuring import known_figures
 
     _, _, model, x, y, _ = inputs
-    known = {m: known_figures(store, a, k) for m, a in analyses.items()}
+    known = known_figures(store, analyses, k)
     rows = []
     for node, xa in own_order_layers(model, x):
         orders = {m: a.layers[a.layer_names.index(node.name)].order
                   for m, a in analyses.items()}  # fmt: skip
         if "relu-hamming" in metrics and relu_family(node.kind, node.relu):
             orders["relu-hamming"] = vat_order(xa, "relu-hamming")
-        given = {m: found[node.name] for m, found in known.items() if node.name in found}
-        for r in compare_metrics(xa, y, orders, k=k, known=given):
+        for r in compare_metrics(xa, y, orders, k=k, known=known.get(node.name)):
             rows.append((node.name, r.metric, f"{r.knn_accuracy:.3f}", f"{r.hubness:.2f}",
                          f"{r.trustworthiness:.3f}", f"{r.tree_edges:.3f}",
                          f"{r.curve_kept:.3f}"))  # fmt: skip

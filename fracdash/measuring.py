@@ -73,41 +73,56 @@ def measure_keys(order_keys: dict, metric: str, labels) -> dict:
     return {name: stage_key("measures", params, (key, parent)) for name, key in order_keys.items()}
 
 
-def stored_measures(store, keys: dict) -> dict:
-    """Layer -> :class:`LayerMeasures` (or None, a layer not measured: out of core) of
-    the layers found in ``store`` (None: none)."""
+def _entry_parts(stored):
+    """A stored entry's (:class:`LayerMeasures` or None, :class:`LayerNeighbours` or
+    None): None measures for a layer not measured, None neighbours for an entry
+    stored before neighbours were kept (version 1) or not measured."""
+    values = stored["measures"] if stored.dtype.names else stored
+    measures = LayerMeasures(*map(float, values)) if values.size else None
+    if "indices" not in (stored.dtype.names or ()):
+        return measures, None
+    return measures, LayerNeighbours(stored["indices"], stored["parents"])
+
+
+def _stored_parts(store, keys: dict) -> dict:
+    """Layer -> :func:`_entry_parts` of its entry, for the layers of ``keys`` found in
+    ``store`` (None: none); each entry read once."""
     found = {}
     for name, key in keys.items() if store is not None else ():
         stored = store.get_array(key)
         if stored is not None:
-            values = stored["measures"] if stored.dtype.names else stored
-            found[name] = LayerMeasures(*map(float, values)) if values.size else None
+            found[name] = _entry_parts(stored)
     return found
+
+
+def stored_measures(store, keys: dict) -> dict:
+    """Layer -> :class:`LayerMeasures` (or None, a layer not measured: out of core) of
+    the layers found in ``store`` (None: none)."""
+    return {name: measures for name, (measures, _) in _stored_parts(store, keys).items()}
 
 
 def stored_neighbours(store, keys: dict) -> dict:
     """Layer -> :class:`LayerNeighbours` stored by the measures stage, for the layers of
     ``keys`` (layer -> its measures' key: a run's catalog entry's ``measured``) whose
     entry holds them (entries stored before neighbours were kept hold none)."""
+    return {name: near for name, (_, near) in _stored_parts(store, keys).items() if near}
+
+
+def known_figures(store, analyses: dict, k: int, curve: str = DEFAULT_CURVE) -> dict:
+    """Layer -> {metric: (its stored :class:`LayerMeasures`, its order's Prim parents)}
+    of runs analyzed into ``store`` (``analyses``: metric -> its run): what
+    :func:`fracdash.core.comparison.compare_metrics` takes as ``known`` instead of
+    measuring the layer again. Only layers measured with this k (their stored
+    neighbours' width) and curve, whose entry holds the tree."""
     found = {}
-    for name, key in keys.items():
-        stored = store.get_array(key)
-        if stored is not None and "indices" in (stored.dtype.names or ()):
-            found[name] = LayerNeighbours(stored["indices"], stored["parents"])
+    if curve != DEFAULT_CURVE:
+        return found
+    for metric, analysis in analyses.items():
+        parts = _stored_parts(store, analysis.meta.get("measured") or {})
+        for name, (measures, near) in parts.items():
+            if measures is not None and near is not None and near.indices.shape[1] == k:
+                found.setdefault(name, {})[metric] = (measures, near.parents)
     return found
-
-
-def known_figures(store, analysis, k: int, curve: str = DEFAULT_CURVE) -> dict:
-    """Layer -> (its stored :class:`LayerMeasures`, its order's Prim parents) of a run
-    analyzed into ``store``: what :func:`fracdash.core.comparison.compare_metrics` takes
-    as ``known`` instead of measuring the layer again. Empty unless the run was measured
-    with this k and curve; a layer whose entry holds no tree is left out."""
-    keys = analysis.meta.get("measured") or {}
-    if store is None or curve != DEFAULT_CURVE or measure_k(analysis.n) != k:
-        return {}
-    measures, near = stored_measures(store, keys), stored_neighbours(store, keys)
-    return {name: (measures[name], near[name].parents) for name in near
-            if measures.get(name) and near[name].indices.shape[1] == k}  # fmt: skip
 
 
 def measure_layer(store, key: str, x, labels, order, metric: str) -> LayerMeasures | None:
@@ -202,7 +217,7 @@ class Measurer:
 
     def finish(self, measuring=None) -> None:
         """Measure the layers that arrived, calling ``measuring(name)`` before each one
-        not on disk."""
+        not on disk, and ``measuring(None)`` once all are done."""
         while self.waiting:
             name, order = self.waiting.pop(0)
             if name in self.keys and name not in self.found:
@@ -212,6 +227,8 @@ class Measurer:
                 self.found[name] = measure_layer(self.store, self.keys[name], x, self.labels,
                                                  order, self.metric)  # fmt: skip
             self.acts.measured(name)
+        if measuring is not None:
+            measuring(None)
 
 
 class OrderThenMeasure:

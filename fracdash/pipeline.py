@@ -363,8 +363,6 @@ def analyze(
             stage = OrderThenMeasure(progress, later) if progress else None
             found = _order_stage(store, keys, todo, acts, metric, orderer, work, stage, arrived)
             arrived.finish(stage.measuring if stage else None)  # every glyph first
-            if stage:
-                stage.measuring(None)
             orders.update(found)
 
     if so_far is None:  # (a partial run has laid most glyphs already)

@@ -129,8 +129,9 @@ def test_compare_metrics_takes_a_runs_stored_figures(toy_sequential, tmp_path, m
             for m in ("euclidean", "correlation")}  # fmt: skip
     layer = next(g.name for g in runs["euclidean"].layers if g.kind == "InputLayer")
     orders = {m: a.layer(layer).order for m, a in runs.items()}
-    known = {m: known_figures(store, a, 10)[layer] for m, a in runs.items()}
-    assert known_figures(store, runs["euclidean"], 5) == {}  # measured with k = 10 only
+    known = known_figures(store, runs, 10)[layer]
+    assert set(known) == set(runs)
+    assert known_figures(store, runs, 5) == {}  # measured with k = 10 only
     measured = comparison.compare_metrics(x.reshape(40, -1), y, orders, k=10)
     monkeypatch.setattr(comparison, "_figures", lambda *a: pytest.fail("measured again"))
     given = comparison.compare_metrics(x.reshape(40, -1), y, orders, k=10, known=known)

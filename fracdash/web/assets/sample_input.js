@@ -139,13 +139,15 @@
   window.addEventListener("pointermove", function (ev) {
     var b = V() && st().brush;
     if (!b) return;
+    b.rect = b.rect || b.img.getBoundingClientRect();
     var c = clampCell(b.model, cellAt(b.img, b.model, ev, b.rect));
     b.x1 = c.x;
     b.y1 = c.y;
     placeBrush();
   });
 
-  /* A zoom or a resize moves the glyph under a brush: read its box again. */
+  /* A zoom or a resize moves the glyph under a brush: its box is read again at the
+   * next move. */
   ["wheel", "resize", "scroll"].forEach(function (type) {
     window.addEventListener(type, function () {
       var b = V() && st().brush;
