@@ -88,8 +88,11 @@
     st.maskId += 1;
   }
 
-  /* The view's labels, selection, pins and pinned class, as the URL says. */
+  /* The view's labels, selection, pins and pinned class, as the URL says (a selection
+     not yet written there is written first: a click on "classified differently" just
+     before the second run's data arrived was read back as no selection). */
   function readUrl() {
+    writeSel();
     var v = U().view();
     st.labels = v.labels === "predicted" || v.labels === "correctness" ? v.labels : "truth";
     st.pins = S.parsePins(v.pin, st.model.n);
@@ -101,7 +104,7 @@
      written there is written first: a brush made while the page was still opening
      stays, as it did when it was written at once). */
   window.addEventListener("fracdash:url", function () {
-    writeSel();
+    writeSel(); // (readUrl writes it too; here also while no run is drawn)
     if (!st.model || !S) return;
     readUrl();
     drawAll(false);
