@@ -176,17 +176,32 @@ def direct_order(src, factors: np.ndarray, scale2: float, progress=None) -> np.n
     lower-index-first rule), so the loop does about 0.6 n² pairs, not n²."""
     n, d = src.shape
     y = scaled_rows(src, np.asarray(factors, np.float64), n, d)
-    total = 2 * n
+    start = _first_max(y, scale2, progress, 2 * n)
+    acc = np.empty((8, _SPAN))
+
+    def steps(y, idx, k0, k1, order, reach, pen, bmin):
+        prim_rows(y, idx, k0, k1, order, reach, pen, bmin, scale2, acc)
+
+    return prim_loop(y, start, steps, progress)
+
+
+def prim_loop(y: np.ndarray, start: int, steps, progress=None) -> np.ndarray:
+    """Prim's order over the columns of ``y`` (d, n) from sample ``start``, a hundredth
+    of the steps at a time: ``steps(y, idx, k0, k1, order, reach, pen, bmin)`` does
+    steps ``k0 .. k1 - 1`` (as :func:`prim_rows` does) among the columns in hand, sample
+    ``idx[c]`` in column c. When a quarter of the columns in hand are visited they are
+    dropped (a stable compaction keeps the lower-index-first rule). ``progress(n + k,
+    2 n)`` after each hundredth: the first maximum counted the first n."""
+    n = y.shape[1]
     order = np.empty(n, dtype=np.int64)
-    order[0] = _first_max(y, scale2, progress, total)
+    order[0] = start
     idx = np.arange(n)
     reach, pen = np.full(n, np.inf), np.zeros(n)
     bmin = np.full(-(-n // LANES), np.inf)
-    acc = np.empty((8, _SPAN))
     step, gone = max(1, n // 100), 0
     for k0 in range(0, n, step):
         k1 = min(n, k0 + step)
-        prim_rows(y, idx, k0, k1, order, reach, pen, bmin, scale2, acc)
+        steps(y, idx, k0, k1, order, reach, pen, bmin)
         gone += k1 - k0
         if 4 * gone > idx.size and k1 < n:  # drop the visited columns
             keep = pen == 0
@@ -196,5 +211,5 @@ def direct_order(src, factors: np.ndarray, scale2: float, progress=None) -> np.n
             bmin[: idx.size] = reach
             bmin = bmin.reshape(-1, LANES).min(axis=1)
         if progress is not None:
-            progress(n + k1, total)
+            progress(n + k1, 2 * n)
     return order

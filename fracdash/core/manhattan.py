@@ -31,6 +31,7 @@ from numba import njit
 from fracdash.core import outofcore
 from fracdash.core.blockmin import LANES, nearest, relax
 from fracdash.core.centring import NonFiniteValues, checked
+from fracdash.core.direct import prim_loop
 from fracdash.core.metrics import check_route
 from fracdash.core.pairwise import (
     TILE_COLUMNS,
@@ -130,28 +131,11 @@ def _direct_steps(y, idx, k0, k1, order, reach, pen, bmin, acc):
 
 
 def _direct_order(y: np.ndarray, start: int, progress) -> np.ndarray:
-    """Prim's order from ``start`` with each distance computed when needed; when a
-    quarter of the columns in hand are visited they are dropped (a stable compaction
-    keeps the lower-index rule), as :func:`fracdash.core.direct.direct_order` does."""
-    n = y.shape[1]
-    order = np.empty(n, dtype=np.int64)
-    order[0] = start
-    idx = np.arange(n)
-    reach, pen = np.full(n, np.inf), np.zeros(n)
-    bmin = np.full(-(-n // LANES), np.inf)
+    """Prim's order from ``start`` with each distance computed when needed
+    (:func:`fracdash.core.direct.prim_loop`, which drops the visited columns)."""
     acc = np.empty((1, TILE_COLUMNS))
-    step, gone = max(1, n // 100), 0
-    for k0 in range(0, n, step):
-        k1 = min(n, k0 + step)
+
+    def steps(y, idx, k0, k1, order, reach, pen, bmin):
         _direct_steps(y, idx, k0, k1, order, reach, pen, bmin, acc)
-        gone += k1 - k0
-        if 4 * gone > idx.size and k1 < n:  # drop the visited columns
-            keep = pen == 0
-            y, idx, reach = np.ascontiguousarray(y[:, keep]), idx[keep], reach[keep]
-            pen, gone = np.zeros(idx.size), 0
-            bmin = np.full(-(-idx.size // LANES) * LANES, np.inf)
-            bmin[: idx.size] = reach
-            bmin = bmin.reshape(-1, LANES).min(axis=1)
-        if progress is not None:
-            progress(n + k1, 2 * n)
-    return order
+
+    return prim_loop(y, start, steps, progress)
