@@ -105,7 +105,8 @@ def stored_neighbours(store, keys: dict) -> dict:
     """Layer -> :class:`LayerNeighbours` stored by the measures stage, for the layers of
     ``keys`` (layer -> its measures' key: a run's catalog entry's ``measured``) whose
     entry holds them (entries stored before neighbours were kept hold none)."""
-    return {name: near for name, (_, near) in _stored_parts(store, keys).items() if near}
+    parts = _stored_parts(store, keys).items()
+    return {name: near for name, (_, near) in parts if near is not None}
 
 
 def known_figures(store, analyses: dict, k: int, curve: str = DEFAULT_CURVE) -> dict:

@@ -159,3 +159,38 @@ def test_measures_false_leaves_them_out(tmp_path):
     assert all(g.trustworthiness is None for g in analysis.layers)
     store = Store(tmp_path)
     assert not any(measures_entry(store, k) for k in analysis.meta["uses"])
+
+
+def test_every_stored_entry_form_is_read(tmp_path):
+    """The three forms a measures entry takes: a full record (measures, neighbours,
+    tree), a bare array of three measures (stored before neighbours were kept), and an
+    empty array (a layer not measured). Each reader takes what the form holds."""
+    store = Store(tmp_path)
+    rng = np.random.default_rng(3)
+    near = measuring.LayerNeighbours(rng.integers(0, 20, (20, 10)).astype(np.int32),
+                                     rng.integers(0, 20, 20).astype(np.int32))  # fmt: skip
+    full = measuring.LayerMeasures(0.75, 1.5, 0.875)
+    store.set_array("full", measuring._entry(full, near))
+    store.set_array("old", np.array([0.5, 2.0, 0.625]))
+    store.set_array("none", measuring._entry(None, None))
+    keys = {"a": "full", "b": "old", "c": "none", "d": "absent"}
+    assert measuring.stored_measures(store, keys) == {
+        "a": full,
+        "b": measuring.LayerMeasures(0.5, 2.0, 0.625),
+        "c": None,
+    }
+    got = measuring.stored_neighbours(store, keys)
+    assert list(got) == ["a"]
+    np.testing.assert_array_equal(got["a"].indices, near.indices)
+    np.testing.assert_array_equal(got["a"].parents, near.parents)
+    assert measuring.stored_measures(None, keys) == {}
+
+    class Run:  # what known_figures reads of an analysis
+        meta = {"measured": keys}
+
+    known = measuring.known_figures(store, {"euclidean": Run, "cosine": Run}, 10)
+    assert list(known) == ["a"] and set(known["a"]) == {"euclidean", "cosine"}
+    assert known["a"]["cosine"][0] == full
+    np.testing.assert_array_equal(known["a"]["cosine"][1], near.parents)
+    assert measuring.known_figures(store, {"euclidean": Run}, 7) == {}  # stored k is 10
+    assert measuring.known_figures(store, {"euclidean": Run}, 10, curve="paper") == {}

@@ -100,12 +100,15 @@
     setMask(S.parseSelection(v.sel)); // a rule this run cannot apply: none
   }
 
-  /* Back, Forward or the page opening: the URL's state, drawn (a selection not yet
-     written there is written first: a brush made while the page was still opening
-     stays, as it did when it was written at once). */
+  /* Back, Forward or the page opening: the URL's state, drawn. With no run drawn yet,
+     a selection not yet written there is still written (a brush made while the page
+     was opening stays, as it did when it was written at once); readUrl writes it
+     otherwise. */
   window.addEventListener("fracdash:url", function () {
-    writeSel(); // (readUrl writes it too; here also while no run is drawn)
-    if (!st.model || !S) return;
+    if (!st.model || !S) {
+      writeSel();
+      return;
+    }
     readUrl();
     drawAll(false);
     schedule(); // another pairing: other comparison data
